@@ -1,0 +1,53 @@
+// Package app holds haloy's and haloyadm's use cases, one per file, and the
+// fx modules that wire them to adapters (this file is the only fx code
+// besides main.go).
+package app
+
+import (
+	"context"
+
+	"go.uber.org/fx"
+)
+
+// UseCases provides every use case. Use cases never import fx: each is a
+// plain constructor that takes ports.
+var UseCases = fx.Module("usecases",
+	clientUseCases,
+	serverUseCases,
+)
+
+// Adapters binds every port to its production adapter.
+var Adapters = fx.Module("adapters",
+	clientAdapters,
+	serverAdapters,
+)
+
+var (
+	clientUseCases = fx.Options()
+	clientAdapters = fx.Options()
+	serverUseCases = fx.Options()
+	serverAdapters = fx.Options()
+)
+
+// Wiring is what a command needs to build its graph: main binds Adapters,
+// tests bind the memory twins.
+type Wiring struct {
+	Adapters fx.Option
+}
+
+// Invoke builds the graph with w's adapters and the extra options (main
+// supplies the notifier for the run's stderr), then calls fn with the use
+// case UC. Nothing is built before a command runs, so --help and usage
+// errors never construct the graph.
+func Invoke[UC any](ctx context.Context, w *Wiring, extra fx.Option, fn func(context.Context, UC) error) error {
+	var uc UC
+	a := fx.New(fx.NopLogger, UseCases, w.Adapters, extra, fx.Populate(&uc))
+	if err := a.Err(); err != nil {
+		return err
+	}
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	defer a.Stop(context.WithoutCancel(ctx)) //nolint:errcheck // nothing to report after the command's own result
+	return fn(ctx, uc)
+}

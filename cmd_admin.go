@@ -1,0 +1,4 @@
+package main
+
+// AdminCommands are the commands of this area, embedded in the grammar.
+type AdminCommands struct{}

@@ -1,0 +1,4 @@
+package main
+
+// ServerCommands are the commands of this area, embedded in the grammar.
+type ServerCommands struct{}

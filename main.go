@@ -1,0 +1,163 @@
+// Command haloy keeps deploy servers and their API tokens and deploys apps to
+// them. Run under the name haloyadm (a link or a copy), the same binary is
+// the server-side tool that issues, lists and revokes API tokens and serves
+// the API that checks them.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+	"go.uber.org/fx"
+
+	"github.com/haloy-auth/haloy/adapters/console"
+	"github.com/haloy-auth/haloy/app"
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, &app.Wiring{Adapters: app.Adapters})
+	stop()
+	os.Exit(code)
+}
+
+// clientCLI is the grammar of haloy.
+type clientCLI struct {
+	Version kong.VersionFlag `help:"Print the version and exit."`
+	ServerCommands
+	ConfigCommands
+	DeployCommands
+}
+
+// adminCLI is the grammar of haloyadm.
+type adminCLI struct {
+	Version kong.VersionFlag `help:"Print the version and exit."`
+	AdminCommands
+}
+
+// runtime is what every command's Run method receives from kong.
+type runtime struct {
+	ctx    context.Context
+	wiring *app.Wiring
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	prog   string
+	notes  *console.Notifier
+}
+
+// invoke runs fn with the use case UC, built by fx from the run's wiring.
+func invoke[UC any](rt *runtime, fn func(context.Context, UC) error) error {
+	extra := fx.Supply(fx.Annotate(rt.notes, fx.As(new(ports.Notifier))))
+	return app.Invoke(rt.ctx, rt.wiring, extra, fn)
+}
+
+// exitRequest carries kong's request to exit (after --help or --version)
+// out of the parser without ending the process, so that tests can call run.
+type exitRequest int
+
+// run parses args (args[0] picks the grammar: haloyadm or haloy), runs the
+// command and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, w *app.Wiring) (code int) {
+	prog := "haloy"
+	if name := strings.TrimSuffix(filepath.Base(args[0]), ".exe"); name == "haloyadm" {
+		prog = name
+	}
+	rt := &runtime{ctx: ctx, wiring: w, stdin: stdin, stdout: stdout, stderr: stderr, prog: prog, notes: console.New(stderr, prog)}
+	var grammar any = &clientCLI{}
+	desc := "Deploy apps to your Haloy servers, with one API token per server."
+	if prog == "haloyadm" {
+		grammar = &adminCLI{}
+		desc = "Issue, list and revoke API tokens, and serve the API that checks them."
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			req, ok := r.(exitRequest)
+			if !ok {
+				panic(r)
+			}
+			code = int(req)
+		}
+	}()
+	parser, err := kong.New(grammar,
+		kong.Name(prog),
+		kong.Description(desc),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(c int) { panic(exitRequest(c)) }),
+		kong.Vars{"version": prog + " " + version},
+		kong.Bind(rt),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		return report(stderr, prog, fmt.Errorf("build command grammar: %w", err))
+	}
+	kctx, err := parser.Parse(args[1:])
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: error: %s\n%s: hint: run '%s --help' for usage\n", prog, err, prog, prog)
+		return 2
+	}
+	return report(stderr, prog, kctx.Run())
+}
+
+// report prints err once, to stderr, and returns the exit code: 0 ok, 1
+// failure, 2 usage or configuration error, 3 authentication rejected.
+func report(stderr io.Writer, prog string, err error) int {
+	if err == nil {
+		return 0
+	}
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	code := 0
+	for _, e := range errs {
+		c := reportOne(stderr, prog, e)
+		if code == 0 {
+			code = c
+		}
+	}
+	return code
+}
+
+func reportOne(stderr io.Writer, prog string, err error) int {
+	var ce *core.Error
+	if !errors.As(err, &ce) {
+		fmt.Fprintf(stderr, "%s: error: internal error: %v\n", prog, err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "%s: error: %s\n", prog, ce.What)
+	if ce.Why != "" {
+		fmt.Fprintf(stderr, "%s: %s\n", prog, ce.Why)
+	}
+	if ce.Fix != "" {
+		fmt.Fprintf(stderr, "%s: hint: %s\n", prog, ce.Fix)
+	}
+	return exitCode(ce.Kind)
+}
+
+// exitCode maps a failure's kind to the documented exit code (docs/commands.md).
+func exitCode(k core.Kind) int {
+	switch k {
+	case core.Invalid, core.Missing, core.NotFound, core.Conflict, core.Unsafe:
+		return 2
+	case core.Unauthorized:
+		return 3
+	default:
+		return 1
+	}
+}
