@@ -1,0 +1,214 @@
+package core
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// APITokenPrefix starts every API token haloyadm issues, so that a token is
+// recognizable in a leaked file or a secret scanner's report.
+const APITokenPrefix = "haloy_"
+
+// APITokenBytes is how many random bytes a token carries: 256 bits.
+const APITokenBytes = 32
+
+// DefaultTokenLifetime is how long a token lives when --expires is not given.
+const DefaultTokenLifetime = 90 * 24 * time.Hour
+
+// TouchInterval is the least time between two writes of a token's last use.
+const TouchInterval = time.Minute
+
+// TokenHash is the SHA-256 hash of an API token: the only form the server keeps.
+type TokenHash [sha256.Size]byte
+
+// HashAPIToken returns the hash under which the server stores tok.
+func HashAPIToken(tok string) TokenHash { return sha256.Sum256([]byte(tok)) }
+
+// FormatAPIToken turns random bytes into a token: the prefix, then the bytes
+// in unpadded base64url (43 characters for 32 bytes).
+func FormatAPIToken(random [APITokenBytes]byte) string {
+	return APITokenPrefix + base64.RawURLEncoding.EncodeToString(random[:])
+}
+
+// LooksLikeAPIToken reports whether s has the shape of a token haloyadm
+// issues: the prefix, then at least 43 base64url characters. It says nothing
+// about whether the token is valid.
+func LooksLikeAPIToken(s string) bool {
+	rest, ok := strings.CutPrefix(s, APITokenPrefix)
+	if !ok || len(rest) < base64.RawURLEncoding.EncodedLen(APITokenBytes) {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if !isBase64URL(rest[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isBase64URL(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+// ParseBearer extracts the credentials of an Authorization header value of
+// the Bearer scheme. The scheme is matched without regard to case (RFC 9110,
+// section 11.1); one or more spaces separate it from the credentials, which
+// must be a token68 (RFC 9110, section 11.2). It reports false for anything
+// else: an empty value, another scheme, no credentials, or credentials with
+// spaces or other characters outside token68.
+func ParseBearer(header string) (string, bool) {
+	scheme, rest, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	cred := strings.TrimLeft(rest, " ")
+	if !isToken68(cred) {
+		return "", false
+	}
+	return cred, true
+}
+
+// isToken68 reports whether s is 1*( ALPHA / DIGIT / "-" / "." / "_" / "~"
+// / "+" / "/" ) *"=".
+func isToken68(s string) bool {
+	body := strings.TrimRight(s, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !isBase64URL(c) && c != '.' && c != '~' && c != '+' && c != '/' {
+			return false
+		}
+	}
+	return true
+}
+
+// TokenRecord is a token as the server keeps it: never the token itself nor
+// its hash. Zero times mean "never" (ExpiresAt) or "not yet" (LastUsedAt,
+// RevokedAt).
+type TokenRecord struct {
+	ID         int64
+	Name       string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt time.Time
+	RevokedAt  time.Time
+}
+
+// NewTokenRecord is what a token store needs to record a new token.
+type NewTokenRecord struct {
+	Name      string
+	Hash      TokenHash
+	CreatedAt time.Time
+	ExpiresAt time.Time // zero: never expires
+}
+
+// TokenStatus is a token's state at a given time.
+type TokenStatus string
+
+// The states of a token. Revoked wins over expired.
+const (
+	TokenActive  TokenStatus = "active"
+	TokenExpired TokenStatus = "expired"
+	TokenRevoked TokenStatus = "revoked"
+)
+
+// Status returns t's state at now. A token expires at the instant ExpiresAt.
+func (t TokenRecord) Status(now time.Time) TokenStatus {
+	switch {
+	case !t.RevokedAt.IsZero() && !now.Before(t.RevokedAt):
+		return TokenRevoked
+	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
+		return TokenExpired
+	default:
+		return TokenActive
+	}
+}
+
+// NeedsTouch reports whether a use of t at now should be written down, so
+// that last use is written at most once per TouchInterval.
+func (t TokenRecord) NeedsTouch(now time.Time) bool {
+	return t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt) >= TouchInterval
+}
+
+var daysRE = regexp.MustCompile(`^([0-9]{1,5})d$`)
+
+// ParseTokenLifetime parses an --expires value: a number of days ("90d"),
+// a Go duration ("12h", "30m", "1s", "1h30m"), or "never" (never reports
+// true, and the duration is zero). The lifetime must be positive. Returns a
+// *Error of Kind Invalid otherwise.
+func ParseTokenLifetime(s string) (d time.Duration, never bool, err error) {
+	if s == "never" {
+		return 0, true, nil
+	}
+	if m := daysRE.FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1]) // at most 5 digits: cannot fail
+		d = time.Duration(n) * 24 * time.Hour
+	} else if d, err = time.ParseDuration(s); err != nil {
+		return 0, false, lifetimeErr(s, "it is neither a number of days nor a Go duration")
+	}
+	if d <= 0 {
+		return 0, false, lifetimeErr(s, "a token's lifetime must be positive")
+	}
+	return d, false, nil
+}
+
+func lifetimeErr(s, why string) error {
+	return &Error{Kind: Invalid, What: "invalid token lifetime " + strconv.Quote(s), Why: why,
+		Fix: "use days (--expires 90d), a Go duration (--expires 12h, 30m, 1s) or --expires never"}
+}
+
+const maxTokenName = 64
+
+// CheckTokenName returns a *Error of Kind Invalid unless name is 1 to 64
+// characters of letters, digits, '.', '_' and '-' starting with a letter.
+// The leading letter keeps names apart from numeric token ids, so that
+// 'haloyadm api token revoke' can take either.
+func CheckTokenName(name string) error {
+	bad := func(why string) error {
+		return &Error{Kind: Invalid, What: "invalid token name " + strconv.Quote(name), Why: why,
+			Fix: "use a name like ci-production: letters, digits, '.', '_' and '-', starting with a letter"}
+	}
+	if name == "" {
+		return bad("the name is empty")
+	}
+	if len(name) > maxTokenName {
+		return bad(fmt.Sprintf("it is %d characters long; the limit is %d", len(name), maxTokenName))
+	}
+	if c := name[0]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+		return bad("it must start with a letter")
+	}
+	for _, c := range name {
+		if !(c < 0x80 && (isBase64URL(byte(c)) || c == '.')) {
+			return bad("it contains " + strconv.QuoteRune(c))
+		}
+	}
+	return nil
+}
+
+// DefaultTokenName derives a token name from its creation time, e.g.
+// token-20261127-024530 (UTC).
+func DefaultTokenName(created time.Time) string {
+	return "token-" + created.UTC().Format("20060102-150405")
+}
+
+// ServerSettings is haloyadm's configuration file.
+type ServerSettings struct {
+	// APIDomain is the domain clients reach the API on; it fills the
+	// 'haloy server add' hint. Empty until set with init --api-domain.
+	APIDomain string `yaml:"api_domain,omitempty"`
+}
+
+// ServeOptions configures the API server.
+type ServeOptions struct {
+	Listen  string // host:port
+	TLSCert string // PEM certificate chain; empty serves plain HTTP
+	TLSKey  string // PEM private key
+	Version string // reported by /health and /v1/version
+}

@@ -1,0 +1,233 @@
+package core
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseBearer(t *testing.T) {
+	tok := FormatAPIToken([APITokenBytes]byte{1, 2, 3})
+	tests := []struct {
+		name   string
+		header string
+		want   string
+		wantOK bool
+	}{
+		{"canonical", "Bearer " + tok, tok, true},
+		// RFC 9110 makes auth schemes case-insensitive
+		{"lower_scheme", "bearer " + tok, tok, true},
+		{"upper_scheme", "BEARER " + tok, tok, true},
+		{"several_spaces", "Bearer   " + tok, tok, true},
+		{"token68_padding", "Bearer abc==", "abc==", true},
+		{"empty", "", "", false},
+		{"scheme_only", "Bearer", "", false},
+		{"scheme_and_space", "Bearer ", "", false},
+		{"basic_scheme", "Basic dXNlcjpwYXNz", "", false},
+		{"no_space", "Bearer" + tok, "", false},
+		{"tab_separator", "Bearer\t" + tok, "", false},
+		{"two_tokens", "Bearer " + tok + " " + tok, "", false},
+		{"trailing_space", "Bearer " + tok + " ", "", false},
+		{"only_padding", "Bearer ==", "", false},
+		{"padding_inside", "Bearer ab=c", "", false},
+		{"comma_params", "Bearer a,b", "", false},
+		{"quoted", `Bearer "` + tok + `"`, "", false},
+		{"non_ascii", "Bearer tökén", "", false},
+		{"leading_space", " Bearer " + tok, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := ParseBearer(tt.header)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("ParseBearer(%q) = %q, %v, want %q, %v", tt.header, got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func FuzzParseBearer(f *testing.F) {
+	f.Add("Bearer " + FormatAPIToken([APITokenBytes]byte{}))
+	f.Add("bearer x")
+	f.Add("Basic y")
+	f.Fuzz(func(t *testing.T, h string) {
+		got, ok := ParseBearer(h)
+		if !ok {
+			if got != "" {
+				t.Fatalf("ParseBearer(%q) = %q, false, want empty credentials", h, got)
+			}
+			return
+		}
+		if got == "" || strings.ContainsAny(got, " \t\r\n") || !strings.HasSuffix(h, got) {
+			t.Fatalf("ParseBearer(%q) = %q, true: not a token68 taken from the header's end", h, got)
+		}
+		if !strings.EqualFold(h[:7], "bearer ") {
+			t.Fatalf("ParseBearer(%q) accepted another scheme", h)
+		}
+	})
+}
+
+func TestFormatAPIToken(t *testing.T) {
+	var b [APITokenBytes]byte
+	for i := range b {
+		b[i] = byte(i * 7)
+	}
+	tok := FormatAPIToken(b)
+	if want := len(APITokenPrefix) + 43; len(tok) != want {
+		t.Errorf("len(FormatAPIToken(...)) = %d, want %d", len(tok), want)
+	}
+	if !LooksLikeAPIToken(tok) {
+		t.Errorf("LooksLikeAPIToken(%q) = false, want true", tok)
+	}
+	if HashAPIToken(tok) == HashAPIToken(tok+"x") {
+		t.Errorf("HashAPIToken gives one hash for two tokens")
+	}
+}
+
+func TestLooksLikeAPIToken(t *testing.T) {
+	good := FormatAPIToken([APITokenBytes]byte{9})
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{good, true},
+		{good + "abc", true},
+		{"", false},
+		{"haloy_", false},
+		{good[:len(good)-1], false},
+		{"HALOY_" + good[6:], false},
+		{"xhaloy_" + good[6:], false},
+		{good[:20] + "+" + good[21:], false},
+		{good[:20] + "=" + good[21:], false},
+		{"abc123token456", false},
+	}
+	for _, tt := range tests {
+		if got := LooksLikeAPIToken(tt.in); got != tt.want {
+			t.Errorf("LooksLikeAPIToken(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseTokenLifetime(t *testing.T) {
+	tests := []struct {
+		in        string
+		want      time.Duration
+		wantNever bool
+		wantErr   bool
+	}{
+		{"90d", 90 * 24 * time.Hour, false, false},
+		{"1d", 24 * time.Hour, false, false},
+		{"12h", 12 * time.Hour, false, false},
+		{"30m", 30 * time.Minute, false, false},
+		{"1s", time.Second, false, false},
+		{"1h30m", 90 * time.Minute, false, false},
+		{"never", 0, true, false},
+		{"", 0, false, true},
+		{"0d", 0, false, true},
+		{"0s", 0, false, true},
+		{"-5h", 0, false, true},
+		{"90", 0, false, true},
+		{"90days", 0, false, true},
+		{"1w", 0, false, true},
+		{"Never", 0, false, true},
+		{"123456d", 0, false, true},
+	}
+	for _, tt := range tests {
+		d, never, err := ParseTokenLifetime(tt.in)
+		if d != tt.want || never != tt.wantNever || (err != nil) != tt.wantErr {
+			t.Errorf("ParseTokenLifetime(%q) = %v, %v, %v, want %v, %v, error %v", tt.in, d, never, err, tt.want, tt.wantNever, tt.wantErr)
+		}
+		var ce *Error
+		if err != nil && (!errors.As(err, &ce) || ce.Kind != Invalid || !strings.Contains(ce.What, `"`+tt.in+`"`)) {
+			t.Errorf("ParseTokenLifetime(%q) error = %#v, want a *Error of Kind Invalid quoting the value", tt.in, err)
+		}
+	}
+}
+
+func TestCheckTokenName(t *testing.T) {
+	tests := []struct {
+		in      string
+		wantWhy string
+	}{
+		{"ci-production", ""},
+		{"Laptop.2026_a", ""},
+		{strings.Repeat("a", 64), ""},
+		{"", "the name is empty"},
+		{strings.Repeat("a", 65), "it is 65 characters long; the limit is 64"},
+		// a leading letter keeps names apart from numeric ids in 'revoke <id|name>'
+		{"42", "it must start with a letter"},
+		{"-x", "it must start with a letter"},
+		{"a b", "it contains ' '"},
+		{"a/b", "it contains '/'"},
+		{"é", "it must start with a letter"},
+		{"aé", "it contains 'é'"},
+	}
+	for _, tt := range tests {
+		err := CheckTokenName(tt.in)
+		got := ""
+		if err != nil {
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Kind != Invalid || ce.Fix == "" {
+				t.Fatalf("CheckTokenName(%q) = %#v, want a *Error of Kind Invalid with a fix", tt.in, err)
+			}
+			got = ce.Why
+		}
+		if got != tt.wantWhy {
+			t.Errorf("CheckTokenName(%q) why = %q, want %q", tt.in, got, tt.wantWhy)
+		}
+	}
+}
+
+func TestAPITokenStatus(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		tok  TokenRecord
+		now  time.Time
+		want TokenStatus
+	}{
+		{"never_expires", TokenRecord{}, t0, TokenActive},
+		{"before_expiry", TokenRecord{ExpiresAt: t0.Add(time.Second)}, t0, TokenActive},
+		{"at_expiry", TokenRecord{ExpiresAt: t0}, t0, TokenExpired},
+		{"after_expiry", TokenRecord{ExpiresAt: t0}, t0.Add(time.Hour), TokenExpired},
+		{"revoked", TokenRecord{RevokedAt: t0}, t0, TokenRevoked},
+		// revoked wins: list shows why the token stopped, not that it would have anyway
+		{"revoked_and_expired", TokenRecord{RevokedAt: t0, ExpiresAt: t0}, t0.Add(time.Hour), TokenRevoked},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.tok.Status(tt.now); got != tt.want {
+				t.Errorf("Status(%v) = %q, want %q", tt.now, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNeedsTouch(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+	tests := []struct {
+		last, now time.Time
+		want      bool
+	}{
+		{time.Time{}, t0, true},
+		{t0, t0.Add(59 * time.Second), false},
+		{t0, t0.Add(time.Minute), true},
+	}
+	for _, tt := range tests {
+		if got := (TokenRecord{LastUsedAt: tt.last}).NeedsTouch(tt.now); got != tt.want {
+			t.Errorf("NeedsTouch(last %v, now %v) = %v, want %v", tt.last, tt.now, got, tt.want)
+		}
+	}
+}
+
+func TestDefaultTokenName(t *testing.T) {
+	got := DefaultTokenName(time.Date(2026, 11, 27, 2, 45, 30, 0, time.FixedZone("x", 3600)))
+	if diff := cmp.Diff("token-20261127-014530", got); diff != "" {
+		t.Errorf("DefaultTokenName mismatch (-want +got):\n%s", diff)
+	}
+	if err := CheckTokenName(got); err != nil {
+		t.Errorf("CheckTokenName(%q) = %v, want nil", got, err)
+	}
+}

@@ -1,0 +1,66 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/haloy-auth/haloy/core"
+)
+
+// TokenStore keeps haloyadm's API tokens: names, times and hashes, never a
+// token itself. Changes made through one store are seen at once by every
+// other store on the same data, in this process or another.
+type TokenStore interface {
+	// Create records a new token and returns it with its id. Returns a
+	// *core.Error of Kind Conflict if the name or the hash is taken.
+	Create(ctx context.Context, t core.NewTokenRecord) (core.TokenRecord, error)
+	// List returns every token, revoked and expired ones included, oldest first.
+	List(ctx context.Context) ([]core.TokenRecord, error)
+	// Revoke marks the token whose decimal id or name is ref as revoked at
+	// at, and returns it. Revoking a revoked token keeps its first revocation
+	// time. Returns a *core.Error of Kind NotFound, listing the known names,
+	// if no token matches.
+	Revoke(ctx context.Context, ref string, at time.Time) (core.TokenRecord, error)
+}
+
+// TokenVerifier finds the token behind a request. Lookup by hash costs the
+// same however many tokens there are.
+type TokenVerifier interface {
+	// Lookup returns the token whose hash is h, whatever its status, and
+	// false if there is none.
+	Lookup(ctx context.Context, h core.TokenHash) (core.TokenRecord, bool, error)
+	// Touch records that the token id was used at at. It writes only if the
+	// recorded last use is older than core.TouchInterval, so that many
+	// servers or requests never write more than once a minute per token.
+	Touch(ctx context.Context, id int64, at time.Time) error
+}
+
+// DeploymentLog records the deployments the API accepted.
+type DeploymentLog interface {
+	// Record stores rec. Returns a *core.Error of Kind Conflict if a
+	// deployment with the same id is already recorded.
+	Record(ctx context.Context, rec core.DeploymentRecord) error
+	// History returns app's deployments, newest first; none is an empty
+	// slice, not an error.
+	History(ctx context.Context, app string) ([]core.DeploymentRecord, error)
+}
+
+// ServerConfig keeps haloyadm's configuration file in its config directory.
+type ServerConfig interface {
+	// Load reads the configuration. Returns a *core.Error of Kind Missing if
+	// haloyadm was never initialized, and of Kind Invalid if the file does
+	// not parse.
+	Load(ctx context.Context) (core.ServerSettings, error)
+	// Save creates the config and data directories (mode 0700) if needed
+	// and writes the configuration atomically (mode 0600).
+	Save(ctx context.Context, s core.ServerSettings) error
+}
+
+// APIServer serves the HTTP API until its context ends.
+type APIServer interface {
+	// Serve listens on opts.Listen, calls ready with the address actually
+	// bound (useful with port 0), and serves until ctx ends, then shuts
+	// down gracefully. Returns a *core.Error of Kind Unavailable if it
+	// cannot listen, and of Kind Invalid if the TLS files do not load.
+	Serve(ctx context.Context, opts core.ServeOptions, ready func(addr string)) error
+}
