@@ -1,0 +1,157 @@
+package core
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// SecretRef points at one field of one secret source, as written in an app
+// config: "onepassword:api-tokens:production" (the form Haloy uses now) or
+// "onepassword:api-tokens.production" (the form of Haloy's authentication
+// guide). Both forms mean the same reference.
+type SecretRef struct {
+	// Provider names the secret provider, e.g. "onepassword".
+	Provider string
+	// Source names an entry under the provider in secret_providers, e.g. "api-tokens".
+	Source string
+	// Key is the field label within the source's item, e.g. "production".
+	Key string
+}
+
+// String returns the reference in the colon form.
+func (r SecretRef) String() string { return r.Provider + ":" + r.Source + ":" + r.Key }
+
+// refFix is the hint for every malformed reference.
+const refFix = "write it as <provider>:<source>:<key>, e.g. onepassword:api-tokens:production"
+
+// ParseSecretRef parses "<provider>:<source>:<key>" or "<provider>:<source>.<key>".
+// In the dot form the source ends at the first dot, so a source whose name
+// holds a dot needs the colon form; a key may hold dots in either form.
+// Returns a *Error of Kind Invalid naming the reference when it is malformed.
+func ParseSecretRef(raw string) (SecretRef, error) {
+	bad := func(why string) (SecretRef, error) {
+		return SecretRef{}, &Error{Kind: Invalid, What: "malformed secret reference " + strconv.Quote(raw), Why: why, Fix: refFix}
+	}
+	if raw == "" {
+		return bad("it is empty")
+	}
+	if strings.TrimSpace(raw) != raw || strings.ContainsAny(raw, "\t\n\r") {
+		return bad("it has leading or trailing whitespace")
+	}
+	provider, rest, ok := strings.Cut(raw, ":")
+	if !ok {
+		return bad("it has no provider prefix such as onepassword:")
+	}
+	if provider == "" {
+		return bad("the provider before the first colon is empty")
+	}
+	if !isRefName(provider) {
+		return bad("the provider " + strconv.Quote(provider) + " may hold only letters, digits, '-' and '_'")
+	}
+	if strings.HasPrefix(rest, "//") {
+		return bad("it looks like a URL or an op:// reference; haloy names a source from secret_providers instead")
+	}
+	source, key, ok := strings.Cut(rest, ":")
+	if !ok {
+		source, key, ok = strings.Cut(rest, ".")
+	}
+	if !ok {
+		return bad("it names no key: expected <source>:<key> after " + strconv.Quote(provider+":"))
+	}
+	if source == "" {
+		return bad("the source name is empty")
+	}
+	if key == "" {
+		return bad("the key (field label) is empty")
+	}
+	return SecretRef{Provider: provider, Source: source, Key: key}, nil
+}
+
+func isRefName(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// SecretSourceRef names one secret item: a source declared under a provider
+// in the app config's secret_providers, with its settings as written (for
+// 1Password: vault, item and an optional account). Core does not interpret
+// the settings: each provider's adapter does, so that a new provider needs no
+// change here.
+type SecretSourceRef struct {
+	// Provider is the provider's name, e.g. "onepassword".
+	Provider string
+	// Name is the source's name under the provider, e.g. "api-tokens".
+	Name string
+	// Settings are the source's settings, e.g. vault and item.
+	Settings map[string]string
+}
+
+// Key identifies the item the source points at: the provider and its
+// settings, not the source's name, so that two sources naming the same item
+// are fetched once.
+func (s SecretSourceRef) Key() string {
+	keys := make([]string, 0, len(s.Settings))
+	for k := range s.Settings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(strconv.Quote(s.Provider))
+	for _, k := range keys {
+		b.WriteString(" " + strconv.Quote(k) + "=" + strconv.Quote(s.Settings[k]))
+	}
+	return b.String()
+}
+
+// Lookup finds the source a reference names in the config's providers.
+// Returns a *Error of Kind NotFound when the provider or the source is not
+// declared, with the closest declared name.
+func (p SecretProviders) Lookup(ref SecretRef) (SecretSourceRef, error) {
+	sources, ok := p[ref.Provider]
+	if !ok {
+		names := sortedNames(p)
+		e := &Error{Kind: NotFound, What: "unknown secret provider " + strconv.Quote(ref.Provider) + " in " + strconv.Quote(ref.String())}
+		switch {
+		case len(names) == 0:
+			e.Why = "the config declares no secret_providers"
+			e.Fix = "declare the source under secret_providers, e.g. secret_providers: {onepassword: {" + ref.Source + ": {vault: <vault>, item: <item>}}}"
+		default:
+			e.Why = "declared providers: " + strings.Join(names, ", ")
+			if c := Closest(ref.Provider, names); c != "" {
+				e.Fix = "did you mean " + strconv.Quote(c+":"+ref.Source+":"+ref.Key) + "?"
+			}
+		}
+		return SecretSourceRef{}, e
+	}
+	settings, ok := sources[ref.Source]
+	if !ok {
+		names := sortedNames(sources)
+		e := &Error{Kind: NotFound, What: "unknown secret source " + strconv.Quote(ref.Source) + " in " + strconv.Quote(ref.String())}
+		if len(names) == 0 {
+			e.Why = "no sources are declared under secret_providers." + ref.Provider
+		} else {
+			e.Why = "sources under secret_providers." + ref.Provider + ": " + strings.Join(names, ", ")
+		}
+		if c := Closest(ref.Source, names); c != "" {
+			e.Fix = "did you mean " + strconv.Quote(ref.Provider+":"+c+":"+ref.Key) + "?"
+		} else {
+			e.Fix = "declare it: secret_providers: {" + ref.Provider + ": {" + ref.Source + ": {vault: <vault>, item: <item>}}}"
+		}
+		return SecretSourceRef{}, e
+	}
+	return SecretSourceRef{Provider: ref.Provider, Name: ref.Source, Settings: settings}, nil
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
