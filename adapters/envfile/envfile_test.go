@@ -53,7 +53,7 @@ func TestReadErrorNamesLineNotContent(t *testing.T) {
 	const secret = "tok-9f8e7d6c5b4a"
 	dir := t.TempDir()
 	p := filepath.Join(dir, ".env.local")
-	if err := os.WriteFile(p, []byte("A=1\nthis is " + secret + " not a pair\n"), 0o600); err != nil {
+	if err := os.WriteFile(p, []byte("A=1\nthis is "+secret+" not a pair\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err := envfile.New().Read(context.Background(), p)
