@@ -1,0 +1,198 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+var _ ports.ServerAPI = (*ServerAPI)(nil)
+
+// ServerAPI is an in-memory twin of the HTTP client and the servers it
+// reaches: each named server accepts its own tokens and records
+// deployments. A server that is not added cannot be reached.
+type ServerAPI struct {
+	mu      sync.Mutex
+	servers map[string]*Server
+}
+
+// Server is one server of the twin. Set its fields before the first call;
+// read Calls and Deployments through ServerAPI methods while calls run.
+type Server struct {
+	// Version is what /health and /v1/version report.
+	Version string
+	// Tokens maps each accepted token to its name.
+	Tokens map[string]string
+	// Err, when set, is returned by every call, as an unreachable server's.
+	Err error
+	// DeployErr, when set, is returned by Deploy after the token is checked.
+	DeployErr error
+	// OnDeploy, when set, is called with each accepted deployment before it
+	// is recorded, outside any lock (tests use it to prove parallelism).
+	OnDeploy func(ctx context.Context, d core.Deployment)
+
+	calls       []Call
+	deployments []core.DeploymentRecord // oldest first
+}
+
+// Call is one call a server received.
+type Call struct {
+	// Method is Health, Version, Deploy or Status.
+	Method string
+	// Token is the token presented, empty for none.
+	Token core.Secret
+}
+
+// NewServerAPI returns a twin with no servers.
+func NewServerAPI() *ServerAPI { return &ServerAPI{servers: map[string]*Server{}} }
+
+// Add makes server (a normalized name) reachable and returns it.
+func (a *ServerAPI) Add(server string, s *Server) *Server {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s.Tokens == nil {
+		s.Tokens = map[string]string{}
+	}
+	a.servers[server] = s
+	return s
+}
+
+// Revoke makes server stop accepting token at once.
+func (a *ServerAPI) Revoke(server string, token core.Secret) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.servers[server]; ok {
+		delete(s.Tokens, token.Reveal())
+	}
+}
+
+// Calls returns the calls server received, in order.
+func (a *ServerAPI) Calls(server string) []Call {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.servers[server]; ok {
+		return slices.Clone(s.calls)
+	}
+	return nil
+}
+
+// Deployments returns what server recorded, oldest first.
+func (a *ServerAPI) Deployments(server string) []core.DeploymentRecord {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.servers[server]; ok {
+		return slices.Clone(s.deployments)
+	}
+	return nil
+}
+
+// Health answers like GET /health: no token needed.
+func (a *ServerAPI) Health(ctx context.Context, ep core.Endpoint) (core.HealthResponse, error) {
+	s, err := a.enter(ctx, ep, "Health", "")
+	if err != nil {
+		return core.HealthResponse{}, err
+	}
+	return core.HealthResponse{Status: "ok", Service: "haloyd", Version: s.Version}, nil
+}
+
+// Version answers like GET /v1/version.
+func (a *ServerAPI) Version(ctx context.Context, ep core.Endpoint) (core.VersionResponse, error) {
+	s, err := a.enter(ctx, ep, "Version", ep.Token)
+	if err != nil {
+		return core.VersionResponse{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	name, ok := s.Tokens[ep.Token.Reveal()]
+	if !ok {
+		return core.VersionResponse{}, core.TokenRejected(ep)
+	}
+	return core.VersionResponse{Haloyd: s.Version, TokenName: name}, nil
+}
+
+// Deploy answers like POST /v1/deploy: checks the token, validates d and
+// records it.
+func (a *ServerAPI) Deploy(ctx context.Context, ep core.Endpoint, d core.Deployment) (core.DeployResponse, error) {
+	s, err := a.enter(ctx, ep, "Deploy", ep.Token)
+	if err != nil {
+		return core.DeployResponse{}, err
+	}
+	what := fmt.Sprintf("deploy of app %q to %q", d.App, ep.Server)
+	a.mu.Lock()
+	name, ok := s.Tokens[ep.Token.Reveal()]
+	deployErr, hook := s.DeployErr, s.OnDeploy
+	a.mu.Unlock()
+	switch {
+	case !ok:
+		return core.DeployResponse{}, core.TokenRejected(ep)
+	case deployErr != nil:
+		return core.DeployResponse{}, deployErr
+	case d.App == "" || d.ID == "" || d.Image.Repository == "":
+		return core.DeployResponse{}, &core.Error{Kind: core.Invalid, What: what + " failed",
+			Why: "the server answered 400 Bad Request: a deployment needs an id, an app and an image repository"}
+	}
+	if hook != nil {
+		hook(ctx, d)
+	}
+	if err := ctx.Err(); err != nil {
+		return core.DeployResponse{}, &core.Error{Kind: core.Unavailable, What: what + " interrupted", Why: err.Error(), Err: err}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s.deployments = append(s.deployments, core.DeploymentRecord{Deployment: d, TokenName: name, ReceivedAt: time.Now().UTC()})
+	return core.DeployResponse{DeploymentID: d.ID, Status: "accepted"}, nil
+}
+
+// Status answers like GET /v1/status/{app}: newest first, NotFound for an
+// app with no deployments.
+func (a *ServerAPI) Status(ctx context.Context, ep core.Endpoint, app string) (core.StatusResponse, error) {
+	s, err := a.enter(ctx, ep, "Status", ep.Token)
+	if err != nil {
+		return core.StatusResponse{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := s.Tokens[ep.Token.Reveal()]; !ok {
+		return core.StatusResponse{}, core.TokenRejected(ep)
+	}
+	out := core.StatusResponse{App: app, Deployments: []core.DeploymentRecord{}}
+	for i := len(s.deployments) - 1; i >= 0; i-- {
+		if s.deployments[i].App == app {
+			out.Deployments = append(out.Deployments, s.deployments[i])
+		}
+	}
+	if len(out.Deployments) == 0 {
+		return core.StatusResponse{}, &core.Error{Kind: core.NotFound, What: fmt.Sprintf("status of app %q on %q failed", app, ep.Server),
+			Why: "the server answered 404 Not Found: unknown app " + strconv.Quote(app)}
+	}
+	return out, nil
+}
+
+// enter finds the endpoint's server, records the call and returns the
+// server's Err; an unknown server is unreachable, as a name that does not
+// resolve.
+func (a *ServerAPI) enter(ctx context.Context, ep core.Endpoint, method string, token core.Secret) (*Server, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &core.Error{Kind: core.Unavailable, What: "call to " + strconv.Quote(ep.Server) + " interrupted", Why: err.Error(), Err: err}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.servers[ep.Server]
+	if !ok {
+		return nil, &core.Error{Kind: core.Unavailable,
+			What: fmt.Sprintf("cannot reach %q at %s", ep.Server, core.BaseURL(ep.Server)),
+			Why:  "the name " + strconv.Quote(core.ServerHost(ep.Server)) + " does not resolve",
+			Fix:  "check the server name (haloy server list) and your DNS"}
+	}
+	s.calls = append(s.calls, Call{Method: method, Token: token})
+	if s.Err != nil {
+		return nil, s.Err
+	}
+	return s, nil
+}

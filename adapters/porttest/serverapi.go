@@ -1,0 +1,230 @@
+// Package porttest holds the contract suites of the ports: each suite runs
+// the same subtests against a real adapter and its in-memory twin, so the
+// twin that use-case tests rely on behaves like the real thing.
+package porttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+// ServerAPIHarness is one fresh server behind a ServerAPI.
+type ServerAPIHarness struct {
+	// API reaches the server.
+	API ports.ServerAPI
+	// Server is the normalized name to put in core.Endpoint.Server.
+	Server string
+	// CACert is the CA file the server's certificate chains to, if any.
+	CACert string
+}
+
+// NewServerAPI starts a fresh server that reports version and accepts
+// exactly tokens (token -> name), and returns how to reach it.
+type NewServerAPI func(t *testing.T, version string, tokens map[string]string) ServerAPIHarness
+
+// Tokens of the suite. They look like real ones so that a server that
+// checks the format accepts them as well formed.
+const (
+	goodToken  = "haloy_porttestGOODtoken0000000000000000000000000000"
+	otherToken = "haloy_porttestOTHERtoken000000000000000000000000000"
+	badToken   = "haloy_porttestBADtoken00000000000000000000000000000"
+)
+
+// ServerAPI runs the ServerAPI contract against the servers newServer starts.
+func ServerAPI(t *testing.T, newServer NewServerAPI) {
+	const version = "1.2.3-porttest"
+	setup := func(t *testing.T) (ports.ServerAPI, core.Endpoint) {
+		h := newServer(t, version, map[string]string{goodToken: "ci", otherToken: "laptop"})
+		return h.API, core.Endpoint{Server: h.Server, CACert: h.CACert, Token: goodToken, TokenSource: "env PORTTEST_TOKEN"}
+	}
+	// bare compares *core.Error values on what the user sees
+	bare := cmpopts.IgnoreFields(core.Error{}, "Err")
+
+	t.Run("health_needs_no_token", func(t *testing.T) {
+		api, ep := setup(t)
+		for _, tok := range []core.Secret{"", badToken} {
+			ep.Token = tok
+			got, err := api.Health(context.Background(), ep)
+			if err != nil {
+				t.Fatalf("Health(token %q) error = %v, want nil", tok, err)
+			}
+			if got.Status != "ok" || got.Version != version {
+				t.Errorf("Health() = %+v, want status ok, version %q", got, version)
+			}
+		}
+	})
+
+	t.Run("version_names_the_token", func(t *testing.T) {
+		api, ep := setup(t)
+		got, err := api.Version(context.Background(), ep)
+		if err != nil {
+			t.Fatalf("Version() error = %v, want nil", err)
+		}
+		if got.Haloyd != version || got.TokenName != "ci" {
+			t.Errorf("Version() = %+v, want haloyd %q, token name ci", got, version)
+		}
+	})
+
+	t.Run("rejected_tokens", func(t *testing.T) {
+		api, ep := setup(t)
+		for _, tok := range []core.Secret{badToken, ""} {
+			ep.Token = tok
+			want := core.TokenRejected(ep)
+			_, err := api.Version(context.Background(), ep)
+			checkError(t, "Version", want, err, bare)
+			_, err = api.Deploy(context.Background(), ep, deployment("01HZ0000000000000000000001", "app"))
+			checkError(t, "Deploy", want, err, bare)
+			_, err = api.Status(context.Background(), ep, "app")
+			checkError(t, "Status", want, err, bare)
+		}
+	})
+
+	t.Run("deploy_then_status_newest_first", func(t *testing.T) {
+		api, ep := setup(t)
+		ctx := context.Background()
+		d1 := deployment("01HZ0000000000000000000001", "web")
+		d2 := deployment("01HZ0000000000000000000002", "web")
+		d2.Target = "staging"
+		d2.Domains = []core.Domain{{Domain: "staging.example.com", Aliases: []string{"www.staging.example.com"}}}
+		d2.EnvNames = []string{"DATABASE_URL"}
+		other := deployment("01HZ0000000000000000000003", "api")
+		for _, d := range []core.Deployment{d1, d2} {
+			got, err := api.Deploy(ctx, ep, d)
+			if err != nil {
+				t.Fatalf("Deploy(%s) error = %v, want nil", d.ID, err)
+			}
+			if got.DeploymentID != d.ID {
+				t.Errorf("Deploy(%s).DeploymentID = %q, want %q", d.ID, got.DeploymentID, d.ID)
+			}
+		}
+		ep2 := ep
+		ep2.Token = otherToken
+		if _, err := api.Deploy(ctx, ep2, other); err != nil {
+			t.Fatalf("Deploy(%s) error = %v, want nil", other.ID, err)
+		}
+		got, err := api.Status(ctx, ep, "web")
+		if err != nil {
+			t.Fatalf("Status(web) error = %v, want nil", err)
+		}
+		want := core.StatusResponse{App: "web", Deployments: []core.DeploymentRecord{
+			{Deployment: d2, TokenName: "ci"}, {Deployment: d1, TokenName: "ci"},
+		}}
+		for _, r := range got.Deployments {
+			if r.ReceivedAt.IsZero() {
+				t.Errorf("Status(web) record %s has no received_at", r.ID)
+			}
+		}
+		if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(core.DeploymentRecord{}, "ReceivedAt"), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("Status(web) mismatch (-want +got):\n%s", diff)
+		}
+		got, err = api.Status(ctx, ep, "api")
+		if err != nil {
+			t.Fatalf("Status(api) error = %v, want nil", err)
+		}
+		if len(got.Deployments) != 1 || got.Deployments[0].TokenName != "laptop" {
+			t.Errorf("Status(api) = %+v, want one deployment by token laptop", got)
+		}
+	})
+
+	t.Run("rejected_deploy_records_nothing", func(t *testing.T) {
+		api, ep := setup(t)
+		bad := ep
+		bad.Token = badToken
+		if _, err := api.Deploy(context.Background(), bad, deployment("01HZ0000000000000000000001", "web")); err == nil {
+			t.Fatal("Deploy(bad token) error = nil, want an error")
+		}
+		_, err := api.Status(context.Background(), ep, "web")
+		if kind := kindOf(err); kind != core.NotFound {
+			t.Errorf("Status(web) after a rejected deploy: kind = %v (%v), want NotFound", kind, err)
+		}
+	})
+
+	t.Run("status_unknown_app", func(t *testing.T) {
+		api, ep := setup(t)
+		_, err := api.Status(context.Background(), ep, "nosuchapp")
+		if kind := kindOf(err); kind != core.NotFound {
+			t.Errorf("Status(nosuchapp) kind = %v (%v), want NotFound", kind, err)
+		}
+	})
+
+	t.Run("invalid_deployment", func(t *testing.T) {
+		api, ep := setup(t)
+		_, err := api.Deploy(context.Background(), ep, deployment("01HZ0000000000000000000001", ""))
+		if kind := kindOf(err); kind != core.Invalid {
+			t.Errorf("Deploy(no app) kind = %v (%v), want Invalid", kind, err)
+		}
+	})
+
+	t.Run("cancelled_context", func(t *testing.T) {
+		api, ep := setup(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := api.Version(ctx, ep)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Version(cancelled ctx) error = %v, want one that is context.Canceled", err)
+		}
+	})
+
+	t.Run("concurrent_deploys", func(t *testing.T) {
+		api, ep := setup(t)
+		const n = 20
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				_, errs[i] = api.Deploy(context.Background(), ep, deployment(fmt.Sprintf("01HZ00000000000000000000%02d", i), "web"))
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("Deploy #%d error = %v, want nil", i, err)
+			}
+		}
+		got, err := api.Status(context.Background(), ep, "web")
+		if err != nil || len(got.Deployments) != n {
+			t.Errorf("Status(web) = %d deployments, %v; want %d, nil", len(got.Deployments), err, n)
+		}
+	})
+}
+
+// deployment returns a valid deployment of app.
+func deployment(id, app string) core.Deployment {
+	return core.Deployment{ID: id, App: app, Image: core.Image{Repository: "ghcr.io/example/" + app, Tag: "v1"}}
+}
+
+func kindOf(err error) core.Kind {
+	var ce *core.Error
+	if errors.As(err, &ce) {
+		return ce.Kind
+	}
+	return -1
+}
+
+// checkError compares err with want and checks that it never shows a token.
+func checkError(t *testing.T, call string, want *core.Error, err error, opts ...cmp.Option) {
+	t.Helper()
+	var got *core.Error
+	if !errors.As(err, &got) {
+		t.Errorf("%s() error = %v, want %v", call, err, want)
+		return
+	}
+	if diff := cmp.Diff(want, got, opts...); diff != "" {
+		t.Errorf("%s() error mismatch (-want +got):\n%s", call, diff)
+	}
+	for _, tok := range []core.Secret{goodToken, otherToken, badToken} {
+		if s := fmt.Sprintf("%v %+v %s %s", err, got, got.Why, got.Fix); strings.Contains(s, string(tok)) {
+			t.Errorf("%s() error shows a token: %s", call, s)
+		}
+	}
+}
