@@ -55,7 +55,8 @@ type DeployResponse struct {
 // DeploymentRecord is a deployment as the server recorded it.
 type DeploymentRecord struct {
 	Deployment
-	// TokenName names the token that authorized the deployment.
+	// TokenID and TokenName identify the token that authorized the deployment.
+	TokenID    int64     `json:"token_id"`
 	TokenName  string    `json:"token_name"`
 	ReceivedAt time.Time `json:"received_at"`
 }

@@ -212,3 +212,32 @@ type ServeOptions struct {
 	TLSKey  string // PEM private key
 	Version string // reported by /health and /v1/version
 }
+
+// haloyadm's directories: each is the value of its variable, or the default.
+const (
+	ServerConfigDirEnv     = "HALOY_CONFIG_DIR"
+	DefaultServerConfigDir = "/etc/haloy"
+	ServerDataDirEnv       = "HALOY_DATA_DIR"
+	DefaultServerDataDir   = "/var/lib/haloy"
+)
+
+// UnknownToken is the error for a token reference (id or name) that matches
+// none of known. It lists the known names, so that the user can pick one.
+func UnknownToken(ref string, known []TokenRecord) error {
+	why := "there are no tokens"
+	if len(known) > 0 {
+		names := make([]string, len(known))
+		for i, t := range known {
+			names[i] = t.Name
+		}
+		why = "known tokens: " + strings.Join(names, ", ")
+	}
+	return &Error{Kind: NotFound, What: "unknown token " + strconv.Quote(ref), Why: why,
+		Fix: "run 'haloyadm api token list' for ids and names"}
+}
+
+// DuplicateDeployment is the error for a deployment id already recorded.
+func DuplicateDeployment(id string) error {
+	return &Error{Kind: Conflict, What: "deployment " + strconv.Quote(id) + " is already recorded",
+		Why: "each deployment has its own id", Fix: "deploy again: the client makes a new id"}
+}

@@ -1,0 +1,103 @@
+package memory
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+var (
+	_ ports.TokenStore    = (*Tokens)(nil)
+	_ ports.TokenVerifier = (*Tokens)(nil)
+)
+
+// Tokens is the twin of the SQLite token store. Share one value between
+// use cases to play two processes sharing a database. The zero value is an
+// empty store.
+type Tokens struct {
+	mu     sync.Mutex
+	recs   []core.TokenRecord
+	hashes []core.TokenHash
+	// Writes counts the writes of last use that Touch made.
+	Writes int
+}
+
+// utc drops the monotonic reading and the location, as a database does.
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return time.Unix(0, t.UnixNano()).UTC()
+}
+
+// Create records a new token.
+func (s *Tokens) Create(_ context.Context, t core.NewTokenRecord) (core.TokenRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.recs {
+		if r.Name == t.Name {
+			return core.TokenRecord{}, &core.Error{Kind: core.Conflict, What: "a token named " + strconv.Quote(t.Name) + " already exists",
+				Why: "token names are unique", Fix: "choose another --name, or revoke the old one: haloyadm api token revoke " + t.Name}
+		}
+		if s.hashes[i] == t.Hash {
+			return core.TokenRecord{}, &core.Error{Kind: core.Conflict, What: "a token with this hash already exists",
+				Why: "two tokens drew the same random bytes, which should never happen", Fix: "run the command again"}
+		}
+	}
+	rec := core.TokenRecord{ID: int64(len(s.recs) + 1), Name: t.Name, CreatedAt: utc(t.CreatedAt), ExpiresAt: utc(t.ExpiresAt)}
+	s.recs = append(s.recs, rec)
+	s.hashes = append(s.hashes, t.Hash)
+	return rec, nil
+}
+
+// List returns every token, oldest first.
+func (s *Tokens) List(context.Context) ([]core.TokenRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]core.TokenRecord{}, s.recs...), nil
+}
+
+// Revoke marks the token with id or name ref as revoked.
+func (s *Tokens) Revoke(_ context.Context, ref string, at time.Time) (core.TokenRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, idErr := strconv.ParseInt(ref, 10, 64)
+	for i, r := range s.recs {
+		if (idErr == nil && r.ID == id) || (idErr != nil && r.Name == ref) {
+			if r.RevokedAt.IsZero() {
+				s.recs[i].RevokedAt = utc(at)
+			}
+			return s.recs[i], nil
+		}
+	}
+	return core.TokenRecord{}, core.UnknownToken(ref, s.recs)
+}
+
+// Lookup finds a token by hash.
+func (s *Tokens) Lookup(_ context.Context, h core.TokenHash) (core.TokenRecord, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, x := range s.hashes {
+		if x == h {
+			return s.recs[i], true, nil
+		}
+	}
+	return core.TokenRecord{}, false, nil
+}
+
+// Touch records a use of token id, at most once per core.TouchInterval.
+func (s *Tokens) Touch(_ context.Context, id int64, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.recs {
+		if r.ID == id && (r.LastUsedAt.IsZero() || !r.LastUsedAt.After(at.Add(-core.TouchInterval))) {
+			s.recs[i].LastUsedAt = utc(at)
+			s.Writes++
+		}
+	}
+	return nil
+}

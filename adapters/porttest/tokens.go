@@ -1,0 +1,282 @@
+package porttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+// TokenHandles are two handles on one fresh, empty token store: Store and
+// Verifier are one handle, OtherStore and OtherVerifier a second one, as a
+// second process (haloyadm api token beside haloyadm serve) would hold.
+type TokenHandles struct {
+	Store         ports.TokenStore
+	Verifier      ports.TokenVerifier
+	OtherStore    ports.TokenStore
+	OtherVerifier ports.TokenVerifier
+}
+
+var t0 = time.Date(2026, 11, 27, 3, 0, 0, 123456789, time.UTC)
+
+func hashOf(s string) core.TokenHash { return core.HashAPIToken("haloy_porttest_" + s) }
+
+func wantKind(t *testing.T, call string, err error, kind core.Kind) *core.Error {
+	t.Helper()
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Kind != kind {
+		t.Fatalf("%s error = %#v, want a *core.Error of Kind %d", call, err, kind)
+	}
+	return ce
+}
+
+// TokenStore runs the contract of ports.TokenStore and ports.TokenVerifier
+// against the handles that open returns.
+func TokenStore(t *testing.T, open func(t *testing.T) TokenHandles) {
+	ctx := context.Background()
+	create := func(t *testing.T, s ports.TokenStore, name string, expires time.Time) core.TokenRecord {
+		t.Helper()
+		rec, err := s.Create(ctx, core.NewTokenRecord{Name: name, Hash: hashOf(name), CreatedAt: t0, ExpiresAt: expires})
+		if err != nil {
+			t.Fatalf("Create(%q) error = %v", name, err)
+		}
+		return rec
+	}
+
+	t.Run("create_and_list", func(t *testing.T) {
+		h := open(t)
+		empty, err := h.Store.List(ctx)
+		if err != nil || empty == nil || len(empty) != 0 {
+			t.Fatalf("List() on an empty store = %#v, %v, want an empty slice", empty, err)
+		}
+		a := create(t, h.Store, "ci-production", t0.Add(90*24*time.Hour))
+		b := create(t, h.Store, "laptop", time.Time{})
+		want := []core.TokenRecord{
+			{ID: a.ID, Name: "ci-production", CreatedAt: t0, ExpiresAt: t0.Add(90 * 24 * time.Hour)},
+			{ID: b.ID, Name: "laptop", CreatedAt: t0},
+		}
+		if a.ID == b.ID {
+			t.Errorf("Create gave both tokens id %d", a.ID)
+		}
+		got, err := h.OtherStore.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("List() mismatch (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("name_taken", func(t *testing.T) {
+		h := open(t)
+		create(t, h.Store, "ci", time.Time{})
+		_, err := h.OtherStore.Create(ctx, core.NewTokenRecord{Name: "ci", Hash: hashOf("other"), CreatedAt: t0})
+		ce := wantKind(t, `Create("ci") twice`, err, core.Conflict)
+		if want := `a token named "ci" already exists`; ce.What != want {
+			t.Errorf("Create twice what = %q, want %q", ce.What, want)
+		}
+	})
+
+	t.Run("hash_taken", func(t *testing.T) {
+		h := open(t)
+		create(t, h.Store, "ci", time.Time{})
+		_, err := h.Store.Create(ctx, core.NewTokenRecord{Name: "other", Hash: hashOf("ci"), CreatedAt: t0})
+		wantKind(t, "Create with a taken hash", err, core.Conflict)
+	})
+
+	t.Run("revoke_by_name_and_id", func(t *testing.T) {
+		h := open(t)
+		a := create(t, h.Store, "a", time.Time{})
+		b := create(t, h.Store, "b", time.Time{})
+		got, err := h.Store.Revoke(ctx, "a", t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(core.TokenRecord{ID: a.ID, Name: "a", CreatedAt: t0, RevokedAt: t0.Add(time.Hour)}, got); diff != "" {
+			t.Errorf("Revoke(%q) mismatch (-want +got):\n%s", "a", diff)
+		}
+		ref := strconv.FormatInt(b.ID, 10)
+		if got, err := h.Store.Revoke(ctx, ref, t0.Add(2*time.Hour)); err != nil || got.Name != "b" {
+			t.Errorf("Revoke(%q) = %v, %v, want token b", ref, got, err)
+		}
+		// revoking again keeps the first time: list shows when it stopped working
+		again, err := h.OtherStore.Revoke(ctx, "a", t0.Add(5*time.Hour))
+		if err != nil || !again.RevokedAt.Equal(t0.Add(time.Hour)) {
+			t.Errorf("Revoke(%q) again = %v, %v, want revoked at %v", "a", again, err, t0.Add(time.Hour))
+		}
+	})
+
+	t.Run("revoke_unknown", func(t *testing.T) {
+		h := open(t)
+		_, err := h.Store.Revoke(ctx, "nope", t0)
+		ce := wantKind(t, `Revoke("nope")`, err, core.NotFound)
+		if want := "there are no tokens"; ce.Why != want {
+			t.Errorf("Revoke on empty store why = %q, want %q", ce.Why, want)
+		}
+		create(t, h.Store, "ci", time.Time{})
+		create(t, h.Store, "laptop", time.Time{})
+		for _, ref := range []string{"nope", "999", "CI"} {
+			_, err = h.Store.Revoke(ctx, ref, t0)
+			ce = wantKind(t, fmt.Sprintf("Revoke(%q)", ref), err, core.NotFound)
+			want := core.Error{Kind: core.NotFound, What: "unknown token " + strconv.Quote(ref), Why: "known tokens: ci, laptop", Fix: ce.Fix}
+			if diff := cmp.Diff(want, *ce); diff != "" {
+				t.Errorf("Revoke(%q) error mismatch (-want +got):\n%s", ref, diff)
+			}
+		}
+	})
+
+	t.Run("lookup", func(t *testing.T) {
+		h := open(t)
+		a := create(t, h.Store, "a", t0.Add(time.Hour))
+		create(t, h.Store, "b", time.Time{})
+		got, ok, err := h.Verifier.Lookup(ctx, hashOf("a"))
+		if err != nil || !ok {
+			t.Fatalf("Lookup(hash of a) = %v, %v, %v, want found", got, ok, err)
+		}
+		if diff := cmp.Diff(a, got); diff != "" {
+			t.Errorf("Lookup(hash of a) mismatch (-want +got):\n%s", diff)
+		}
+		if got, ok, err := h.Verifier.Lookup(ctx, hashOf("c")); ok || err != nil {
+			t.Errorf("Lookup(unknown hash) = %v, %v, %v, want not found", got, ok, err)
+		}
+	})
+
+	// a token revoked by 'haloyadm api token revoke' stops working on the
+	// running server's next request
+	t.Run("revoke_seen_by_other_handle", func(t *testing.T) {
+		h := open(t)
+		create(t, h.Store, "a", time.Time{})
+		if got, ok, _ := h.Verifier.Lookup(ctx, hashOf("a")); !ok || got.Status(t0) != core.TokenActive {
+			t.Fatalf("Lookup(hash of a) = %v, %v, want active", got, ok)
+		}
+		if _, err := h.OtherStore.Revoke(ctx, "a", t0); err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := h.Verifier.Lookup(ctx, hashOf("a"))
+		if err != nil || !ok || got.Status(t0) != core.TokenRevoked {
+			t.Errorf("Lookup after revoke = %v, %v, %v, want revoked", got, ok, err)
+		}
+		create(t, h.OtherStore, "b", time.Time{})
+		if _, ok, _ := h.Verifier.Lookup(ctx, hashOf("b")); !ok {
+			t.Errorf("Lookup(hash of b) created through the other handle = not found, want found")
+		}
+	})
+
+	t.Run("touch_once_a_minute", func(t *testing.T) {
+		h := open(t)
+		a := create(t, h.Store, "a", time.Time{})
+		steps := []struct {
+			at   time.Time
+			want time.Time
+		}{
+			{t0.Add(time.Second), t0.Add(time.Second)},
+			{t0.Add(30 * time.Second), t0.Add(time.Second)},
+			{t0.Add(60 * time.Second), t0.Add(time.Second)},
+			{t0.Add(61 * time.Second), t0.Add(61 * time.Second)},
+		}
+		for _, s := range steps {
+			if err := h.Verifier.Touch(ctx, a.ID, s.at); err != nil {
+				t.Fatal(err)
+			}
+			got, _, _ := h.OtherVerifier.Lookup(ctx, hashOf("a"))
+			if !got.LastUsedAt.Equal(s.want) {
+				t.Errorf("after Touch(%v) last used = %v, want %v", s.at, got.LastUsedAt, s.want)
+			}
+		}
+		if err := h.Verifier.Touch(ctx, 4242, t0); err != nil {
+			t.Errorf("Touch(unknown id) = %v, want nil", err)
+		}
+	})
+
+	t.Run("concurrent_creates", func(t *testing.T) {
+		h := open(t)
+		var wg sync.WaitGroup
+		errs := make(chan error, 40)
+		for i := range 40 {
+			s := h.Store
+			if i%2 == 1 {
+				s = h.OtherStore
+			}
+			wg.Go(func() {
+				name := fmt.Sprintf("t%02d", i)
+				_, err := s.Create(ctx, core.NewTokenRecord{Name: name, Hash: hashOf(name), CreatedAt: t0})
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("concurrent Create error = %v", err)
+			}
+		}
+		got, _ := h.Store.List(ctx)
+		if len(got) != 40 {
+			t.Errorf("len(List()) = %d, want 40", len(got))
+		}
+	})
+}
+
+// DeploymentLog runs the contract of ports.DeploymentLog against the fresh,
+// empty logs that open returns.
+func DeploymentLog(t *testing.T, open func(t *testing.T) ports.DeploymentLog) {
+	ctx := context.Background()
+	rec := func(id, app string, at time.Time) core.DeploymentRecord {
+		return core.DeploymentRecord{
+			Deployment: core.Deployment{ID: id, App: app, Target: "production",
+				Image:    core.Image{Repository: "ghcr.io/acme/" + app, Tag: "v1"},
+				Domains:  []core.Domain{{Domain: app + ".example.com", Aliases: []string{"www." + app + ".example.com"}}},
+				EnvNames: []string{"DATABASE_URL"}},
+			TokenID: 7, TokenName: "ci", ReceivedAt: at,
+		}
+	}
+
+	t.Run("history_newest_first", func(t *testing.T) {
+		l := open(t)
+		got, err := l.History(ctx, "web")
+		if err != nil || got == nil || len(got) != 0 {
+			t.Fatalf("History(%q) on an empty log = %#v, %v, want an empty slice", "web", got, err)
+		}
+		a, b, c := rec("d1", "web", t0), rec("d2", "api", t0.Add(time.Second)), rec("d3", "web", t0.Add(2*time.Second))
+		b.Domains, b.EnvNames, b.Target, b.Image.Tag = nil, nil, "", ""
+		for _, r := range []core.DeploymentRecord{a, b, c} {
+			if err := l.Record(ctx, r); err != nil {
+				t.Fatalf("Record(%q) error = %v", r.ID, err)
+			}
+		}
+		got, err = l.History(ctx, "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]core.DeploymentRecord{c, a}, got); diff != "" {
+			t.Errorf("History(%q) mismatch (-want +got):\n%s", "web", diff)
+		}
+		got, _ = l.History(ctx, "api")
+		if diff := cmp.Diff([]core.DeploymentRecord{b}, got); diff != "" {
+			t.Errorf("History(%q) mismatch (-want +got):\n%s", "api", diff)
+		}
+	})
+
+	t.Run("duplicate_id", func(t *testing.T) {
+		l := open(t)
+		if err := l.Record(ctx, rec("d1", "web", t0)); err != nil {
+			t.Fatal(err)
+		}
+		err := l.Record(ctx, rec("d1", "api", t0))
+		ce := wantKind(t, `Record("d1") twice`, err, core.Conflict)
+		if want := `deployment "d1" is already recorded`; ce.What != want {
+			t.Errorf("Record twice what = %q, want %q", ce.What, want)
+		}
+		if got, _ := l.History(ctx, "api"); len(got) != 0 {
+			t.Errorf("History(%q) after a refused record = %v, want empty", "api", got)
+		}
+	})
+}

@@ -1,0 +1,380 @@
+// Package sqlite keeps haloyadm's API tokens (as SHA-256 hashes only) and
+// its record of deployments in one SQLite database in the data directory,
+// through modernc.org/sqlite (pure Go, no cgo). The database runs in WAL
+// mode, so that 'haloyadm api token' in one process and 'haloyadm serve' in
+// another share it: a change made by one is seen by the other's next query.
+package sqlite
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+var (
+	_ ports.TokenStore    = (*Store)(nil)
+	_ ports.TokenVerifier = (*Store)(nil)
+	_ ports.DeploymentLog = (*Store)(nil)
+)
+
+// FileName is the database's name in the data directory.
+const FileName = "haloyadm.db"
+
+// Store is the token store and deployment log. New does no I/O: the data
+// directory is resolved, created (0700) and the database opened (0600) on
+// first use. It is safe for concurrent use.
+type Store struct {
+	env ports.Env
+
+	mu   sync.Mutex
+	db   *sql.DB
+	path string
+}
+
+// New returns a Store in the directory named by $HALOY_DATA_DIR, or
+// /var/lib/haloy.
+func New(env ports.Env) *Store { return &Store{env: env} }
+
+// Path returns the database file's path.
+func (s *Store) Path() string {
+	dir, ok := s.env.Lookup(core.ServerDataDirEnv)
+	if !ok || dir == "" {
+		dir = core.DefaultServerDataDir
+	}
+	return filepath.Join(dir, FileName)
+}
+
+// Close closes the database, if it was opened.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return nil
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS tokens (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	name         TEXT    NOT NULL UNIQUE,
+	hash         BLOB    NOT NULL UNIQUE,
+	created_at   INTEGER NOT NULL,
+	expires_at   INTEGER,
+	last_used_at INTEGER,
+	revoked_at   INTEGER
+);
+CREATE TABLE IF NOT EXISTS deployments (
+	seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+	deployment_id TEXT    NOT NULL UNIQUE,
+	app           TEXT    NOT NULL,
+	body          TEXT    NOT NULL,
+	token_id      INTEGER NOT NULL,
+	token_name    TEXT    NOT NULL,
+	received_at   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deployments_by_app ON deployments (app, seq);
+`
+
+// open returns the database, opening it on first use.
+func (s *Store) open(ctx context.Context) (*sql.DB, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db != nil {
+		return s.db, nil
+	}
+	path := s.Path()
+	if strings.ContainsAny(path, "?#") {
+		return nil, &core.Error{Kind: core.Invalid, What: "invalid data directory " + strconv.Quote(filepath.Dir(path)),
+			Why: "its path contains '?' or '#'", Fix: "set " + core.ServerDataDirEnv + " to a plain path"}
+	}
+	if err := prepareFile(path); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open token store %s: %w", path, err)
+	}
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create tables in %s: %w", path, err)
+	}
+	// the WAL and SHM files now exist: check them too
+	if err := checkModes(path); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.db, s.path = db, path
+	return db, nil
+}
+
+// prepareFile creates the data directory (0700) and an empty database file
+// (0600) if missing, and refuses a database that other users can read.
+func prepareFile(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return &core.Error{Kind: core.Unavailable, What: "cannot create data directory " + strconv.Quote(dir),
+			Why: errText(err), Fix: "run haloyadm as root (sudo), or set " + core.ServerDataDirEnv + " to a directory you own", Err: err}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return &core.Error{Kind: core.Unavailable, What: "cannot create token store " + strconv.Quote(path),
+			Why: errText(err), Fix: "run haloyadm as root (sudo), or set " + core.ServerDataDirEnv + " to a directory you own", Err: err}
+	}
+	return checkModes(path)
+}
+
+// checkModes refuses the database and its WAL and SHM files if group or
+// other users have any access to them.
+func checkModes(path string) error {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("check token store %s: %w", p, err)
+		}
+		if m := fi.Mode().Perm(); m&0o077 != 0 {
+			return &core.Error{Kind: core.Unsafe, What: "token store " + strconv.Quote(p) + " is accessible to other users",
+				Why: fmt.Sprintf("its mode is %04o; token hashes and deployment records are for the owner only", m),
+				Fix: "chmod 600 " + path + "*"}
+		}
+	}
+	return nil
+}
+
+func errText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// nullTime stores t as Unix nanoseconds, and the zero time as NULL.
+func nullTime(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
+}
+
+func fromNull(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+const tokenCols = `id, name, created_at, expires_at, last_used_at, revoked_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanToken(r scanner, extra ...any) (core.TokenRecord, error) {
+	var (
+		t                          core.TokenRecord
+		created                    int64
+		expires, lastUsed, revoked sql.NullInt64
+	)
+	dest := append([]any{&t.ID, &t.Name, &created, &expires, &lastUsed, &revoked}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return core.TokenRecord{}, err
+	}
+	t.CreatedAt = time.Unix(0, created).UTC()
+	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromNull(expires), fromNull(lastUsed), fromNull(revoked)
+	return t, nil
+}
+
+func isUnique(err error) bool {
+	var se *sqlitedrv.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// Create records a new token.
+func (s *Store) Create(ctx context.Context, t core.NewTokenRecord) (core.TokenRecord, error) {
+	db, err := s.open(ctx)
+	if err != nil {
+		return core.TokenRecord{}, err
+	}
+	row := db.QueryRowContext(ctx, `INSERT INTO tokens (name, hash, created_at, expires_at) VALUES (?, ?, ?, ?) RETURNING `+tokenCols,
+		t.Name, t.Hash[:], t.CreatedAt.UnixNano(), nullTime(t.ExpiresAt))
+	rec, err := scanToken(row)
+	if isUnique(err) {
+		if strings.Contains(err.Error(), "tokens.hash") {
+			return core.TokenRecord{}, &core.Error{Kind: core.Conflict, What: "a token with this hash already exists",
+				Why: "two tokens drew the same random bytes, which should never happen", Fix: "run the command again"}
+		}
+		return core.TokenRecord{}, nameTaken(t.Name)
+	}
+	if err != nil {
+		return core.TokenRecord{}, fmt.Errorf("create token %q: %w", t.Name, err)
+	}
+	return rec, nil
+}
+
+func nameTaken(name string) error {
+	return &core.Error{Kind: core.Conflict, What: "a token named " + strconv.Quote(name) + " already exists",
+		Why: "token names are unique", Fix: "choose another --name, or revoke the old one: haloyadm api token revoke " + name}
+}
+
+// List returns every token, oldest first.
+func (s *Store) List(ctx context.Context) ([]core.TokenRecord, error) {
+	db, err := s.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT `+tokenCols+` FROM tokens ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	out := []core.TokenRecord{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// Revoke marks the token with id or name ref as revoked.
+func (s *Store) Revoke(ctx context.Context, ref string, at time.Time) (core.TokenRecord, error) {
+	db, err := s.open(ctx)
+	if err != nil {
+		return core.TokenRecord{}, err
+	}
+	where, arg := "name = ?", any(ref)
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		where, arg = "id = ?", id
+	}
+	row := db.QueryRowContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE `+where+` RETURNING `+tokenCols,
+		at.UnixNano(), arg)
+	t, err := scanToken(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		list, lerr := s.List(ctx)
+		if lerr != nil {
+			return core.TokenRecord{}, lerr
+		}
+		return core.TokenRecord{}, core.UnknownToken(ref, list)
+	}
+	if err != nil {
+		return core.TokenRecord{}, fmt.Errorf("revoke token %q: %w", ref, err)
+	}
+	return t, nil
+}
+
+// Lookup finds a token by its hash, with one index search.
+func (s *Store) Lookup(ctx context.Context, h core.TokenHash) (core.TokenRecord, bool, error) {
+	db, err := s.open(ctx)
+	if err != nil {
+		return core.TokenRecord{}, false, err
+	}
+	var stored []byte
+	t, err := scanToken(db.QueryRowContext(ctx, `SELECT `+tokenCols+`, hash FROM tokens WHERE hash = ?`, h[:]), &stored)
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.TokenRecord{}, false, nil
+	}
+	if err != nil {
+		return core.TokenRecord{}, false, fmt.Errorf("look up token: %w", err)
+	}
+	// the index already matched; this guards against a collation surprise
+	if subtle.ConstantTimeCompare(stored, h[:]) != 1 {
+		return core.TokenRecord{}, false, nil
+	}
+	return t, true, nil
+}
+
+// Touch records a use of token id, at most once per core.TouchInterval.
+func (s *Store) Touch(ctx context.Context, id int64, at time.Time) error {
+	db, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
+		at.UnixNano(), id, at.Add(-core.TouchInterval).UnixNano())
+	if err != nil {
+		return fmt.Errorf("touch token %d: %w", id, err)
+	}
+	return nil
+}
+
+// Record stores an accepted deployment.
+func (s *Store) Record(ctx context.Context, rec core.DeploymentRecord) error {
+	db, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(rec.Deployment)
+	if err != nil {
+		return fmt.Errorf("encode deployment %q: %w", rec.ID, err)
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO deployments (deployment_id, app, body, token_id, token_name, received_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		rec.ID, rec.App, string(body), rec.TokenID, rec.TokenName, rec.ReceivedAt.UnixNano())
+	if isUnique(err) {
+		return core.DuplicateDeployment(rec.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("record deployment %q: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// History returns app's deployments, newest first.
+func (s *Store) History(ctx context.Context, app string) ([]core.DeploymentRecord, error) {
+	db, err := s.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT body, token_id, token_name, received_at FROM deployments WHERE app = ? ORDER BY seq DESC`, app)
+	if err != nil {
+		return nil, fmt.Errorf("read deployments of %q: %w", app, err)
+	}
+	defer rows.Close()
+	out := []core.DeploymentRecord{}
+	for rows.Next() {
+		var (
+			body     string
+			rec      core.DeploymentRecord
+			received int64
+		)
+		if err := rows.Scan(&body, &rec.TokenID, &rec.TokenName, &received); err != nil {
+			return nil, fmt.Errorf("read deployments of %q: %w", app, err)
+		}
+		if err := json.Unmarshal([]byte(body), &rec.Deployment); err != nil {
+			return nil, fmt.Errorf("decode deployment of %q: %w", app, err)
+		}
+		rec.ReceivedAt = time.Unix(0, received).UTC()
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read deployments of %q: %w", app, err)
+	}
+	return out, nil
+}
