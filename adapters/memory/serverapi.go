@@ -29,10 +29,14 @@ type Server struct {
 	Version string
 	// Tokens maps each accepted token to its name.
 	Tokens map[string]string
+	// TokenExpiresAt is what /v1/version reports as the token's expiry.
+	TokenExpiresAt *time.Time
 	// Err, when set, is returned by every call, as an unreachable server's.
 	Err error
 	// DeployErr, when set, is returned by Deploy after the token is checked.
 	DeployErr error
+	// OnHealth, when set, is called on each health check, outside any lock.
+	OnHealth func(ctx context.Context)
 	// OnDeploy, when set, is called with each accepted deployment before it
 	// is recorded, outside any lock (tests use it to prove parallelism).
 	OnDeploy func(ctx context.Context, d core.Deployment)
@@ -61,6 +65,13 @@ func (a *ServerAPI) Add(server string, s *Server) *Server {
 	}
 	a.servers[server] = s
 	return s
+}
+
+// Server returns the server added under name, or nil.
+func (a *ServerAPI) Server(name string) *Server {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.servers[name]
 }
 
 // Revoke makes server stop accepting token at once.
@@ -98,6 +109,9 @@ func (a *ServerAPI) Health(ctx context.Context, ep core.Endpoint) (core.HealthRe
 	if err != nil {
 		return core.HealthResponse{}, err
 	}
+	if s.OnHealth != nil {
+		s.OnHealth(ctx)
+	}
 	return core.HealthResponse{Status: "ok", Service: "haloyd", Version: s.Version}, nil
 }
 
@@ -113,7 +127,7 @@ func (a *ServerAPI) Version(ctx context.Context, ep core.Endpoint) (core.Version
 	if !ok {
 		return core.VersionResponse{}, core.TokenRejected(ep)
 	}
-	return core.VersionResponse{Haloyd: s.Version, TokenName: name}, nil
+	return core.VersionResponse{Haloyd: s.Version, TokenName: name, TokenExpiresAt: s.TokenExpiresAt}, nil
 }
 
 // Deploy answers like POST /v1/deploy: checks the token, validates d and

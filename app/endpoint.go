@@ -1,0 +1,92 @@
+package app
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+// configDirEnv names the client config directory's .env as an env layer.
+const configDirEnv = "the config directory's .env"
+
+// expiryWarning is how long before its expiry a token is mentioned.
+const expiryWarning = 14 * 24 * time.Hour
+
+// clientEnv layers the process environment over the config directory's
+// .env, as the client store's tokens are looked up.
+func clientEnv(st core.ClientState, env ports.Env) core.Env {
+	return core.Env{{Name: "", Lookup: env.Lookup}, {Name: configDirEnv, Lookup: core.MapLookup(st.Tokens)}}
+}
+
+// storeEndpoint returns the endpoint of server (normalized) with its token
+// from the client store: the variable client.yaml names for it, else
+// HALOY_API_TOKEN. A server that is not configured, with HALOY_API_TOKEN
+// unset, is a *core.Error of Kind NotFound that lists the configured ones.
+func storeEndpoint(st core.ClientState, env ports.Env, server string) (core.Endpoint, error) {
+	ref, known := st.Servers[server]
+	r, err := core.ResolveToken(core.TokenInput{Server: server, Servers: st.Servers, Env: clientEnv(st, env), File: "client.yaml"})
+	if err != nil {
+		if !known {
+			return core.Endpoint{}, unknownServer(st, server)
+		}
+		return core.Endpoint{}, err
+	}
+	ep := core.Endpoint{Server: server, CACert: ref.CACert, Token: r.Value, TokenSource: r.Source}
+	if !known || ref.TokenEnv == "" || !strings.HasPrefix(r.Source, "client store ") {
+		ep.TokenFix = "export " + core.HaloyAPITokenEnv + "=<new-token>, or haloy server add " + server + " <new-token>"
+	}
+	return ep, nil
+}
+
+// unknownServer is the NotFound error for a server that is not configured.
+func unknownServer(st core.ClientState, server string) error {
+	names := st.ServerNames()
+	if len(names) == 0 {
+		return &core.Error{Kind: core.NotFound, What: "unknown server " + strconv.Quote(server),
+			Why: "no servers are configured", Fix: "haloy server add " + server + " --token-stdin"}
+	}
+	return &core.Error{Kind: core.NotFound, What: "unknown server " + strconv.Quote(server),
+		Why: "configured: " + strings.Join(names, ", "), Fix: "haloy server list"}
+}
+
+// normalizeConfigured normalizes raw and checks that it is configured.
+func normalizeConfigured(st core.ClientState, raw string) (string, error) {
+	s, err := core.NormalizeServer(raw)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := st.Servers[s]; !ok {
+		return "", unknownServer(st, s)
+	}
+	return s, nil
+}
+
+// expiryNote returns a warning when the token v describes expires within
+// two weeks of now, or "".
+func expiryNote(server string, v core.VersionResponse, now time.Time) string {
+	if v.TokenExpiresAt == nil {
+		return ""
+	}
+	left := v.TokenExpiresAt.Sub(now)
+	if left > expiryWarning {
+		return ""
+	}
+	name := "the token"
+	if v.TokenName != "" {
+		name = "token " + strconv.Quote(v.TokenName)
+	}
+	return fmt.Sprintf("%s for %s expires in %s (%s); on the server: sudo haloyadm api token, then: haloy server add %s <new-token> --force",
+		name, server, roundDays(left), v.TokenExpiresAt.UTC().Format(time.DateOnly), server)
+}
+
+// roundDays prints a duration in days, or hours under two days.
+func roundDays(d time.Duration) string {
+	if d < 48*time.Hour {
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days", int(d.Hours()/24))
+}
