@@ -250,7 +250,7 @@ func TestCheckServers(t *testing.T) {
 			wantErr: &core.Error{Kind: core.Unauthorized, What: "1 of 2 servers failed the check: prod.haloy.com", Fix: "see the problem column above"},
 		},
 		{
-			name: "no_token_but_reachable",
+			name:  "no_token_but_reachable",
 			state: core.ClientState{Servers: map[string]core.ServerRef{"prod.haloy.com": {TokenEnv: "HALOY_API_TOKEN_PROD_HALOY_COM"}}},
 			want: []ServerCheck{{Server: "prod.haloy.com", URL: "https://prod.haloy.com", Reachable: true, Version: "1.4.0",
 				Problem: `no API token for server "prod.haloy.com": client.yaml names HALOY_API_TOKEN_PROD_HALOY_COM for it, which is set neither in the environment nor in the config directory's .env (hint: haloy server add prod.haloy.com <token> --force, or export HALOY_API_TOKEN_PROD_HALOY_COM=<token>)`}},
