@@ -7,6 +7,9 @@ import (
 	"context"
 
 	"go.uber.org/fx"
+
+	"github.com/haloy-auth/haloy/adapters/httpclient"
+	"github.com/haloy-auth/haloy/ports"
 )
 
 // UseCases provides every use case. Use cases never import fx: each is a
@@ -14,12 +17,14 @@ import (
 var UseCases = fx.Module("usecases",
 	clientUseCases,
 	serverUseCases,
+	netUseCases,
 )
 
 // Adapters binds every port to its production adapter.
 var Adapters = fx.Module("adapters",
 	clientAdapters,
 	serverAdapters,
+	netAdapters,
 )
 
 var (
@@ -27,6 +32,12 @@ var (
 	clientAdapters = fx.Options()
 	serverUseCases = fx.Options()
 	serverAdapters = fx.Options()
+)
+
+// The use cases and adapters of the client's calls to servers (issue 5).
+var (
+	netUseCases = fx.Provide(NewServerVersion, NewCheckServers)
+	netAdapters = fx.Provide(fx.Annotate(httpclient.New, fx.As(new(ports.ServerAPI))))
 )
 
 // Wiring is what a command needs to build its graph: main binds Adapters,
