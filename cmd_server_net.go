@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/haloy-auth/haloy/app"
+)
+
+// ServerVersionCmd is `haloy server version [--server S]`.
+type ServerVersionCmd struct {
+	Server string `short:"s" help:"Server to ask, e.g. production.haloy.com; needed when several are configured."`
+}
+
+// Run prints the server's version and which token it accepted.
+func (c *ServerVersionCmd) Run(rt *runtime) error {
+	return invoke(rt, func(ctx context.Context, uc *app.ServerVersion) error {
+		r, err := uc.Run(ctx, c.Server)
+		if err != nil {
+			return err
+		}
+		line := fmt.Sprintf("%s: haloyd %s", r.Server, r.Version.Haloyd)
+		if r.Version.TokenName != "" {
+			line += ", token " + strconv.Quote(r.Version.TokenName)
+		}
+		line += " from " + r.TokenSource
+		if r.Version.TokenExpiresAt != nil {
+			line += ", expires " + r.Version.TokenExpiresAt.UTC().Format(time.DateOnly)
+		}
+		_, err = fmt.Fprintln(rt.stdout, line)
+		return err
+	})
+}
+
+// ServerCheckCmd is `haloy server check [<server>...] [--json]`.
+type ServerCheckCmd struct {
+	Servers []string `arg:"" optional:"" name:"server" help:"Servers to check; every configured one when none is given."`
+	JSON    bool     `help:"Print a JSON array instead of a table."`
+}
+
+// Run checks the servers at once and prints one row each; it fails when any
+// server fails.
+func (c *ServerCheckCmd) Run(rt *runtime) error {
+	return invoke(rt, func(ctx context.Context, uc *app.CheckServers) error {
+		checks, err := uc.Run(ctx, c.Servers)
+		if checks == nil {
+			return err
+		}
+		if c.JSON {
+			enc := json.NewEncoder(rt.stdout)
+			enc.SetIndent("", "  ")
+			if jerr := enc.Encode(checks); jerr != nil {
+				return jerr
+			}
+			return err
+		}
+		tw := tabwriter.NewWriter(rt.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SERVER\tREACHABLE\tTOKEN\tVERSION\tTOKEN SOURCE")
+		for _, ch := range checks {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Server, yesNo(ch.Reachable), tokenState(ch), dash(ch.Version), dash(ch.TokenSource))
+		}
+		if ferr := tw.Flush(); ferr != nil {
+			return ferr
+		}
+		for _, ch := range checks {
+			if ch.Warning != "" {
+				rt.notes.Warn(ch.Warning)
+			}
+			if ch.Problem != "" {
+				fmt.Fprintf(rt.stdout, "%s: %s\n", ch.Server, ch.Problem)
+			}
+		}
+		return err
+	})
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// tokenState says what became of a server's token in the check.
+func tokenState(c app.ServerCheck) string {
+	switch {
+	case c.TokenAccepted && c.TokenName != "":
+		return "accepted (" + c.TokenName + ")"
+	case c.TokenAccepted:
+		return "accepted"
+	case c.TokenSource == "":
+		return "none found"
+	case !c.Reachable:
+		return "not checked"
+	default:
+		return "rejected"
+	}
+}
