@@ -219,20 +219,17 @@ func containsName(s []string, v string) bool {
 	return false
 }
 
-// Check returns every problem of the merged settings of target that needs
-// no outside lookup: no app name, an api_token or env entry that sets
-// none or several of its sources, a malformed secret reference, a domain
-// left empty. Each is a *Error naming the file and line.
+// Check returns every problem of the merged settings of target that
+// resolution does not report: no app name, an env entry without a name or
+// listed twice, a domain left empty, an image without a repository. Each is
+// a *Error naming the file and line. ResolveToken and ResolveEnv report the
+// problems of api_token and env values.
 func (c *AppConfig) Check(target string) []error {
 	t := c.Target(target)
 	var errs []error
 	if strings.TrimSpace(t.Name) == "" {
 		errs = append(errs, &Error{Kind: Missing, What: "no app name" + c.forTarget(target),
 			Why: c.fileName() + " sets no name:", Fix: "add a line to " + c.fileName() + ": name: my-app"})
-	}
-	if t.APIToken != nil {
-		p := c.FieldPath(target, "api_token")
-		errs = append(errs, checkSource(c, p, t.APIToken.Value != "", t.APIToken.From)...)
 	}
 	p := c.FieldPath(target, "env")
 	seen := map[string]bool{}
@@ -251,7 +248,6 @@ func (c *AppConfig) Check(target string) []error {
 				Why: "each variable may appear once", Fix: "remove one of the entries"})
 		}
 		seen[e.Name] = true
-		errs = append(errs, checkSource(c, ep, e.Value != "", e.From)...)
 	}
 	dp := c.FieldPath(target, "domains")
 	for i, d := range t.Domains {
@@ -281,39 +277,6 @@ func indexEnv(env []EnvVar, name string) int {
 	return -1
 }
 
-// checkSource checks that an api_token or env entry at path sets exactly one
-// of value, from.env and from.secret, and that a from.secret parses.
-func checkSource(c *AppConfig, path string, hasValue bool, from *ValueFrom) []error {
-	n := 0
-	if hasValue {
-		n++
-	}
-	if from != nil {
-		if from.Env != "" {
-			n++
-		}
-		if from.Secret != "" {
-			n++
-		}
-	}
-	switch {
-	case n == 0:
-		return []error{&Error{Kind: Invalid, What: path + " at " + c.Where(path) + " sets no value",
-			Why: "it needs one of from.env, from.secret or value", Fix: "set " + path + ".from.env: VARIABLE_NAME"}}
-	case n > 1:
-		return []error{&Error{Kind: Invalid, What: path + " at " + c.Where(path) + " sets several values",
-			Why: "from.env, from.secret and value exclude each other", Fix: "keep exactly one of them"}}
-	}
-	if from != nil && from.Secret != "" {
-		if _, err := ParseSecretRef(from.Secret); err != nil {
-			e := *err.(*Error)
-			e.What += " at " + c.Where(path+".from.secret")
-			return []error{&e}
-		}
-	}
-	return nil
-}
-
 func (c *AppConfig) forTarget(target string) string {
 	if target == baseTarget {
 		return ""
@@ -322,10 +285,21 @@ func (c *AppConfig) forTarget(target string) string {
 }
 
 // Closest returns the candidate nearest to s by edit distance (ignoring
-// case), or "" when none is near enough to be a likely typo.
+// case), or "" when none is near enough to be a likely typo. A candidate
+// that s is the start of ("prod" for "production") counts when it is the
+// only one.
 func Closest(s string, candidates []string) string {
 	best, bestD := "", -1
 	ls := strings.ToLower(s)
+	var prefixed []string
+	for _, c := range candidates {
+		if len(ls) >= 2 && strings.HasPrefix(strings.ToLower(c), ls) {
+			prefixed = append(prefixed, c)
+		}
+	}
+	if len(prefixed) == 1 {
+		return prefixed[0]
+	}
 	for _, c := range candidates {
 		d := editDistance(ls, strings.ToLower(c))
 		if bestD < 0 || d < bestD {

@@ -241,6 +241,20 @@ func layerNote(layer string) string {
 // resolveValue finds the value of an api_token or env entry at where; what
 // starts its messages ("api_token." or "env entry NAME: ").
 func resolveValue(what, where, file string, value Secret, from *ValueFrom, env Env, secrets SecretInputs) (Resolved, error) {
+	n := 0
+	if value != "" {
+		n++
+	}
+	if from != nil && from.Env != "" {
+		n++
+	}
+	if from != nil && from.Secret != "" {
+		n++
+	}
+	if n > 1 {
+		return Resolved{}, &Error{Kind: Invalid, What: what + "sets several values (" + where + ")",
+			Why: "from.env, from.secret and value exclude each other", Fix: "keep exactly one of them"}
+	}
 	switch {
 	case from != nil && from.Env != "":
 		v, layer, ok := env.Lookup(from.Env)
