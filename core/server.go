@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -250,6 +251,9 @@ func AssignTokenEnv(st ClientState, server string) (name string, collided bool) 
 	return base + "_" + digest, true
 }
 
+// shellVar matches a token that is one unexpanded shell variable: $NAME or ${...}.
+var shellVar = regexp.MustCompile(`^\$(\{.*\}|[A-Za-z_][A-Za-z0-9_]*)$`)
+
 // placeholders are tokens people paste from documentation, compared in lower case.
 var placeholders = []string{
 	"token", "your_token", "your-token", "yourtoken", "your_token_here", "your-token-here",
@@ -282,7 +286,7 @@ func ValidateToken(tok string) error {
 	switch {
 	case strings.HasPrefix(tok, "<") || strings.HasSuffix(tok, ">"):
 		return placeholder("text in <angle brackets> in documentation stands for a value you supply; expected "+want, fix)
-	case strings.HasPrefix(tok, "$"):
+	case shellVar.MatchString(tok):
 		return placeholder("the shell did not expand the variable (single quotes, or the variable is not set)",
 			"set the variable and use double quotes, e.g. printf '%s\\n' \"$TOKEN\" | haloy server add <server> --token-stdin")
 	case strings.HasPrefix(lower, "op://"):

@@ -1,0 +1,157 @@
+package fs
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/joho/godotenv"
+	"github.com/subosito/gotenv"
+)
+
+// trickyTokens are values that naive dotenv writers mangle: Haloy's writer
+// turns 00123 into 123, and unquoted # starts a comment.
+var trickyTokens = []string{
+	"abc123token456",
+	"00123",
+	"a#b",
+	"x=y",
+	`say"hi"`,
+	"it's",
+	`both'and"`,
+	"$HOME",
+	"${HOME}",
+	`a\$HOME`,
+	`back\slash`,
+	`ends\`,
+	`\n-not-a-newline`,
+	`dq"\`,
+	"tick`cmd`",
+	"ünïcödé",
+	"semi;colon&amp|pipe",
+	"*glob?",
+	"~tilde",
+	"-leading-dash",
+	"'",
+	`"`,
+	"#",
+	"=",
+	"base64+/abc==",
+	"!bang",
+	`it's\'`,
+}
+
+func TestEncodeLineRoundTrips(t *testing.T) {
+	dir := t.TempDir()
+	for _, tok := range trickyTokens {
+		t.Run(tok, func(t *testing.T) {
+			line, err := encodeLine("HALOY_API_TOKEN_X", tok)
+			if err != nil {
+				t.Fatalf("encodeLine(%q) error: %v", tok, err)
+			}
+			// ours
+			got, err := gotenv.StrictParse(strings.NewReader(line + "\n"))
+			if err != nil || got["HALOY_API_TOKEN_X"] != tok {
+				t.Errorf("gotenv read %q back as %q (%v), want %q", line, got["HALOY_API_TOKEN_X"], err, tok)
+			}
+			// Haloy's reader
+			hv, err := godotenv.Unmarshal(line + "\n")
+			if err != nil || hv["HALOY_API_TOKEN_X"] != tok {
+				t.Errorf("godotenv read %q back as %q (%v), want %q", line, hv["HALOY_API_TOKEN_X"], err, tok)
+			}
+			if strings.HasPrefix(line, "HALOY_API_TOKEN_X="+tok) && strings.ContainsAny(tok, `\'"`) {
+				return // written as is for the dotenv readers only; a shell would not read it
+			}
+			// a POSIX shell sourcing the file
+			p := filepath.Join(dir, "env")
+			if err := os.WriteFile(p, []byte(line+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command("sh", "-c", `. "$1" && printf '%s' "$HALOY_API_TOKEN_X"`, "sh", p).Output()
+			if err != nil || string(out) != tok {
+				t.Errorf("sh read %q back as %q (%v), want %q", line, out, err, tok)
+			}
+		})
+	}
+}
+
+func TestEncodeLineRefusesWhatCannotRoundTrip(t *testing.T) {
+	// These have no encoding that gotenv and godotenv both read back;
+	// refusing beats writing a token that reads back different.
+	for _, tok := range []string{`it's\n#`, `it's#\`, `'quoted"`, `it's$x"`} {
+		if line, err := encodeLine("K", tok); err == nil {
+			t.Errorf("encodeLine(%q) = %q, want an error", tok, line)
+		}
+	}
+}
+
+func TestEncodeValueForms(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"abc123", "abc123"},
+		{"00123", "00123"},
+		{"base64+/abc==", "base64+/abc=="},
+		{"a#b", "'a#b'"},
+		{"$HOME", "'$HOME'"},
+		{"it's", `"it's"`},
+		{`it's$x`, `"it's\$x"`},
+		{`say"hi"`, `'say"hi"'`},
+		{`ends\`, `ends\`},
+		{`dq"\`, `dq"\`},
+		{`a'b\n`, `a'b\n`},
+	}
+	for _, tt := range tests {
+		got, err := encodeValue(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("encodeValue(%q) = %q, %v, want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestRewriteEnv(t *testing.T) {
+	old := "# my tokens\n" +
+		"export FOREIGN=keep me\n" +
+		"\n" +
+		"HALOY_API_TOKEN_A=old\n" +
+		"MULTI=\"line one\nline two\"\n" +
+		"HALOY_API_TOKEN_B=gone # trailing comment\n" +
+		"DUP=first\n" +
+		"DUP=second\n"
+	have, err := gotenv.StrictParse(strings.NewReader(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"FOREIGN":           "keep me",
+		"HALOY_API_TOKEN_A": "new#1",
+		"MULTI":             "line one\nline two",
+		"DUP":               "second",
+		"HALOY_API_TOKEN_Z": "zz",
+		"HALOY_API_TOKEN_C": "cc",
+	}
+	got, err := rewriteEnv([]byte(old), have, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantText := "# my tokens\n" +
+		"export FOREIGN=keep me\n" +
+		"\n" +
+		"HALOY_API_TOKEN_A='new#1'\n" +
+		"MULTI=\"line one\nline two\"\n" +
+		"DUP=second\n" +
+		"HALOY_API_TOKEN_C=cc\n" +
+		"HALOY_API_TOKEN_Z=zz\n"
+	if diff := cmp.Diff(wantText, string(got)); diff != "" {
+		t.Errorf("rewriteEnv mismatch (-want +got):\n%s", diff)
+	}
+	back, err := gotenv.StrictParse(bytes.NewReader(got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, map[string]string(back)); diff != "" {
+		t.Errorf("rewritten file parses to (-want +got):\n%s", diff)
+	}
+}

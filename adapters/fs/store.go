@@ -1,0 +1,356 @@
+// Package fs keeps the client's servers and tokens in its config directory:
+// client.yaml (servers and the variable holding each one's token) and .env
+// (the tokens), in the same formats Haloy's own client reads and writes.
+package fs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/gofrs/flock"
+	"github.com/subosito/gotenv"
+
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+// File names inside the config directory.
+const (
+	ClientFile = "client.yaml"
+	EnvFile    = ".env"
+	LockFile   = ".haloy.lock"
+)
+
+// lockRetry is how often a waiting Update tries the lock again.
+const lockRetry = 2 * time.Millisecond
+
+var _ ports.ClientStore = (*Store)(nil)
+
+// Store is the client config directory. New does no I/O: the directory is
+// found on first use from the environment ($HALOY_CONFIG_DIR, else
+// $XDG_CONFIG_HOME/haloy, else $HOME/.config/haloy).
+type Store struct {
+	env   ports.Env
+	notes ports.Notifier
+}
+
+// New returns the store of the config directory that env points to; notes
+// receives the warning when a .env file's mode is tightened.
+func New(env ports.Env, notes ports.Notifier) *Store {
+	return &Store{env: env, notes: notes}
+}
+
+// Dir returns the config directory. Returns a *core.Error of Kind Missing
+// when none of HALOY_CONFIG_DIR, XDG_CONFIG_HOME and HOME is set.
+func (s *Store) Dir() (string, error) {
+	home, hasHome := s.env.Lookup("HOME")
+	if d, ok := s.env.Lookup("HALOY_CONFIG_DIR"); ok && d != "" {
+		if strings.HasPrefix(d, "~/") && hasHome && home != "" {
+			d = filepath.Join(home, d[2:])
+		}
+		return filepath.Clean(d), nil
+	}
+	// The XDG spec says to ignore a relative XDG_CONFIG_HOME.
+	if d, ok := s.env.Lookup("XDG_CONFIG_HOME"); ok && filepath.IsAbs(d) {
+		return filepath.Join(d, "haloy"), nil
+	}
+	if hasHome && home != "" {
+		return filepath.Join(home, ".config", "haloy"), nil
+	}
+	return "", &core.Error{Kind: core.Missing, What: "cannot find haloy's config directory",
+		Why: "none of HALOY_CONFIG_DIR, XDG_CONFIG_HOME and HOME is set",
+		Fix: "export HALOY_CONFIG_DIR=$PWD/.haloy (or any directory of yours)"}
+}
+
+// snapshot is the state and the bytes it was read from.
+type snapshot struct {
+	state    core.ClientState
+	yamlData []byte
+	envData  []byte
+	envPath  string // where .env's content lives (a symlink resolved)
+}
+
+// Load reads client.yaml and .env. A missing directory or file is an empty
+// state. Returns a *core.Error of Kind Invalid when a file does not parse,
+// and of Kind Unsafe when .env is writable by group or others; a .env
+// readable by them is tightened to 0600, with a warning.
+func (s *Store) Load(ctx context.Context) (core.ClientState, error) {
+	dir, err := s.Dir()
+	if err != nil {
+		return core.ClientState{}, err
+	}
+	snap, err := s.read(dir)
+	if err != nil {
+		return core.ClientState{}, err
+	}
+	return snap.state, nil
+}
+
+// Update holds an exclusive lock on the config directory's lock file (every
+// haloy process takes it), reads the state, runs fn, and writes what
+// changed, each file atomically. When fn adds tokens, .env is written
+// before client.yaml, and when it removes some, after: a crash between the
+// two never leaves client.yaml naming a variable .env lacks.
+func (s *Store) Update(ctx context.Context, fn func(*core.ClientState) error) error {
+	dir, err := s.Dir()
+	if err != nil {
+		return err
+	}
+	if err := s.makeDir(dir); err != nil {
+		return err
+	}
+	lock := flock.New(filepath.Join(dir, LockFile), flock.SetPermissions(0o600))
+	if _, err := lock.TryLockContext(ctx, lockRetry); err != nil {
+		return fmt.Errorf("lock %s: %w", lock.Path(), err)
+	}
+	defer lock.Unlock() //nolint:errcheck // closing the file releases the lock anyway
+	removeStaleTemps(dir)
+
+	old, err := s.read(dir)
+	if err != nil {
+		return err
+	}
+	next := core.ClientState{Servers: maps.Clone(old.state.Servers), Tokens: maps.Clone(old.state.Tokens)}
+	if err := fn(&next); err != nil {
+		return err
+	}
+
+	envData, err := rewriteEnv(old.envData, old.state.Tokens, next.Tokens)
+	if err != nil {
+		return &core.Error{Kind: core.Invalid, What: "cannot store the token in " + strconv.Quote(old.envPath),
+			Why: "it mixes ' with a trailing \\ or \", or with \\n, and a # or $: no dotenv quoting reads that back unchanged",
+			Fix: "ask for a new token (sudo haloyadm api token prints one)", Err: err}
+	}
+	yamlData := old.yamlData
+	if !maps.Equal(old.state.Servers, next.Servers) || old.yamlData == nil {
+		if yamlData, err = encodeClient(next.Servers); err != nil {
+			return fmt.Errorf("encode %s: %w", ClientFile, err)
+		}
+	}
+
+	writeEnv := func() error {
+		if old.envData != nil && bytes.Equal(envData, old.envData) {
+			return nil
+		}
+		if old.envData == nil && len(envData) == 0 {
+			return nil
+		}
+		return atomicWrite(old.envPath, envData)
+	}
+	writeYAML := func() error {
+		if old.yamlData != nil && bytes.Equal(yamlData, old.yamlData) {
+			return nil
+		}
+		return atomicWrite(filepath.Join(dir, ClientFile), yamlData)
+	}
+	first, second := writeEnv, writeYAML
+	if !keepsTokens(old.state, next) {
+		first, second = writeYAML, writeEnv
+	}
+	if err := first(); err != nil {
+		return err
+	}
+	return second()
+}
+
+// keepsTokens reports whether every token that a server of old finds in
+// old's .env is still in next's: then writing .env first is safe.
+func keepsTokens(old, next core.ClientState) bool {
+	for _, ref := range old.Servers {
+		if _, had := old.Tokens[ref.TokenEnv]; !had {
+			continue
+		}
+		if _, has := next.Tokens[ref.TokenEnv]; !has {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) makeDir(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return &core.Error{Kind: core.Missing, What: "cannot create haloy's config directory " + strconv.Quote(dir),
+			Why: err.Error(), Fix: "check the path, or export HALOY_CONFIG_DIR=<a directory of yours>", Err: err}
+	}
+	// MkdirAll's mode is filtered by the umask; say 0700 outright.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("chmod %s: %w", dir, err)
+	}
+	return nil
+}
+
+// read loads both files of dir, checking and tightening .env's mode.
+func (s *Store) read(dir string) (snapshot, error) {
+	snap := snapshot{state: core.ClientState{Servers: map[string]core.ServerRef{}, Tokens: map[string]string{}}}
+	yamlPath := filepath.Join(dir, ClientFile)
+	data, err := os.ReadFile(yamlPath)
+	switch {
+	case errors.Is(err, iofs.ErrNotExist):
+	case err != nil:
+		return snap, fmt.Errorf("read %s: %w", yamlPath, err)
+	default:
+		snap.yamlData = data
+		servers, err := decodeClient(yamlPath, data)
+		if err != nil {
+			return snap, err
+		}
+		snap.state.Servers = servers
+	}
+
+	snap.envPath = filepath.Join(dir, EnvFile)
+	if target, err := filepath.EvalSymlinks(snap.envPath); err == nil {
+		snap.envPath = target
+	}
+	info, err := os.Stat(snap.envPath)
+	switch {
+	case errors.Is(err, iofs.ErrNotExist):
+		return snap, nil
+	case err != nil:
+		return snap, fmt.Errorf("stat %s: %w", snap.envPath, err)
+	}
+	if err := s.checkMode(snap.envPath, info.Mode().Perm()); err != nil {
+		return snap, err
+	}
+	data, err = os.ReadFile(snap.envPath)
+	if err != nil {
+		return snap, fmt.Errorf("read %s: %w", snap.envPath, err)
+	}
+	snap.envData = data
+	env, err := gotenv.StrictParse(bytes.NewReader(data))
+	if err != nil {
+		return snap, &core.Error{Kind: core.Invalid, What: "cannot read " + strconv.Quote(snap.envPath),
+			Why: err.Error(), Fix: "fix the line, or remove it; each line is NAME=value or a # comment", Err: err}
+	}
+	snap.state.Tokens = env
+	return snap, nil
+}
+
+// checkMode refuses a .env that others can write (they could swap a token)
+// and tightens one that others can read.
+func (s *Store) checkMode(path string, perm iofs.FileMode) error {
+	if perm&0o022 != 0 {
+		return &core.Error{Kind: core.Unsafe, What: strconv.Quote(path) + " is writable by other users",
+			Why: fmt.Sprintf("its mode is %04o; whoever can write it can swap a server's API token", perm),
+			Fix: "chmod 600 " + shellQuote(path)}
+	}
+	if perm&0o044 != 0 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			return fmt.Errorf("tighten %s: %w", path, err)
+		}
+		s.notes.Warn(fmt.Sprintf("%s was readable by other users (mode %04o); changed it to 0600, as it holds API tokens", path, perm))
+	}
+	return nil
+}
+
+// atomicWrite replaces path with data: a temporary file in the same
+// directory, written, made 0600, synced, renamed over path, and the
+// directory synced, so a crash leaves the old file or the new one.
+func atomicWrite(path string, data []byte) (err error) {
+	dir, base := filepath.Split(path)
+	f, err := os.CreateTemp(dir, "."+strings.TrimPrefix(base, ".")+tempSuffix+"*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Chmod(0o600); err != nil {
+		return fmt.Errorf("chmod %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("replace %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+const tempSuffix = ".tmp-"
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// removeStaleTemps deletes temporary files a crashed writer left behind.
+// It runs under the lock, so no live writer owns them.
+func removeStaleTemps(dir string) {
+	for _, pat := range []string{"." + "env" + tempSuffix + "*", "." + ClientFile + tempSuffix + "*"} {
+		names, _ := filepath.Glob(filepath.Join(dir, pat))
+		for _, n := range names {
+			os.Remove(n)
+		}
+	}
+}
+
+// clientFile is client.yaml: the shape Haloy reads and writes, plus ca_cert.
+type clientFile struct {
+	Servers map[string]serverEntry `yaml:"servers"`
+}
+
+type serverEntry struct {
+	TokenEnv string `yaml:"token_env"`
+	CACert   string `yaml:"ca_cert,omitempty"`
+}
+
+func decodeClient(path string, data []byte) (map[string]core.ServerRef, error) {
+	var cf clientFile
+	if err := yaml.UnmarshalWithOptions(data, &cf, yaml.DisallowUnknownField()); err != nil {
+		why, _, _ := strings.Cut(err.Error(), "\n")
+		return nil, &core.Error{Kind: core.Invalid, What: "cannot read " + strconv.Quote(path), Why: why,
+			Fix: "fix the file: it holds servers: {<server>: {token_env: <VARIABLE>}}", Err: err}
+	}
+	out := make(map[string]core.ServerRef, len(cf.Servers))
+	for name, e := range cf.Servers {
+		out[name] = core.ServerRef{TokenEnv: e.TokenEnv, CACert: e.CACert}
+	}
+	return out, nil
+}
+
+func encodeClient(servers map[string]core.ServerRef) ([]byte, error) {
+	cf := clientFile{Servers: make(map[string]serverEntry, len(servers))}
+	for name, ref := range servers {
+		cf.Servers[name] = serverEntry{TokenEnv: ref.TokenEnv, CACert: ref.CACert}
+	}
+	return yaml.Marshal(cf)
+}
+
+// shellQuote quotes p for a command the user pastes.
+func shellQuote(p string) string {
+	for i := 0; i < len(p); i++ {
+		if !bareSafe(p[i]) {
+			return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
+		}
+	}
+	return p
+}
