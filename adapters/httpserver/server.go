@@ -1,0 +1,122 @@
+// Package httpserver serves haloyadm's HTTP API: /health without a token,
+// and every /v1/ route behind a bearer token checked against the token
+// store on each request, with failed attempts rate-limited per client IP.
+package httpserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+var _ ports.APIServer = (*Server)(nil)
+
+// Server limits and timeouts.
+const (
+	// MaxBodyBytes caps a request body; a deployment is a few kilobytes.
+	MaxBodyBytes = 1 << 20
+	// FailureBurst failed attempts are allowed from one IP before 429s.
+	FailureBurst = 10
+	// FailureRefill is how often one more failed attempt is allowed.
+	FailureRefill = 6 * time.Second
+
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownTimeout   = 10 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
+
+// Server is the API server. New does no I/O.
+type Server struct {
+	tokens  ports.TokenVerifier
+	deploys ports.DeploymentLog
+	notes   ports.Notifier
+	now     func() time.Time
+	fails   *failures
+	version string
+}
+
+// New returns a server that checks tokens with tokens, records deployments
+// in deploys, and reports auth failures and its address through notes.
+func New(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.Notifier) *Server {
+	return &Server{tokens: tokens, deploys: deploys, notes: notes, now: time.Now,
+		fails: newFailures(FailureRefill, FailureBurst), version: "dev"}
+}
+
+// Serve listens on opts.Listen (TLS 1.2 or later when given a certificate)
+// and serves until ctx ends, then shuts down gracefully, letting requests in
+// flight finish for up to 10 seconds.
+func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(addr string)) error {
+	if opts.Version != "" {
+		s.version = opts.Version
+	}
+	var tlsConf *tls.Config
+	if opts.TLSCert != "" || opts.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(opts.TLSCert, opts.TLSKey)
+		if err != nil {
+			return &core.Error{Kind: core.Invalid, What: fmt.Sprintf("cannot load TLS certificate %q and key %q", opts.TLSCert, opts.TLSKey),
+				Why: err.Error(), Fix: "give PEM files: --tls-cert fullchain.pem --tls-key privkey.pem", Err: err}
+		}
+		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", opts.Listen)
+	if err != nil {
+		return &core.Error{Kind: core.Unavailable, What: "cannot listen on " + strconv.Quote(opts.Listen),
+			Why: err.Error(), Fix: "choose another address with --listen, or stop the program using the port", Err: err}
+	}
+	scheme := "http"
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+		scheme = "https"
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		TLSConfig:         tlsConf,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          log.New(noteWriter{s.notes}, "", 0),
+	}
+	ready(scheme + "://" + ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve on %s: %w", opts.Listen, err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && serr != nil {
+		return fmt.Errorf("serve on %s: %w", opts.Listen, serr)
+	}
+	if err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
+
+// noteWriter turns net/http's own log lines (TLS handshake errors and the
+// like) into notes. They never contain a request's headers.
+type noteWriter struct{ n ports.Notifier }
+
+func (w noteWriter) Write(p []byte) (int, error) {
+	w.n.Info(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
