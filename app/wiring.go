@@ -8,7 +8,10 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/haloy-auth/haloy/adapters/configfile"
+	"github.com/haloy-auth/haloy/adapters/envfile"
 	"github.com/haloy-auth/haloy/adapters/httpclient"
+	"github.com/haloy-auth/haloy/adapters/onepassword"
 	"github.com/haloy-auth/haloy/ports"
 )
 
@@ -18,6 +21,7 @@ var UseCases = fx.Module("usecases",
 	clientUseCases,
 	serverUseCases,
 	netUseCases,
+	configUseCases,
 )
 
 // Adapters binds every port to its production adapter.
@@ -25,6 +29,7 @@ var Adapters = fx.Module("adapters",
 	clientAdapters,
 	serverAdapters,
 	netAdapters,
+	configAdapters,
 )
 
 var (
@@ -38,6 +43,18 @@ var (
 var (
 	netUseCases = fx.Provide(NewServerVersion, NewCheckServers)
 	netAdapters = fx.Provide(fx.Annotate(httpclient.New, fx.As(new(ports.ServerAPI))))
+)
+
+// The use cases and adapters of app configs, env files and secret
+// providers (issue 3). A new secret provider is one more entry in
+// SecretSources.
+var (
+	configUseCases = fx.Provide(NewResolve, NewValidateConfig)
+	configAdapters = fx.Provide(
+		fx.Annotate(configfile.New, fx.As(new(ports.AppConfigs))),
+		fx.Annotate(envfile.New, fx.As(new(ports.EnvFiles))),
+		func() ports.SecretSources { return ports.SecretSources{onepassword.Provider: onepassword.New()} },
+	)
 )
 
 // Wiring is what a command needs to build its graph: main binds Adapters,
