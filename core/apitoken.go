@@ -241,3 +241,9 @@ func DuplicateDeployment(id string) error {
 	return &Error{Kind: Conflict, What: "deployment " + strconv.Quote(id) + " is already recorded",
 		Why: "each deployment has its own id", Fix: "deploy again: the client makes a new id"}
 }
+
+// ServerNotInitialized is the error for a missing haloyadm config file.
+func ServerNotInitialized(path string) error {
+	return &Error{Kind: Missing, What: "haloyadm is not initialized on this server",
+		Why: "there is no config file " + strconv.Quote(path), Fix: "sudo haloyadm init --api-domain <api-domain>"}
+}

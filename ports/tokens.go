@@ -51,8 +51,8 @@ type ServerConfig interface {
 	// haloyadm was never initialized, and of Kind Invalid if the file does
 	// not parse.
 	Load(ctx context.Context) (core.ServerSettings, error)
-	// Save creates the config and data directories (mode 0700) if needed
-	// and writes the configuration atomically (mode 0600).
+	// Save creates the config directory (mode 0700) if needed and writes
+	// the configuration atomically (mode 0600).
 	Save(ctx context.Context, s core.ServerSettings) error
 }
 
