@@ -90,3 +90,22 @@ func roundDays(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }
+
+// targetEndpoint returns the endpoint of a resolved target: its server, the
+// server's CA file from the client store, and its token with how to replace
+// it where it came from.
+func targetEndpoint(t ResolvedTarget, st core.ClientState, file string) core.Endpoint {
+	ep := core.Endpoint{Server: t.Server, CACert: st.Servers[t.Server].CACert, Token: t.Token, TokenSource: t.TokenSource}
+	tok := t.Config.APIToken
+	switch {
+	case tok != nil && tok.From != nil && tok.From.Env != "":
+		ep.TokenFix = "export " + tok.From.Env + "=<new-token>, or put " + tok.From.Env + "=<new-token> in .env beside " + file
+	case tok != nil && tok.From != nil && tok.From.Secret != "":
+		ep.TokenFix = "store <new-token> where " + tok.From.Secret + " points (api_token.from.secret in " + file + ")"
+	case tok != nil && tok.Value != "":
+		ep.TokenFix = "replace api_token.value in " + file + ", better with api_token.from.env and the token in .env"
+	case strings.HasPrefix(t.TokenSource, "fallback "):
+		ep.TokenFix = "export " + core.HaloyAPITokenEnv + "=<new-token>, or haloy server add " + t.Server + " <new-token>"
+	}
+	return ep
+}

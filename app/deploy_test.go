@@ -1,0 +1,468 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/haloy-auth/haloy/adapters/memory"
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+// The multi-target app of Haloy's guide: production on prod.haloy.com with
+// its token in 1Password, staging on staging.haloy.com with its token in
+// STAGING_API_TOKEN.
+func multiTargetConfig() core.AppConfig {
+	return core.AppConfig{
+		TargetConfig: core.TargetConfig{Name: "my-app", Image: &core.Image{Repository: "my-org/my-app", Tag: "latest"},
+			Env: []core.EnvVar{{Name: "LOG_LEVEL", Value: "info"}}},
+		SecretProviders: core.SecretProviders{"onepassword": {"prod-tokens": {"vault": "Production", "item": "API Tokens"}}},
+		Targets: map[string]core.TargetConfig{
+			"production": {Server: "prod.haloy.com", APIToken: fromSecret("onepassword:prod-tokens.haloy-api"),
+				Domains: []core.Domain{{Domain: "my-app.com"}}},
+			"staging": {Server: "staging.haloy.com", APIToken: fromEnv("STAGING_API_TOKEN"),
+				Domains: []core.Domain{{Domain: "staging.my-app.com"}}},
+		},
+	}
+}
+
+// deployWorld is what a deploy or status runs against, all in memory.
+type deployWorld struct {
+	configs memory.AppConfigs
+	client  core.ClientState
+	env     memory.Env
+	items   map[string]map[string]core.Secret
+	api     *memory.ServerAPI
+}
+
+func newDeployWorld() *deployWorld {
+	return &deployWorld{
+		configs: memory.AppConfigs{"haloy.yaml": multiTargetConfig()},
+		client:  core.ClientState{},
+		env:     memory.Env{"STAGING_API_TOKEN": stagingToken},
+		items:   map[string]map[string]core.Secret{"Production/API Tokens": {"haloy-api": prodToken}},
+		api:     twoAPIs(),
+	}
+}
+
+func (w *deployWorld) resolve(notes ports.Notifier) (*Resolve, *memory.ClientStore) {
+	store := memory.NewClientStore(w.client)
+	return NewResolve(w.configs, memory.EnvFiles{}, store, w.env, ports.SecretSources{"onepassword": memory.NewSecrets(w.items)}, notes), store
+}
+
+// deploy builds the use case with ids id-1, id-2, ... in call order.
+func (w *deployWorld) deploy() (*Deploy, *memory.Notes) {
+	notes := &memory.Notes{}
+	r, store := w.resolve(notes)
+	uc := NewDeploy(r, store, w.api, notes)
+	var mu sync.Mutex
+	n := 0
+	uc.newID = func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return fmt.Sprintf("id-%d", n)
+	}
+	return uc, notes
+}
+
+// progress collects progress lines as "target: line".
+type progress struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (p *progress) add(target, line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lines = append(p.lines, target+": "+line)
+}
+
+// errLines renders an error as report() would: one line per joined error.
+func errLines(err error) []string {
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	var out []string
+	for _, e := range errs {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			out = append(out, errLines(errors.Join(j.Unwrap()...))...)
+			continue
+		}
+		out = append(out, errText(e))
+	}
+	return out
+}
+
+var ignoreOutcomeErr = cmpopts.IgnoreFields(TargetOutcome{}, "Err")
+
+func TestDeployMultiTarget(t *testing.T) {
+	w := newDeployWorld()
+	uc, notes := w.deploy()
+	var p progress
+	got, err := uc.Run(context.Background(), DeployInput{All: true, Progress: p.add})
+	if err != nil {
+		t.Fatalf("Run() error = %v", err)
+	}
+	want := DeployResult{File: "haloy.yaml", Targets: []TargetOutcome{
+		{Target: "production", App: "my-app", Server: "prod.haloy.com", DeploymentID: "id-1"},
+		{Target: "staging", App: "my-app", Server: "staging.haloy.com", DeploymentID: "id-2"},
+	}}
+	// ids are drawn in parallel: compare them as a set
+	gotIDs := []string{got.Targets[0].DeploymentID, got.Targets[1].DeploymentID}
+	slices.Sort(gotIDs)
+	if diff := cmp.Diff([]string{"id-1", "id-2"}, gotIDs); diff != "" {
+		t.Errorf("deployment ids mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(TargetOutcome{}, "DeploymentID")); diff != "" {
+		t.Errorf("Run() mismatch (-want +got):\n%s", diff)
+	}
+	prod := w.api.Deployments("prod.haloy.com")
+	if len(prod) != 1 {
+		t.Fatalf("prod recorded %d deployments, want 1", len(prod))
+	}
+	wantProd := core.Deployment{ID: got.Targets[0].DeploymentID, App: "my-app", Target: "production",
+		Image: core.Image{Repository: "my-org/my-app", Tag: "latest"}, Domains: []core.Domain{{Domain: "my-app.com"}}, EnvNames: []string{"LOG_LEVEL"}}
+	if diff := cmp.Diff(wantProd, prod[0].Deployment); diff != "" {
+		t.Errorf("prod deployment mismatch (-want +got):\n%s", diff)
+	}
+	// each server saw only its own token: one version check, then the deployment
+	if diff := cmp.Diff([]memory.Call{{Method: "Version", Token: prodToken}, {Method: "Deploy", Token: prodToken}}, w.api.Calls("prod.haloy.com")); diff != "" {
+		t.Errorf("prod calls mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]memory.Call{{Method: "Version", Token: stagingToken}, {Method: "Deploy", Token: stagingToken}}, w.api.Calls("staging.haloy.com")); diff != "" {
+		t.Errorf("staging calls mismatch (-want +got):\n%s", diff)
+	}
+	for _, target := range []string{"production", "staging"} {
+		var mine []string
+		for _, l := range p.lines {
+			if strings.HasPrefix(l, target+": ") {
+				mine = append(mine, l)
+			}
+		}
+		if len(mine) != 4 {
+			t.Errorf("progress of %s = %q, want 4 lines (server, check, deploying, accepted)", target, mine)
+		}
+	}
+	noTokenIn(t, p.lines...)
+	noTokenIn(t, notes.Warnings...)
+	noTokenIn(t, notes.Infos...)
+}
+
+// Targets on different servers deploy at once: each deployment waits until
+// the other one has started.
+func TestDeployTargetsOnDifferentServersInParallel(t *testing.T) {
+	w := newDeployWorld()
+	var arrived sync.WaitGroup
+	arrived.Add(2)
+	all := make(chan struct{})
+	go func() { arrived.Wait(); close(all) }()
+	barrier := func(context.Context, core.Deployment) {
+		arrived.Done()
+		select {
+		case <-all:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	w.api.Server("prod.haloy.com").OnDeploy = barrier
+	w.api.Server("staging.haloy.com").OnDeploy = barrier
+	uc, _ := w.deploy()
+	start := time.Now()
+	if _, err := uc.Run(context.Background(), DeployInput{All: true}); err != nil {
+		t.Fatalf("Run() error = %v", err)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("Run() took %s: the targets were deployed one after the other", d)
+	}
+}
+
+func TestDeployPartialFailure(t *testing.T) {
+	w := newDeployWorld()
+	w.api.Server("staging.haloy.com").DeployErr = &core.Error{Kind: core.Invalid, What: `deploy of app "my-app" to "staging.haloy.com" failed`,
+		Why: "the server answered 400 Bad Request: domain staging.my-app.com is taken"}
+	uc, _ := w.deploy()
+	var p progress
+	got, err := uc.Run(context.Background(), DeployInput{All: true, Progress: p.add})
+	want := DeployResult{File: "haloy.yaml", Targets: []TargetOutcome{
+		{Target: "production", App: "my-app", Server: "prod.haloy.com", DeploymentID: "x"},
+		{Target: "staging", App: "my-app", Server: "staging.haloy.com"},
+	}}
+	if diff := cmp.Diff(want, got, ignoreOutcomeErr, cmp.Comparer(func(a, b string) bool {
+		return a == b || (a == "x" && b != "") || (b == "x" && a != "")
+	})); diff != "" {
+		t.Errorf("Run() mismatch (-want +got):\n%s", diff)
+	}
+	if got.Targets[1].Err == nil {
+		t.Errorf("staging outcome has no error")
+	}
+	wantErr := []string{
+		`target "staging": deploy of app "my-app" to "staging.haloy.com" failed: the server answered 400 Bad Request: domain staging.my-app.com is taken|the server answered 400 Bad Request: domain staging.my-app.com is taken|`,
+		"1 of 2 targets failed: staging||",
+	}
+	if diff := cmp.Diff(wantErr, errLines(err)); diff != "" {
+		t.Errorf("Run() error mismatch (-want +got):\n%s", diff)
+	}
+	if n := len(w.api.Deployments("prod.haloy.com")); n != 1 {
+		t.Errorf("prod recorded %d deployments, want 1: one target failing must not stop the other", n)
+	}
+	if !slices.Contains(p.lines, `staging: failed: deploy of app "my-app" to "staging.haloy.com" failed: the server answered 400 Bad Request: domain staging.my-app.com is taken`) {
+		t.Errorf("progress = %q, want the staging failure", p.lines)
+	}
+}
+
+// Every failure of the check stops the deploy before anything is sent.
+func TestDeployFailsEarly(t *testing.T) {
+	refused := &core.Error{Kind: core.Unavailable, What: `cannot reach "staging.haloy.com" at https://staging.haloy.com/v1/version`,
+		Why: "the connection was refused: nothing listens there", Fix: "start the API on the server (haloyadm serve), and check the port and firewall"}
+	limited := &core.Error{Kind: core.Unavailable, What: `version check of "staging.haloy.com" failed`,
+		Why: "staging.haloy.com is rate-limiting this address after too many failed attempts (HTTP 429)", Fix: "wait 1m0s, then try again; check the token if it keeps happening"}
+	badCA := &core.Error{Kind: core.Unavailable, What: `cannot reach "staging.haloy.com" at https://staging.haloy.com/v1/version`,
+		Why: "its TLS certificate is signed by an authority this machine does not trust", Fix: "haloy server add staging.haloy.com <token> --force --ca-cert <ca.pem>, or set SSL_CERT_FILE"}
+	tests := []struct {
+		name    string
+		change  func(w *deployWorld)
+		wantErr []string
+	}{
+		{
+			name:   "token_from_env_revoked",
+			change: func(w *deployWorld) { w.api.Revoke("staging.haloy.com", stagingToken) },
+			wantErr: []string{
+				`target "staging": authentication failed for "staging.haloy.com": the token from from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|the token from from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|on the server: sudo haloyadm api token; then: export STAGING_API_TOKEN=<new-token>, or put STAGING_API_TOKEN=<new-token> in .env beside haloy.yaml`,
+				"nothing was deployed||",
+			},
+		},
+		{
+			name:   "token_from_secret_revoked",
+			change: func(w *deployWorld) { w.api.Revoke("prod.haloy.com", prodToken) },
+			wantErr: []string{
+				`target "production": authentication failed for "prod.haloy.com": the token from 1Password Production/API Tokens field haloy-api was rejected (invalid, revoked or expired)|the token from 1Password Production/API Tokens field haloy-api was rejected (invalid, revoked or expired)|on the server: sudo haloyadm api token; then: store <new-token> where onepassword:prod-tokens.haloy-api points (api_token.from.secret in haloy.yaml)`,
+				"nothing was deployed||",
+			},
+		},
+		{
+			name:   "unreachable",
+			change: func(w *deployWorld) { w.api.Server("staging.haloy.com").Err = refused },
+			wantErr: []string{
+				`target "staging": ` + refused.What + ": " + refused.Why + "|" + refused.Why + "|" + refused.Fix,
+				"nothing was deployed||",
+			},
+		},
+		{
+			name:    "rate_limited",
+			change:  func(w *deployWorld) { w.api.Server("staging.haloy.com").Err = limited },
+			wantErr: []string{`target "staging": ` + limited.What + ": " + limited.Why + "|" + limited.Why + "|" + limited.Fix, "nothing was deployed||"},
+		},
+		{
+			name:    "tls",
+			change:  func(w *deployWorld) { w.api.Server("staging.haloy.com").Err = badCA },
+			wantErr: []string{`target "staging": ` + badCA.What + ": " + badCA.Why + "|" + badCA.Why + "|" + badCA.Fix, "nothing was deployed||"},
+		},
+		{
+			name: "both_rejected_reports_both",
+			change: func(w *deployWorld) {
+				w.api.Revoke("staging.haloy.com", stagingToken)
+				w.api.Revoke("prod.haloy.com", prodToken)
+			},
+			wantErr: []string{
+				`target "production": authentication failed for "prod.haloy.com": the token from 1Password Production/API Tokens field haloy-api was rejected (invalid, revoked or expired)|the token from 1Password Production/API Tokens field haloy-api was rejected (invalid, revoked or expired)|on the server: sudo haloyadm api token; then: store <new-token> where onepassword:prod-tokens.haloy-api points (api_token.from.secret in haloy.yaml)`,
+				`target "staging": authentication failed for "staging.haloy.com": the token from from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|the token from from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|on the server: sudo haloyadm api token; then: export STAGING_API_TOKEN=<new-token>, or put STAGING_API_TOKEN=<new-token> in .env beside haloy.yaml`,
+				"nothing was deployed||",
+			},
+		},
+		{
+			name: "no_image",
+			change: func(w *deployWorld) {
+				c := multiTargetConfig()
+				c.Image = nil
+				w.configs["haloy.yaml"] = c
+			},
+			wantErr: []string{
+				`target "production": no image to deploy for app "my-app": haloy.yaml sets no image.repository|haloy.yaml sets no image.repository|add to haloy.yaml: image: {repository: ghcr.io/you/my-app, tag: latest}`,
+				`target "staging": no image to deploy for app "my-app": haloy.yaml sets no image.repository|haloy.yaml sets no image.repository|add to haloy.yaml: image: {repository: ghcr.io/you/my-app, tag: latest}`,
+			},
+		},
+		{
+			name:   "token_unset",
+			change: func(w *deployWorld) { delete(w.env, "STAGING_API_TOKEN") },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newDeployWorld()
+			tt.change(w)
+			uc, _ := w.deploy()
+			got, err := uc.Run(context.Background(), DeployInput{All: true})
+			if err == nil {
+				t.Fatalf("Run() error = nil, want an error")
+			}
+			if tt.wantErr != nil {
+				if diff := cmp.Diff(tt.wantErr, errLines(err)); diff != "" {
+					t.Errorf("Run() error mismatch (-want +got):\n%s", diff)
+				}
+			}
+			if len(got.Targets) != 0 {
+				t.Errorf("Run() = %+v, want no outcomes", got)
+			}
+			for _, s := range []string{"prod.haloy.com", "staging.haloy.com"} {
+				if d := w.api.Deployments(s); len(d) != 0 {
+					t.Errorf("%s recorded %d deployments, want none", s, len(d))
+				}
+				for _, c := range w.api.Calls(s) {
+					if c.Method == "Deploy" {
+						t.Errorf("%s got a deployment call", s)
+					}
+				}
+			}
+			noTokenIn(t, errLines(err)...)
+		})
+	}
+}
+
+// Several apps and targets on one shared server with one token: the server
+// is checked once, and its targets deploy one after the other.
+func TestDeployChecksEachServerOnce(t *testing.T) {
+	w := newDeployWorld()
+	w.configs = memory.AppConfigs{"haloy.yaml": {
+		TargetConfig: core.TargetConfig{Name: "app1", Server: "prod.haloy.com", Image: &core.Image{Repository: "app1"}},
+		Targets:      map[string]core.TargetConfig{"blue": {}, "green": {}},
+	}}
+	w.client = core.ClientState{Servers: map[string]core.ServerRef{"prod.haloy.com": {TokenEnv: "HALOY_API_TOKEN_PROD_HALOY_COM"}},
+		Tokens: map[string]string{"HALOY_API_TOKEN_PROD_HALOY_COM": prodToken}}
+	uc, _ := w.deploy()
+	got, err := uc.Run(context.Background(), DeployInput{All: true})
+	if err != nil {
+		t.Fatalf("Run() error = %v", err)
+	}
+	want := []memory.Call{{Method: "Version", Token: prodToken}, {Method: "Deploy", Token: prodToken}, {Method: "Deploy", Token: prodToken}}
+	if diff := cmp.Diff(want, w.api.Calls("prod.haloy.com")); diff != "" {
+		t.Errorf("prod calls mismatch (-want +got):\n%s", diff)
+	}
+	// one server: its targets go in order, so ids follow the targets
+	if got.Targets[0].DeploymentID != "id-1" || got.Targets[1].DeploymentID != "id-2" {
+		t.Errorf("Run() ids = %q, %q; want id-1, id-2", got.Targets[0].DeploymentID, got.Targets[1].DeploymentID)
+	}
+}
+
+func TestDeployResolutionErrorsStopEverything(t *testing.T) {
+	w := newDeployWorld()
+	w.configs = memory.AppConfigs{"haloy.yaml": {TargetConfig: core.TargetConfig{Name: "my-app", Image: &core.Image{Repository: "my-app"}}}}
+	w.client = twoServers()
+	uc, _ := w.deploy()
+	_, err := uc.Run(context.Background(), DeployInput{})
+	want := []string{"several servers are configured and haloy.yaml names none: configured: prod.haloy.com, staging.haloy.com (haloy server list)|configured: prod.haloy.com, staging.haloy.com (haloy server list)|add a line to haloy.yaml: server: prod.haloy.com"}
+	if diff := cmp.Diff(want, errLines(err)); diff != "" {
+		t.Errorf("Run() error mismatch (-want +got):\n%s", diff)
+	}
+	for _, s := range []string{"prod.haloy.com", "staging.haloy.com"} {
+		if c := w.api.Calls(s); len(c) != 0 {
+			t.Errorf("%s got calls %v, want none", s, c)
+		}
+	}
+}
+
+// The client store's token, rejected, says to add the server again.
+func TestDeployClientStoreTokenRejected(t *testing.T) {
+	w := newDeployWorld()
+	w.configs = memory.AppConfigs{"haloy.yaml": {TargetConfig: core.TargetConfig{Name: "my-app", Image: &core.Image{Repository: "my-app"}}}}
+	w.client = core.ClientState{Servers: map[string]core.ServerRef{"prod.haloy.com": {TokenEnv: "HALOY_API_TOKEN_PROD_HALOY_COM"}},
+		Tokens: map[string]string{"HALOY_API_TOKEN_PROD_HALOY_COM": stagingToken}}
+	uc, _ := w.deploy()
+	_, err := uc.Run(context.Background(), DeployInput{})
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Kind != core.Unauthorized {
+		t.Fatalf("Run() error = %v, want Kind Unauthorized", err)
+	}
+	wantFix := "on the server: sudo haloyadm api token; then: haloy server add prod.haloy.com <new-token> --force"
+	if ce.Fix != wantFix {
+		t.Errorf("Run() error Fix = %q, want %q", ce.Fix, wantFix)
+	}
+}
+
+// Deployment ids are ULIDs: they sort in the order they were made.
+func TestDeployIDsAreSortable(t *testing.T) {
+	w := newDeployWorld()
+	notes := &memory.Notes{}
+	r, store := w.resolve(notes)
+	uc := NewDeploy(r, store, w.api, notes)
+	var ids []string
+	for range 3 {
+		got, err := uc.Run(context.Background(), DeployInput{Targets: []string{"production"}})
+		if err != nil {
+			t.Fatalf("Run() error = %v", err)
+		}
+		ids = append(ids, got.Targets[0].DeploymentID)
+	}
+	for _, id := range ids {
+		if _, err := ulid.ParseStrict(id); err != nil {
+			t.Errorf("deployment id %q is not a ULID: %v", id, err)
+		}
+	}
+	if !slices.IsSorted(ids) || ids[0] == ids[1] || ids[1] == ids[2] {
+		t.Errorf("deployment ids %q, want distinct and sorted", ids)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	w := newDeployWorld()
+	uc, _ := w.deploy()
+	for range 2 {
+		if _, err := uc.Run(context.Background(), DeployInput{All: true}); err != nil {
+			t.Fatalf("deploy: %v", err)
+		}
+	}
+	r, store := w.resolve(&memory.Notes{})
+	st := NewStatus(r, store, w.api)
+	got, err := st.Run(context.Background(), StatusInput{All: true})
+	if err != nil {
+		t.Fatalf("Status.Run() error = %v", err)
+	}
+	ids := func(ts TargetStatus) []string {
+		var out []string
+		for _, d := range ts.Deployments {
+			out = append(out, d.ID+"@"+d.Target)
+		}
+		return out
+	}
+	if len(got) != 2 {
+		t.Fatalf("Status.Run() = %d targets, want 2", len(got))
+	}
+	// deploys 1 and 2 went out in parallel, so which target got id-1 varies; each target's list is its own, newest first
+	for i, target := range []string{"production", "staging"} {
+		g := ids(got[i])
+		if got[i].Target != target || len(g) != 2 || !strings.HasSuffix(g[0], "@"+target) || !strings.HasSuffix(g[1], "@"+target) || g[0] < g[1] {
+			t.Errorf("Status.Run()[%d] = %s %q, want target %s with its 2 deployments, newest first", i, got[i].Target, g, target)
+		}
+	}
+}
+
+func TestStatusErrors(t *testing.T) {
+	w := newDeployWorld()
+	w.api.Revoke("staging.haloy.com", stagingToken)
+	r, store := w.resolve(&memory.Notes{})
+	got, err := NewStatus(r, store, w.api).Run(context.Background(), StatusInput{All: true})
+	want := []TargetStatus{
+		{Target: "production", App: "my-app", Server: "prod.haloy.com", Deployments: []core.DeploymentRecord{}},
+		{Target: "staging", App: "my-app", Server: "staging.haloy.com"},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(TargetStatus{}, "Err")); diff != "" {
+		t.Errorf("Status.Run() mismatch (-want +got):\n%s", diff)
+	}
+	wantErr := []string{`target "staging": authentication failed for "staging.haloy.com": the token from from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|the token from from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|on the server: sudo haloyadm api token; then: export STAGING_API_TOKEN=<new-token>, or put STAGING_API_TOKEN=<new-token> in .env beside haloy.yaml`}
+	if diff := cmp.Diff(wantErr, errLines(err)); diff != "" {
+		t.Errorf("Status.Run() error mismatch (-want +got):\n%s", diff)
+	}
+}
