@@ -118,20 +118,30 @@ func report(stderr io.Writer, prog string, err error) int {
 	if err == nil {
 		return 0
 	}
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
-	}
 	code := 0
-	for _, e := range errs {
+	for _, e := range leaves(err) {
 		c := reportOne(stderr, prog, e)
 		if code == 0 {
 			code = c
 		}
 	}
 	return code
+}
+
+// leaves flattens joined errors, however deeply nested (kong joins a
+// command's error with its hooks' errors), into the errors to print.
+func leaves(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		if e != nil {
+			out = append(out, leaves(e)...)
+		}
+	}
+	return out
 }
 
 func reportOne(stderr io.Writer, prog string, err error) int {

@@ -228,7 +228,7 @@ func (c *AppConfig) Check(target string) []error {
 	t := c.Target(target)
 	var errs []error
 	if strings.TrimSpace(t.Name) == "" {
-		errs = append(errs, &Error{Kind: Missing, What: "no app name" + c.forTarget(target),
+		errs = append(errs, &Error{Kind: Missing, What: "no app name",
 			Why: c.fileName() + " sets no name:", Fix: "add a line to " + c.fileName() + ": name: my-app"})
 	}
 	p := c.FieldPath(target, "env")
@@ -275,13 +275,6 @@ func indexEnv(env []EnvVar, name string) int {
 		}
 	}
 	return -1
-}
-
-func (c *AppConfig) forTarget(target string) string {
-	if target == baseTarget {
-		return ""
-	}
-	return " for target " + strconv.Quote(target)
 }
 
 // Closest returns the candidate nearest to s by edit distance (ignoring

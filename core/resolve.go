@@ -62,6 +62,7 @@ func SelectServer(fromConfig, where string, configured []string) (ServerChoice, 
 			if e, ok := err.(*Error); ok {
 				c := *e
 				c.What += " (server: in " + where + ")"
+				c.Fix = "write the bare host name in " + where + ", e.g. server: production.haloy.com"
 				return ServerChoice{}, &c
 			}
 			return ServerChoice{}, err
