@@ -10,8 +10,10 @@ import (
 
 	"github.com/haloy-auth/haloy/adapters/configfile"
 	"github.com/haloy-auth/haloy/adapters/envfile"
+	"github.com/haloy-auth/haloy/adapters/fs"
 	"github.com/haloy-auth/haloy/adapters/httpclient"
 	"github.com/haloy-auth/haloy/adapters/onepassword"
+	"github.com/haloy-auth/haloy/adapters/osenv"
 	"github.com/haloy-auth/haloy/ports"
 )
 
@@ -33,8 +35,12 @@ var Adapters = fx.Module("adapters",
 )
 
 var (
-	clientUseCases = fx.Options()
-	clientAdapters = fx.Options()
+	clientUseCases = fx.Provide(NewAddServer, NewListServers, NewDeleteServer)
+	clientAdapters = fx.Provide(
+		fx.Annotate(fs.New, fx.As(new(ports.ClientStore))),
+		fx.Annotate(fs.NewCerts, fx.As(new(ports.CACerts))),
+		fx.Annotate(osenv.New, fx.As(new(ports.Env))),
+	)
 	serverUseCases = fx.Options()
 	serverAdapters = fx.Options()
 )

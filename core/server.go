@@ -315,6 +315,9 @@ type Added struct {
 	// HaloyTokenEnv is the name Haloy would have used; it differs from
 	// TokenEnv when that name was taken by another server.
 	HaloyTokenEnv string
+	// CollidedWith is the server that already held HaloyTokenEnv, when
+	// TokenEnv had to differ from it; else "".
+	CollidedWith string
 	// Replaced is true when the server existed and Force replaced its token.
 	Replaced bool
 }
@@ -358,10 +361,19 @@ func (st *ClientState) Add(req AddServer) (Added, error) {
 		st.Tokens[ref.TokenEnv] = req.Token
 		return Added{Server: server, TokenEnv: ref.TokenEnv, HaloyTokenEnv: TokenEnv(server), Replaced: true}, nil
 	}
-	name, _ := AssignTokenEnv(*st, server)
+	name, collided := AssignTokenEnv(*st, server)
+	out := Added{Server: server, TokenEnv: name, HaloyTokenEnv: TokenEnv(server)}
+	if collided {
+		for _, other := range st.ServerNames() {
+			if st.Servers[other].TokenEnv == out.HaloyTokenEnv {
+				out.CollidedWith = other
+				break
+			}
+		}
+	}
 	st.Servers[server] = ServerRef{TokenEnv: name, CACert: req.CACert}
 	st.Tokens[name] = req.Token
-	return Added{Server: server, TokenEnv: name, HaloyTokenEnv: TokenEnv(server)}, nil
+	return out, nil
 }
 
 // Deleted says what Delete did.

@@ -263,13 +263,13 @@ func TestClientStateAdd(t *testing.T) {
 		{
 			name: "collision_gets_distinct_variable",
 			req:  AddServer{Server: "a.b.example.com", Token: "tok2", CACert: "/ca2.pem"},
-			want: Added{Server: "a.b.example.com", TokenEnv: collidedName(), HaloyTokenEnv: "HALOY_API_TOKEN_A_B_EXAMPLE_COM"},
+			want: Added{Server: "a.b.example.com", TokenEnv: "HALOY_API_TOKEN_A_B_EXAMPLE_COM_532E2DC4", HaloyTokenEnv: "HALOY_API_TOKEN_A_B_EXAMPLE_COM", CollidedWith: "a-b.example.com"},
 			wantState: ClientState{
 				Servers: map[string]ServerRef{
 					"a-b.example.com": {TokenEnv: "HALOY_API_TOKEN_A_B_EXAMPLE_COM", CACert: "/etc/ca.pem"},
-					"a.b.example.com": {TokenEnv: collidedName(), CACert: "/ca2.pem"},
+					"a.b.example.com": {TokenEnv: "HALOY_API_TOKEN_A_B_EXAMPLE_COM_532E2DC4", CACert: "/ca2.pem"},
 				},
-				Tokens: map[string]string{"HALOY_API_TOKEN_A_B_EXAMPLE_COM": "old", "OTHER": "kept", collidedName(): "tok2"},
+				Tokens: map[string]string{"HALOY_API_TOKEN_A_B_EXAMPLE_COM": "old", "OTHER": "kept", "HALOY_API_TOKEN_A_B_EXAMPLE_COM_532E2DC4": "tok2"},
 			},
 		},
 		{
@@ -299,11 +299,6 @@ func TestClientStateAdd(t *testing.T) {
 			}
 		})
 	}
-}
-
-func collidedName() string {
-	n, _ := AssignTokenEnv(ClientState{Servers: map[string]ServerRef{"x": {TokenEnv: "HALOY_API_TOKEN_A_B_EXAMPLE_COM"}}}, "a.b.example.com")
-	return n
 }
 
 func TestClientStateDelete(t *testing.T) {

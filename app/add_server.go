@@ -1,0 +1,51 @@
+package app
+
+import (
+	"context"
+
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+// AddServer is `haloy server add`: it stores a server and its token.
+type AddServer struct {
+	store ports.ClientStore
+	certs ports.CACerts
+}
+
+// NewAddServer returns the use case.
+func NewAddServer(store ports.ClientStore, certs ports.CACerts) *AddServer {
+	return &AddServer{store: store, certs: certs}
+}
+
+// Run adds in.Server with in.Token, or with in.Force replaces the token of
+// a server already there. Every input is checked before the store is
+// touched, so nothing is written when one is rejected. in.CACert, when set,
+// must be a PEM file; its absolute path is stored. Returns a *core.Error of
+// Kind Invalid for a bad name, token or CA file, and of Kind Conflict when
+// the server exists and in.Force is false.
+func (uc *AddServer) Run(ctx context.Context, in core.AddServer) (core.Added, error) {
+	if _, err := core.NormalizeServer(in.Server); err != nil {
+		return core.Added{}, err
+	}
+	if err := core.ValidateToken(in.Token); err != nil {
+		return core.Added{}, err
+	}
+	if in.CACert != "" {
+		abs, err := uc.certs.CheckCA(in.CACert)
+		if err != nil {
+			return core.Added{}, err
+		}
+		in.CACert = abs
+	}
+	var out core.Added
+	err := uc.store.Update(ctx, func(st *core.ClientState) error {
+		var err error
+		out, err = st.Add(in)
+		return err
+	})
+	if err != nil {
+		return core.Added{}, err
+	}
+	return out, nil
+}
