@@ -12,8 +12,11 @@ import (
 	"github.com/haloy-auth/haloy/adapters/envfile"
 	"github.com/haloy-auth/haloy/adapters/fs"
 	"github.com/haloy-auth/haloy/adapters/httpclient"
+	"github.com/haloy-auth/haloy/adapters/httpserver"
 	"github.com/haloy-auth/haloy/adapters/onepassword"
 	"github.com/haloy-auth/haloy/adapters/osenv"
+	"github.com/haloy-auth/haloy/adapters/serverconfig"
+	"github.com/haloy-auth/haloy/adapters/sqlite"
 	"github.com/haloy-auth/haloy/ports"
 )
 
@@ -41,8 +44,12 @@ var (
 		fx.Annotate(fs.NewCerts, fx.As(new(ports.CACerts))),
 		fx.Annotate(osenv.New, fx.As(new(ports.Env))),
 	)
-	serverUseCases = fx.Options()
-	serverAdapters = fx.Options()
+	serverUseCases = fx.Provide(NewInitServer, NewCreateToken, NewListTokens, NewRevokeToken, NewServe)
+	serverAdapters = fx.Provide(
+		fx.Annotate(newTokenDB, fx.As(new(ports.TokenStore)), fx.As(new(ports.TokenVerifier)), fx.As(new(ports.DeploymentLog))),
+		fx.Annotate(serverconfig.New, fx.As(new(ports.ServerConfig))),
+		fx.Annotate(httpserver.New, fx.As(new(ports.APIServer))),
+	)
 )
 
 // The use cases and adapters of the client's calls to servers (issue 5).
@@ -84,4 +91,12 @@ func Invoke[UC any](ctx context.Context, w *Wiring, extra fx.Option, fn func(con
 	}
 	defer a.Stop(context.WithoutCancel(ctx)) //nolint:errcheck // nothing to report after the command's own result
 	return fn(ctx, uc)
+}
+
+// newTokenDB opens haloyadm's database lazily and closes it when the
+// command's graph stops (after the command, or after serve shuts down).
+func newTokenDB(lc fx.Lifecycle, env ports.Env) *sqlite.Store {
+	s := sqlite.New(env)
+	lc.Append(fx.StopHook(s.Close))
+	return s
 }

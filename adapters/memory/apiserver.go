@@ -20,18 +20,23 @@ type APIServer struct {
 	Err error
 	// Served holds the options of each call.
 	Served []core.ServeOptions
+	// Up, when not nil, receives Addr once ready was called.
+	Up chan string
 }
 
 // Serve records opts, then waits for ctx to end.
 func (s *APIServer) Serve(ctx context.Context, opts core.ServeOptions, ready func(addr string)) error {
 	s.mu.Lock()
 	s.Served = append(s.Served, opts)
-	addr, err := s.Addr, s.Err
+	addr, err, up := s.Addr, s.Err, s.Up
 	s.mu.Unlock()
 	if err != nil {
 		return err
 	}
 	ready(addr)
+	if up != nil {
+		up <- addr
+	}
 	<-ctx.Done()
 	return nil
 }

@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+// CreateToken is `haloyadm api token`: it issues a new API token.
+type CreateToken struct {
+	config ports.ServerConfig
+	tokens ports.TokenStore
+	notes  ports.Notifier
+	now    func() time.Time
+}
+
+// NewCreateToken returns the use case.
+func NewCreateToken(config ports.ServerConfig, tokens ports.TokenStore, notes ports.Notifier) *CreateToken {
+	return &CreateToken{config: config, tokens: tokens, notes: notes, now: time.Now}
+}
+
+// CreateTokenInput is what `haloyadm api token` was given.
+type CreateTokenInput struct {
+	// Name is the token's unique name; empty derives one from the time.
+	Name string
+	// Expires is a lifetime ("90d", "12h", "never"); empty is 90 days.
+	Expires string
+}
+
+// IssuedToken is a token just created: the only time the token itself exists.
+type IssuedToken struct {
+	Token  string
+	Record core.TokenRecord
+	// APIDomain is the configured domain, for the 'haloy server add' hint;
+	// empty when init was not given one.
+	APIDomain string
+}
+
+// Run creates a token. Returns a *core.Error of Kind Missing if haloyadm is
+// not initialized, of Kind Invalid for a bad name or lifetime (checked
+// before anything is written), and of Kind Conflict for a taken name.
+func (uc *CreateToken) Run(ctx context.Context, in CreateTokenInput) (IssuedToken, error) {
+	life, never := core.DefaultTokenLifetime, false
+	if in.Expires != "" {
+		var err error
+		if life, never, err = core.ParseTokenLifetime(in.Expires); err != nil {
+			return IssuedToken{}, err
+		}
+	}
+	if in.Name != "" {
+		if err := core.CheckTokenName(in.Name); err != nil {
+			return IssuedToken{}, err
+		}
+	}
+	settings, err := uc.config.Load(ctx)
+	if err != nil {
+		return IssuedToken{}, err
+	}
+	out, err := issue(ctx, uc.tokens, uc.now(), in.Name, life, never)
+	if err != nil {
+		return IssuedToken{}, err
+	}
+	if never {
+		uc.notes.Warn("token " + strconv.Quote(out.Record.Name) + " never expires; revoke it when it is no longer needed: haloyadm api token revoke " + out.Record.Name)
+	}
+	out.APIDomain = settings.APIDomain
+	return out, nil
+}
+
+// issue creates a token named name (or one derived from now, made unique
+// with a suffix) that lives life, or forever when never is set.
+func issue(ctx context.Context, tokens ports.TokenStore, now time.Time, name string, life time.Duration, never bool) (IssuedToken, error) {
+	var exp time.Time
+	if !never {
+		exp = now.Add(life)
+	}
+	var random [core.APITokenBytes]byte
+	rand.Read(random[:]) // never fails (crypto/rand, Go 1.24+)
+	tok := core.FormatAPIToken(random)
+	rec := core.NewTokenRecord{Name: name, Hash: core.HashAPIToken(tok), CreatedAt: now, ExpiresAt: exp}
+	derived := name == ""
+	for i := 1; ; i++ {
+		if derived {
+			rec.Name = core.DefaultTokenName(now)
+			if i > 1 {
+				rec.Name += "-" + strconv.Itoa(i)
+			}
+		}
+		created, err := tokens.Create(ctx, rec)
+		var ce *core.Error
+		if derived && i < 100 && errors.As(err, &ce) && ce.Kind == core.Conflict {
+			continue // two tokens in one second: try the next suffix
+		}
+		if err != nil {
+			return IssuedToken{}, err
+		}
+		return IssuedToken{Token: tok, Record: created}, nil
+	}
+}
