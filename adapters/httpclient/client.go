@@ -83,6 +83,18 @@ func New(notes ports.Notifier) *Client {
 	}
 }
 
+// CloseIdleConnections closes the connections kept open for later calls.
+func (c *Client) CloseIdleConnections() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.plain != nil {
+		c.plain.CloseIdleConnections()
+	}
+	for _, tr := range c.tls {
+		tr.CloseIdleConnections()
+	}
+}
+
 // Health calls GET /health, without a token.
 func (c *Client) Health(ctx context.Context, ep core.Endpoint) (core.HealthResponse, error) {
 	var out core.HealthResponse

@@ -1,0 +1,131 @@
+package httpclient
+
+// The ServerAPI contract run end to end against the real API server
+// (adapters/httpserver over a real SQLite store), so that the client, its
+// twin and the server agree on core/api.go. This is the one place an
+// adapter's tests use another adapter: the point is the pair.
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/haloy-auth/haloy/adapters/httpserver"
+	"github.com/haloy-auth/haloy/adapters/memory"
+	"github.com/haloy-auth/haloy/adapters/porttest"
+	"github.com/haloy-auth/haloy/adapters/sqlite"
+	"github.com/haloy-auth/haloy/core"
+)
+
+// realServer starts haloyadm's API server on listen, over a fresh SQLite
+// store holding tokens, and returns its address.
+func realServer(t *testing.T, listen, version string, tokens map[string]string, opts core.ServeOptions) (addr string, notes *memory.Notes) {
+	t.Helper()
+	store := sqlite.New(memory.Env{core.ServerDataDirEnv: t.TempDir()})
+	t.Cleanup(func() { store.Close() })
+	now := time.Now()
+	for tok, name := range tokens {
+		rec := core.NewTokenRecord{Name: name, Hash: core.HashAPIToken(tok), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if _, err := store.Create(context.Background(), rec); err != nil {
+			t.Fatalf("create token %s: %v", name, err)
+		}
+	}
+	notes = &memory.Notes{}
+	srv := httpserver.New(store, store, notes)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	opts.Listen, opts.Version = listen, version
+	go func() { done <- srv.Serve(ctx, opts, func(a string) { ready <- a }) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve() = %v", err)
+		}
+	})
+	select {
+	case a := <-ready:
+		_, addr, _ = strings.Cut(a, "://")
+		return addr, notes
+	case err := <-done:
+		t.Fatalf("Serve() = %v before it was ready", err)
+	}
+	return "", nil
+}
+
+func TestContractRealServerPlainHTTP(t *testing.T) {
+	porttest.ServerAPI(t, func(t *testing.T, version string, tokens map[string]string) porttest.ServerAPIHarness {
+		addr, _ := realServer(t, "127.0.0.1:0", version, tokens, core.ServeOptions{})
+		return porttest.ServerAPIHarness{API: client(t), Server: addr}
+	})
+}
+
+// Over TLS with a test CA on 127.0.0.2, so that the client takes the HTTPS path.
+func TestContractRealServerTLS(t *testing.T) {
+	ca := newTestCA(t)
+	certFile, keyFile := writeLeaf(t, ca, "127.0.0.2")
+	porttest.ServerAPI(t, func(t *testing.T, version string, tokens map[string]string) porttest.ServerAPIHarness {
+		addr, _ := realServer(t, "127.0.0.2:0", version, tokens, core.ServeOptions{TLSCert: certFile, TLSKey: keyFile})
+		return porttest.ServerAPIHarness{API: client(t), Server: addr, CACert: ca.file}
+	})
+}
+
+// client returns a Client whose spare connections close before the server
+// shuts down: a server waits up to 5 seconds for a connection that never
+// sent a request.
+func client(t *testing.T) *Client {
+	c := New(&memory.Notes{})
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+// writeLeaf writes a server certificate for ip and its key as PEM files.
+func writeLeaf(t *testing.T, ca *testCA, ip string) (certFile, keyFile string) {
+	t.Helper()
+	leaf := ca.leaf(t, ip)
+	key, err := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// The real server's 429 after repeated failures reaches the user as a wait.
+func TestRealServerRateLimitIsAWait(t *testing.T) {
+	addr, _ := realServer(t, "127.0.0.1:0", "1.0", map[string]string{token.Reveal(): "ci"}, core.ServeOptions{})
+	c := New(&memory.Notes{})
+	c.MaxRetryWait = 0 // report the wait instead of sleeping through it
+	bad := endpoint(addr)
+	bad.Token = core.Secret("haloy_" + strings.Repeat("B", 43))
+	for i := range 100 {
+		_, err := c.Version(context.Background(), bad)
+		var ce *core.Error
+		if !errors.As(err, &ce) {
+			t.Fatalf("Version() #%d error = %v, want a *core.Error", i, err)
+		}
+		if ce.Kind == core.Unavailable && strings.Contains(ce.Why, "HTTP 429") {
+			if !strings.HasPrefix(ce.Fix, "wait ") {
+				t.Errorf("Version() error Fix = %q, want how long to wait", ce.Fix)
+			}
+			return
+		}
+		if ce.Kind != core.Unauthorized {
+			t.Fatalf("Version() #%d error = %+v, want Unauthorized until the limit", i, ce)
+		}
+	}
+	t.Errorf("100 rejected calls and no 429")
+}
