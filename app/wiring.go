@@ -54,7 +54,7 @@ var (
 
 // The use cases and adapters of the client's calls to servers (issue 5).
 var (
-	netUseCases = fx.Provide(NewServerVersion, NewCheckServers)
+	netUseCases = fx.Provide(NewServerVersion, NewCheckServers, NewDeploy, NewStatus, NewVerifyServer)
 	netAdapters = fx.Provide(fx.Annotate(httpclient.New, fx.As(new(ports.ServerAPI))))
 )
 
