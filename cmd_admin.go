@@ -1,4 +1,187 @@
 package main
 
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/haloy-auth/haloy/app"
+	"github.com/haloy-auth/haloy/core"
+)
+
 // AdminCommands are the commands of this area, embedded in the grammar.
-type AdminCommands struct{}
+type AdminCommands struct {
+	Init  AdminInitCmd  `cmd:"" help:"Create the config and data directories, the config file and the token store, and print the first API token. Safe to run twice."`
+	API   AdminAPICmd   `cmd:"" name:"api" help:"Manage the API: tokens."`
+	Serve AdminServeCmd `cmd:"" help:"Serve the API in the foreground until SIGINT or SIGTERM."`
+}
+
+// AdminAPICmd groups `haloyadm api ...`.
+type AdminAPICmd struct {
+	Token AdminTokenCmd `cmd:"" help:"Create (the default), list or revoke API tokens."`
+}
+
+// AdminTokenCmd groups `haloyadm api token ...`; without a subcommand it creates a token.
+type AdminTokenCmd struct {
+	Create AdminTokenCreateCmd `cmd:"" default:"withargs" help:"Create a token and print it on stdout, alone and only this once."`
+	List   AdminTokenListCmd   `cmd:"" help:"List tokens: id, name, created, expires, last used and status; never a token."`
+	Revoke AdminTokenRevokeCmd `cmd:"" help:"Revoke a token at once: the running server refuses it from its next request."`
+}
+
+// timeLayout shows times in lists and notes, always in UTC.
+const timeLayout = "2006-01-02 15:04 UTC"
+
+func showTime(t time.Time, zero string) string {
+	if t.IsZero() {
+		return zero
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+// AdminInitCmd is `haloyadm init [--api-domain D]`.
+type AdminInitCmd struct {
+	APIDomain string `name:"api-domain" placeholder:"DOMAIN" help:"Domain clients reach the API on, e.g. api.example.com; used in the 'haloy server add' hint."`
+}
+
+// Run initializes the server; the first token goes to stdout alone.
+func (c *AdminInitCmd) Run(rt *runtime) error {
+	return invoke(rt, func(ctx context.Context, uc *app.InitServer) error {
+		r, err := uc.Run(ctx, c.APIDomain)
+		if err != nil {
+			return err
+		}
+		if r.First.Token == "" {
+			rt.notes.Info("already initialized; a token is shown only when it is created. Create a new one with: haloyadm api token")
+			if r.APIDomain == "" {
+				rt.notes.Info("no API domain is set; set it with: haloyadm init --api-domain <api-domain>")
+			}
+			return nil
+		}
+		rt.notes.Info("initialized")
+		return printIssued(rt, r.First)
+	})
+}
+
+// printIssued prints the token alone on stdout, so that
+// TOKEN=$(haloyadm api token) works, and the next step on stderr.
+func printIssued(rt *runtime, t app.IssuedToken) error {
+	if _, err := fmt.Fprintln(rt.stdout, t.Token); err != nil {
+		return err
+	}
+	rt.notes.Info(fmt.Sprintf("created token %q (id %d), expires %s; it is shown only this once",
+		t.Record.Name, t.Record.ID, showTime(t.Record.ExpiresAt, "never")))
+	domain := t.APIDomain
+	if domain == "" {
+		domain = "<api-domain>"
+	}
+	rt.notes.Info("next, on your machine: haloy server add " + domain + " <token>")
+	return nil
+}
+
+// AdminTokenCreateCmd is `haloyadm api token [--name N] [--expires D]`.
+type AdminTokenCreateCmd struct {
+	Name    string `placeholder:"NAME" help:"Unique name, e.g. ci-production (letters, digits, '.', '_', '-'); default: token-<date>-<time>."`
+	Expires string `placeholder:"DURATION" default:"90d" help:"Lifetime: days (90d) or a Go duration (12h, 30m, 1s), or never."`
+}
+
+// Run creates a token.
+func (c *AdminTokenCreateCmd) Run(rt *runtime) error {
+	return invoke(rt, func(ctx context.Context, uc *app.CreateToken) error {
+		t, err := uc.Run(ctx, app.CreateTokenInput{Name: c.Name, Expires: c.Expires})
+		if err != nil {
+			return err
+		}
+		return printIssued(rt, t)
+	})
+}
+
+// AdminTokenListCmd is `haloyadm api token list [--json]`.
+type AdminTokenListCmd struct {
+	JSON bool `name:"json" help:"Print a JSON array instead of a table."`
+}
+
+// tokenJSON is one token in `list --json`: the shape scripts rely on.
+type tokenJSON struct {
+	ID         int64      `json:"id"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	Status     string     `json:"status"`
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// Run lists the tokens.
+func (c *AdminTokenListCmd) Run(rt *runtime) error {
+	return invoke(rt, func(ctx context.Context, uc *app.ListTokens) error {
+		list, err := uc.Run(ctx)
+		if err != nil {
+			return err
+		}
+		if c.JSON {
+			out := make([]tokenJSON, len(list))
+			for i, t := range list {
+				out[i] = tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: optTime(t.ExpiresAt),
+					LastUsedAt: optTime(t.LastUsedAt), RevokedAt: optTime(t.RevokedAt), Status: string(t.Status)}
+			}
+			enc := json.NewEncoder(rt.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(out)
+		}
+		if len(list) == 0 {
+			rt.notes.Info("no tokens; create one with: haloyadm api token")
+			return nil
+		}
+		tw := tabwriter.NewWriter(rt.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
+		for _, t := range list {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, showTime(t.CreatedAt, "-"),
+				showTime(t.ExpiresAt, "never"), showTime(t.LastUsedAt, "never"), t.Status)
+		}
+		return tw.Flush()
+	})
+}
+
+// AdminTokenRevokeCmd is `haloyadm api token revoke <id|name>`.
+type AdminTokenRevokeCmd struct {
+	Token string `arg:"" name:"id|name" help:"The token's id or name, as 'haloyadm api token list' shows them."`
+}
+
+// Run revokes the token.
+func (c *AdminTokenRevokeCmd) Run(rt *runtime) error {
+	return invoke(rt, func(ctx context.Context, uc *app.RevokeToken) error {
+		r, err := uc.Run(ctx, c.Token)
+		if err != nil {
+			return err
+		}
+		if r.Already {
+			_, err = fmt.Fprintf(rt.stdout, "token %q (id %d) was already revoked on %s\n", r.Token.Name, r.Token.ID, showTime(r.Token.RevokedAt, "-"))
+			return err
+		}
+		_, err = fmt.Fprintf(rt.stdout, "revoked token %q (id %d); the server refuses it from its next request\n", r.Token.Name, r.Token.ID)
+		return err
+	})
+}
+
+// AdminServeCmd is `haloyadm serve`.
+type AdminServeCmd struct {
+	Listen  string `placeholder:"HOST:PORT" default:"127.0.0.1:9922" help:"Address to listen on; port 0 picks a free port."`
+	TLSCert string `name:"tls-cert" placeholder:"FILE" type:"path" help:"PEM certificate chain; with --tls-key, serve HTTPS (TLS 1.2 or later)."`
+	TLSKey  string `name:"tls-key" placeholder:"FILE" type:"path" help:"PEM private key of --tls-cert."`
+}
+
+// Run serves until the context ends (main cancels it on SIGINT and SIGTERM).
+func (c *AdminServeCmd) Run(rt *runtime) error {
+	return invoke(rt, func(ctx context.Context, uc *app.Serve) error {
+		return uc.Run(ctx, core.ServeOptions{Listen: c.Listen, TLSCert: c.TLSCert, TLSKey: c.TLSKey, Version: version})
+	})
+}

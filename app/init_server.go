@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/haloy-auth/haloy/core"
@@ -41,6 +42,11 @@ type Initialized struct {
 func (uc *InitServer) Run(ctx context.Context, apiDomain string) (Initialized, error) {
 	if apiDomain != "" {
 		norm, err := core.NormalizeServer(apiDomain)
+		var ce *core.Error
+		if errors.As(err, &ce) {
+			return Initialized{}, &core.Error{Kind: core.Invalid, What: "invalid API domain " + strconv.Quote(apiDomain),
+				Why: ce.Why, Fix: "give the domain alone: haloyadm init --api-domain api.example.com"}
+		}
 		if err != nil {
 			return Initialized{}, err
 		}

@@ -124,8 +124,11 @@ func (f *fixture) checkLogs() {
 }
 
 func errorBody(msg string) string {
-	b, _ := json.Marshal(core.ErrorResponse{Error: msg})
-	return string(b) + "\n"
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(core.ErrorResponse{Error: msg})
+	return b.String()
 }
 
 func TestHealth(t *testing.T) {

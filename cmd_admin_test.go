@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/fx"
+
+	"github.com/haloy-auth/haloy/adapters/memory"
+	"github.com/haloy-auth/haloy/app"
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+// adminWorld is one server's state behind the memory twins.
+type adminWorld struct {
+	config *memory.ServerConfig
+	tokens *memory.Tokens
+	api    *memory.APIServer
+}
+
+func newAdminWorld(domain string) *adminWorld {
+	w := &adminWorld{config: &memory.ServerConfig{}, tokens: &memory.Tokens{},
+		api: &memory.APIServer{Addr: "http://127.0.0.1:9922", Up: make(chan string, 1)}}
+	if domain != "-" {
+		w.config.Settings = &core.ServerSettings{APIDomain: domain}
+	}
+	return w
+}
+
+func (w *adminWorld) wiring() *app.Wiring {
+	return &app.Wiring{Adapters: fx.Options(
+		fx.Supply(fx.Annotate(w.config, fx.As(new(ports.ServerConfig)))),
+		fx.Supply(fx.Annotate(w.tokens, fx.As(new(ports.TokenStore)))),
+		fx.Supply(fx.Annotate(w.api, fx.As(new(ports.APIServer)))),
+	)}
+}
+
+// adminRun runs haloyadm with args and returns its exit code, stdout and
+// stderr, with times and derived names masked.
+func (w *adminWorld) run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), append([]string{"/usr/local/bin/haloyadm"}, args...), strings.NewReader(""), &stdout, &stderr, w.wiring())
+	return code, stdout.String(), mask(stderr.String())
+}
+
+var (
+	timeRE = regexp.MustCompile(`\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC`)
+	nameRE = regexp.MustCompile(`token-\d{8}-\d{6}`)
+)
+
+// mask replaces times and derived names with placeholders of the same
+// width, so that tables keep their alignment.
+func mask(s string) string {
+	return nameRE.ReplaceAllString(timeRE.ReplaceAllString(s, "0000-00-00 00:00 UTC"), "token-00000000-000000")
+}
+
+func TestAdminCLI(t *testing.T) {
+	tests := []struct {
+		name       string
+		domain     string // "-": not initialized
+		setup      [][]string
+		args       []string
+		wantCode   int
+		wantStdout string // "<token>": one token, alone
+		wantStderr string
+	}{
+		{
+			name: "init", domain: "-", args: []string{"init", "--api-domain", "API.example.com"},
+			wantStdout: "<token>",
+			wantStderr: "haloyadm: initialized\n" +
+				"haloyadm: created token \"token-00000000-000000\" (id 1), expires 0000-00-00 00:00 UTC; it is shown only this once\n" +
+				"haloyadm: next, on your machine: haloy server add api.example.com <token>\n",
+		},
+		{
+			name: "init_twice", domain: "-", setup: [][]string{{"init"}}, args: []string{"init"},
+			wantStderr: "haloyadm: already initialized; a token is shown only when it is created. Create a new one with: haloyadm api token\n" +
+				"haloyadm: no API domain is set; set it with: haloyadm init --api-domain <api-domain>\n",
+		},
+		{
+			name: "init_bad_domain", domain: "-", args: []string{"init", "--api-domain", "https://api.example.com"}, wantCode: 2,
+			wantStderr: "haloyadm: error: invalid API domain \"https://api.example.com\"\n" +
+				"haloyadm: it starts with https://, and haloy adds https:// itself\n" +
+				"haloyadm: hint: give the domain alone: haloyadm init --api-domain api.example.com\n",
+		},
+		{
+			name: "token_default", domain: "api.example.com", args: []string{"api", "token"},
+			wantStdout: "<token>",
+			wantStderr: "haloyadm: created token \"token-00000000-000000\" (id 1), expires 0000-00-00 00:00 UTC; it is shown only this once\n" +
+				"haloyadm: next, on your machine: haloy server add api.example.com <token>\n",
+		},
+		{
+			name: "token_named_never", domain: "", args: []string{"api", "token", "--name", "laptop", "--expires", "never"},
+			wantStdout: "<token>",
+			wantStderr: "haloyadm: warning: token \"laptop\" never expires; revoke it when it is no longer needed: haloyadm api token revoke laptop\n" +
+				"haloyadm: created token \"laptop\" (id 1), expires never; it is shown only this once\n" +
+				"haloyadm: next, on your machine: haloy server add <api-domain> <token>\n",
+		},
+		{
+			name: "token_create_explicit", domain: "", args: []string{"api", "token", "create", "--name", "ci", "--expires", "12h"},
+			wantStdout: "<token>",
+			wantStderr: "haloyadm: created token \"ci\" (id 1), expires 0000-00-00 00:00 UTC; it is shown only this once\n" +
+				"haloyadm: next, on your machine: haloy server add <api-domain> <token>\n",
+		},
+		{
+			name: "token_not_initialized", domain: "-", args: []string{"api", "token"}, wantCode: 2,
+			wantStderr: "haloyadm: error: haloyadm is not initialized on this server\n" +
+				"haloyadm: there is no config file \"/etc/haloy/haloyadm.yaml\"\n" +
+				"haloyadm: hint: sudo haloyadm init --api-domain <api-domain>\n",
+		},
+		{
+			name: "token_bad_expires", domain: "", args: []string{"api", "token", "--expires", "1y"}, wantCode: 2,
+			wantStderr: "haloyadm: error: invalid token lifetime \"1y\"\n" +
+				"haloyadm: it is neither a number of days nor a Go duration\n" +
+				"haloyadm: hint: use days (--expires 90d), a Go duration (--expires 12h, 30m, 1s) or --expires never\n",
+		},
+		{
+			name: "token_name_taken", domain: "", setup: [][]string{{"api", "token", "--name", "ci"}}, args: []string{"api", "token", "--name", "ci"}, wantCode: 2,
+			wantStderr: "haloyadm: error: a token named \"ci\" already exists\n" +
+				"haloyadm: token names are unique\n" +
+				"haloyadm: hint: choose another --name, or revoke the old one: haloyadm api token revoke ci\n",
+		},
+		{
+			name: "list_empty", domain: "", args: []string{"api", "token", "list"},
+			wantStderr: "haloyadm: no tokens; create one with: haloyadm api token\n",
+		},
+		{
+			name: "list", domain: "", setup: [][]string{{"api", "token", "--name", "ci"}, {"api", "token", "--name", "old", "--expires", "never"}, {"api", "token", "revoke", "old"}},
+			args: []string{"api", "token", "list"},
+			wantStdout: "ID  NAME  CREATED               EXPIRES               LAST USED  STATUS\n" +
+				"1   ci    0000-00-00 00:00 UTC  0000-00-00 00:00 UTC  never      active\n" +
+				"2   old   0000-00-00 00:00 UTC  never                 never      revoked\n",
+		},
+		{
+			name: "revoke_by_id", domain: "", setup: [][]string{{"api", "token", "--name", "ci"}}, args: []string{"api", "token", "revoke", "1"},
+			wantStdout: "revoked token \"ci\" (id 1); the server refuses it from its next request\n",
+		},
+		{
+			name: "revoke_twice", domain: "", setup: [][]string{{"api", "token", "--name", "ci"}, {"api", "token", "revoke", "ci"}}, args: []string{"api", "token", "revoke", "ci"},
+			wantStdout: "token \"ci\" (id 1) was already revoked on 0000-00-00 00:00 UTC\n",
+		},
+		{
+			name: "revoke_unknown", domain: "", setup: [][]string{{"api", "token", "--name", "ci"}, {"api", "token", "--name", "laptop"}},
+			args: []string{"api", "token", "revoke", "cl"}, wantCode: 2,
+			wantStderr: "haloyadm: error: unknown token \"cl\"\n" +
+				"haloyadm: known tokens: ci, laptop\n" +
+				"haloyadm: hint: run 'haloyadm api token list' for ids and names\n",
+		},
+		{
+			name: "revoke_needs_arg", domain: "", args: []string{"api", "token", "revoke"}, wantCode: 2,
+			wantStderr: "haloyadm: error: expected \"<id|name>\"\nhaloyadm: hint: run 'haloyadm --help' for usage\n",
+		},
+		{
+			name: "serve_cert_without_key", domain: "", args: []string{"serve", "--tls-cert", "/c.pem"}, wantCode: 2,
+			wantStderr: "haloyadm: error: --tls-cert and --tls-key go together\n" +
+				"haloyadm: a certificate needs its private key, and a key its certificate\n" +
+				"haloyadm: hint: give both: haloyadm serve --tls-cert fullchain.pem --tls-key privkey.pem\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newAdminWorld(tt.domain)
+			var toks []string
+			for _, s := range tt.setup {
+				code, out, errOut := w.run(t, s...)
+				if code != 0 {
+					t.Fatalf("setup haloyadm %q = %d\n%s", s, code, errOut)
+				}
+				toks = append(toks, strings.TrimSpace(out))
+			}
+			code, stdout, stderr := w.run(t, tt.args...)
+			if tt.wantStdout == "<token>" {
+				tok := strings.TrimSuffix(stdout, "\n")
+				if !core.LooksLikeAPIToken(tok) || strings.Count(stdout, "\n") != 1 {
+					t.Errorf("stdout = %q, want one token alone on a line", stdout)
+				}
+				toks = append(toks, tok)
+				stdout = "<token>"
+			}
+			if code != tt.wantCode {
+				t.Errorf("haloyadm %q exit = %d, want %d", tt.args, code, tt.wantCode)
+			}
+			if diff := cmp.Diff(tt.wantStdout, mask(stdout)); diff != "" {
+				t.Errorf("haloyadm %q stdout mismatch (-want +got):\n%s", tt.args, diff)
+			}
+			if diff := cmp.Diff(tt.wantStderr, stderr); diff != "" {
+				t.Errorf("haloyadm %q stderr mismatch (-want +got):\n%s", tt.args, diff)
+			}
+			for _, tok := range toks {
+				if tok != "" && strings.Contains(stderr, tok) {
+					t.Errorf("stderr shows a token")
+				}
+			}
+		})
+	}
+}
+
+func TestAdminListJSON(t *testing.T) {
+	w := newAdminWorld("")
+	w.run(t, "api", "token", "--name", "ci", "--expires", "1d")
+	w.run(t, "api", "token", "--name", "laptop", "--expires", "never")
+	code, out, _ := w.run(t, "api", "token", "list", "--json")
+	if code != 0 {
+		t.Fatalf("list --json exit = %d", code)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("list --json output %q: %v", out, err)
+	}
+	for _, g := range got {
+		delete(g, "created_at")
+		if g["expires_at"] != nil {
+			g["expires_at"] = "set"
+		}
+	}
+	want := []map[string]any{
+		{"id": 1.0, "name": "ci", "expires_at": "set", "last_used_at": nil, "revoked_at": nil, "status": "active"},
+		{"id": 2.0, "name": "laptop", "expires_at": nil, "last_used_at": nil, "revoked_at": nil, "status": "active"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("list --json mismatch (-want +got):\n%s", diff)
+	}
+	if strings.Contains(out, "hash") || strings.Contains(out, core.APITokenPrefix) {
+		t.Errorf("list --json shows a hash or a token:\n%s", out)
+	}
+}
+
+func TestAdminServeCLI(t *testing.T) {
+	w := newAdminWorld("api.example.com")
+	w.run(t, "api", "token", "--name", "ci")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"haloyadm", "serve", "--listen", "127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr, w.wiring())
+	}()
+	select {
+	case <-w.api.Up:
+	case code := <-done:
+		t.Fatalf("serve exited %d before serving: %s", code, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	cancel() // what SIGINT and SIGTERM do in main
+	if code := <-done; code != 0 {
+		t.Errorf("serve exit = %d, want 0", code)
+	}
+	if want := "haloyadm: serving on http://127.0.0.1:9922\nhaloyadm: stopped\n"; stderr.String() != want {
+		t.Errorf("serve stderr = %q, want %q", stderr.String(), want)
+	}
+	if diff := cmp.Diff([]core.ServeOptions{{Listen: "127.0.0.1:0", Version: version}}, w.api.Served); diff != "" {
+		t.Errorf("serve options mismatch (-want +got):\n%s", diff)
+	}
+}
