@@ -169,7 +169,7 @@ type TokenInput struct {
 func ResolveToken(in TokenInput) (Resolved, error) {
 	what := "no API token for server " + strconv.Quote(in.Server)
 	if in.APIToken != nil {
-		r, err := resolveValue("api_token.", in.Where, in.File, in.APIToken.Value, in.APIToken.From, in.Env, in.Secrets)
+		r, err := resolveValue("api_token", in.Where, in.File, in.APIToken.Value, in.APIToken.From, in.Env, in.Secrets)
 		if err != nil {
 			if e, ok := err.(*Error); ok {
 				c := *e
@@ -211,7 +211,7 @@ func ResolveEnv(entries []EnvVar, where func(i int) string, file string, env Env
 	var out []ResolvedEnvVar
 	var errs []error
 	for i, e := range entries {
-		r, err := resolveValue("env entry "+e.Name+": ", where(i), file, e.Value, e.From, env, secrets)
+		r, err := resolveValue("env entry "+e.Name, where(i), file, e.Value, e.From, env, secrets)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -240,7 +240,7 @@ func layerNote(layer string) string {
 }
 
 // resolveValue finds the value of an api_token or env entry at where; what
-// starts its messages ("api_token." or "env entry NAME: ").
+// names it in messages ("api_token" or "env entry NAME").
 func resolveValue(what, where, file string, value Secret, from *ValueFrom, env Env, secrets SecretInputs) (Resolved, error) {
 	n := 0
 	if value != "" {
@@ -253,14 +253,14 @@ func resolveValue(what, where, file string, value Secret, from *ValueFrom, env E
 		n++
 	}
 	if n > 1 {
-		return Resolved{}, &Error{Kind: Invalid, What: what + "sets several values (" + where + ")",
+		return Resolved{}, &Error{Kind: Invalid, What: what + " sets several values (" + where + ")",
 			Why: "from.env, from.secret and value exclude each other", Fix: "keep exactly one of them"}
 	}
 	switch {
 	case from != nil && from.Env != "":
 		v, layer, ok := env.Lookup(from.Env)
 		if !ok {
-			return Resolved{}, &Error{Kind: Missing, What: what + "from.env names " + from.Env + " (" + where + "), which is not set",
+			return Resolved{}, &Error{Kind: Missing, What: fromEnvLabel(what) + " names " + from.Env + " (" + where + "), which is not set",
 				Why: "it is unset or empty in the environment and in every .env file haloy reads",
 				Fix: "export " + from.Env + "=<value>, or add " + from.Env + "=<value> to .env beside " + file}
 		}
@@ -270,8 +270,16 @@ func resolveValue(what, where, file string, value Secret, from *ValueFrom, env E
 	case value != "":
 		return Resolved{Value: value, Source: "literal value in " + where}, nil
 	}
-	return Resolved{}, &Error{Kind: Invalid, What: what + "sets no value (" + where + ")",
+	return Resolved{}, &Error{Kind: Invalid, What: what + " sets no value (" + where + ")",
 		Why: "it needs one of from.env, from.secret or value", Fix: "set from.env: VARIABLE_NAME"}
+}
+
+// fromEnvLabel names a from.env setting: "api_token.from.env", "env entry DB: from.env".
+func fromEnvLabel(what string) string {
+	if what == "api_token" {
+		return "api_token.from.env"
+	}
+	return what + ": from.env"
 }
 
 func resolveSecret(where, raw string, secrets SecretInputs) (Resolved, error) {

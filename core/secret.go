@@ -8,7 +8,8 @@ const Redacted = "[redacted]"
 // Secret is a token or secret value. Printing it in any way (fmt verbs,
 // String, GoString, JSON, text or YAML encoding) shows Redacted, or nothing
 // when it is empty; only Reveal returns the value. Carry every token in a
-// Secret so that a stray log line or error message cannot leak it.
+// Secret so that a stray log line or error message cannot leak it. Never
+// use one as a map key: encoding/json writes string-kinded keys as they are.
 type Secret string
 
 // Reveal returns the secret value. Call it only where the value must leave

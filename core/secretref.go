@@ -37,7 +37,7 @@ func ParseSecretRef(raw string) (SecretRef, error) {
 		return bad("it is empty")
 	}
 	if strings.TrimSpace(raw) != raw || strings.ContainsAny(raw, "\t\n\r") {
-		return bad("it has leading or trailing whitespace")
+		return bad("it has whitespace at an end or a line break")
 	}
 	provider, rest, ok := strings.Cut(raw, ":")
 	if !ok {

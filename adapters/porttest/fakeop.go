@@ -15,8 +15,11 @@ import (
 // and a signed-out session (file "signedout"). File "slow" makes it hang.
 const fakeOpScript = `#!/bin/sh
 d=$(dirname "$0")
-for a in "$@"; do printf '%s\037' "$a"; done >>"$d/argv"
-echo >>"$d/argv"
+us=$(printf '\037')
+line=""
+for a in "$@"; do line="$line$a$us"; done
+# One write per call, so that concurrent calls never interleave.
+printf '%s\n' "$line" >>"$d/argv"
 if [ -f "$d/signedout" ]; then
   echo "[ERROR] 2026/11/27 03:00:00 You are not currently signed in. Please run \` + "`" + `op signin --help\` + "`" + ` for instructions" >&2
   exit 1
