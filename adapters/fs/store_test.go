@@ -448,7 +448,7 @@ func TestConcurrentProcessesLoseNothing(t *testing.T) {
 
 // churnServers is how many servers the churn helper rewrites each round: enough
 // to make each file tens of kilobytes, so that a kill often lands mid-write.
-const churnServers = 300
+const churnServers = 150
 
 // helperChurn rewrites every token (round k gives all of them the value k)
 // and adds or deletes one extra server each round, until it is killed.
@@ -486,7 +486,7 @@ func TestKilledWriterLeavesWholeFiles(t *testing.T) {
 		t.Skip("kills processes")
 	}
 	dir := filepath.Join(t.TempDir(), "cfg")
-	const rounds = 60
+	const rounds = 40
 	seen := map[string]bool{}
 	interrupted := 0
 	for r := range rounds {
@@ -500,11 +500,18 @@ func TestKilledWriterLeavesWholeFiles(t *testing.T) {
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
-			t.Fatalf("round %d: churn helper wrote nothing: %v", r, err)
+		// Time one round (between two "round written" lines), then kill
+		// at a point that sweeps across the next round, its writes included.
+		lines := bufio.NewReader(out)
+		var stamps [2]time.Time
+		for i := range stamps {
+			if _, err := lines.ReadString('\n'); err != nil {
+				t.Fatalf("round %d: churn helper stopped: %v", r, err)
+			}
+			stamps[i] = time.Now()
 		}
-		// The sleep is the experiment: kill at a varying point of a later round.
-		time.Sleep(time.Duration(r%20) * time.Millisecond)
+		cycle := stamps[1].Sub(stamps[0])
+		time.Sleep(cycle * time.Duration(r%20) / 20)
 		c.Process.Signal(syscall.SIGKILL)
 		c.Wait()
 
