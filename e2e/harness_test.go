@@ -1,0 +1,378 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cmdTimeout bounds every command the tests run; a hung command fails its
+// test instead of the whole suite's deadline.
+const cmdTimeout = 30 * time.Second
+
+// result is what a finished command printed and its exit code.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// output is stdout then stderr, for messages.
+func (r result) output() string { return r.stdout + r.stderr }
+
+// exec runs bin with args in dir under exactly env, feeding stdin, and
+// captures its output for the leak scan under label.
+func execute(t *testing.T, label, dir string, env []string, stdin string, bin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("%s %q did not finish in %s\n%s", label, args, cmdTimeout, r.output())
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("%s %q: %v", label, args, err)
+	}
+	name := label + " " + strings.Join(args, " ")
+	leaks.Capture(t, name+" (stdout)", r.stdout)
+	leaks.Capture(t, name+" (stderr)", r.stderr)
+	return r
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and many readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// server is a running `haloyadm serve` with its own directories.
+type server struct {
+	// Name is how clients add it: "127.0.0.1:<port>" or "localhost:<port>".
+	Name string
+	// URL is what serve announced, e.g. http://127.0.0.1:41234.
+	URL string
+	// First is the token `haloyadm init` printed.
+	First string
+
+	cfg, data string
+	log       *syncBuffer
+	cmd       *exec.Cmd
+	exited    chan struct{}
+}
+
+// serverOpts change how startServer runs serve.
+type serverOpts struct {
+	// Listen defaults to 127.0.0.1:0.
+	Listen string
+	// TLSCert and TLSKey serve HTTPS.
+	TLSCert, TLSKey string
+	// Localhost names the server localhost:<port> rather than 127.0.0.1:<port>.
+	Localhost bool
+}
+
+// startServer initializes a server in throwaway directories and serves it
+// on an ephemeral loopback port until the test ends.
+func startServer(t *testing.T, opts serverOpts) *server {
+	t.Helper()
+	root := t.TempDir()
+	s := &server{cfg: filepath.Join(root, "etc"), data: filepath.Join(root, "var"), log: &syncBuffer{}, exited: make(chan struct{})}
+	r := s.admin(t, "init")
+	if r.code != 0 {
+		t.Fatalf("haloyadm init = exit %d\n%s", r.code, r.output())
+	}
+	s.First = strings.TrimSpace(r.stdout)
+	leaks.Secret(s.First)
+
+	if opts.Listen == "" {
+		opts.Listen = "127.0.0.1:0"
+	}
+	args := []string{"serve", "--listen", opts.Listen}
+	if opts.TLSCert != "" {
+		args = append(args, "--tls-cert", opts.TLSCert, "--tls-key", opts.TLSKey)
+	}
+	s.cmd = exec.Command(adminBin, args...)
+	s.cmd.Dir = root
+	s.cmd.Env = s.env()
+	stderr, err := s.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stdout = s.log
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan string, 1)
+	go func() {
+		defer close(s.exited)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			s.log.Write([]byte(line + "\n"))
+			if u, ok := strings.CutPrefix(line, "haloyadm: serving on "); ok {
+				ready <- u
+			}
+		}
+		_ = s.cmd.Wait()
+	}()
+	t.Cleanup(func() { s.stop(t) })
+	select {
+	case s.URL = <-ready:
+	case <-s.exited:
+		t.Fatalf("haloyadm %q exited before serving:\n%s", args, s.log.String())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("haloyadm %q did not announce its address in 10s:\n%s", args, s.log.String())
+	}
+	hostPort := s.URL[strings.Index(s.URL, "://")+3:]
+	s.Name = hostPort
+	if opts.Localhost {
+		s.Name = "localhost:" + hostPort[strings.LastIndex(hostPort, ":")+1:]
+	}
+	return s
+}
+
+func (s *server) env() []string {
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(s.cfg),
+		"HALOY_CONFIG_DIR=" + s.cfg, "HALOY_DATA_DIR=" + s.data}
+}
+
+// stop ends serve with SIGTERM, as systemd would, and scans its log and
+// files for tokens: the database must hold hashes only.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(15 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+			t.Errorf("haloyadm serve did not stop within 15s of SIGTERM")
+		}
+	}
+	leaks.Capture(t, "server "+s.Name+" log", s.log.String())
+	leaks.CaptureDir(t, "server "+s.Name, filepath.Dir(s.cfg), nil)
+}
+
+// Log is what serve has printed so far.
+func (s *server) Log() string { return s.log.String() }
+
+// admin runs haloyadm against this server's directories.
+func (s *server) admin(t *testing.T, args ...string) result {
+	t.Helper()
+	return execute(t, "haloyadm", filepath.Dir(s.cfg), s.env(), "", adminBin, args...)
+}
+
+// Token creates a token named name and registers it with the leak scan.
+func (s *server) Token(t *testing.T, name string) string {
+	t.Helper()
+	r := s.admin(t, "api", "token", "--name", name)
+	tok := strings.TrimSpace(r.stdout)
+	if r.code != 0 || tok == "" {
+		t.Fatalf("haloyadm api token --name %s = exit %d\n%s", name, r.code, r.output())
+	}
+	leaks.Secret(tok)
+	return tok
+}
+
+// Revoke revokes the token named name.
+func (s *server) Revoke(t *testing.T, name string) {
+	t.Helper()
+	if r := s.admin(t, "api", "token", "revoke", name); r.code != 0 {
+		t.Fatalf("haloyadm api token revoke %s = exit %d\n%s", name, r.code, r.output())
+	}
+}
+
+// Deployed reports how many deployments of app the server's log records
+// as authorized by the token named token.
+func (s *server) Deployed(app, token string) int {
+	return strings.Count(s.Log(), `of app "`+app+`" recorded (token "`+token+`")`)
+}
+
+// client is a user of haloy: a home, a config directory and a project
+// directory, and nothing inherited from the test's environment.
+type client struct {
+	Home, Config, Dir string
+	// Env is added to every command's environment ("NAME=value").
+	Env []string
+	// Path is prepended to PATH (a fake op's directory).
+	Path string
+}
+
+func newClient(t *testing.T) *client {
+	t.Helper()
+	home := t.TempDir()
+	c := &client{Home: home, Config: filepath.Join(home, ".config", "haloy"), Dir: filepath.Join(home, "project")}
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// the tokens belong in the config directory's .env and nowhere else;
+		// the project's files are the test's own (an api_token.value, a .env)
+		leaks.CaptureDir(t, "client config", c.Config, func(rel string) bool { return rel == ".env" })
+	})
+	return c
+}
+
+// env is the whole environment of a haloy command.
+func (c *client) env(extra ...string) []string {
+	path := os.Getenv("PATH")
+	if c.Path != "" {
+		path = c.Path + string(os.PathListSeparator) + path
+	}
+	env := []string{"PATH=" + path, "HOME=" + c.Home, "HALOY_CONFIG_DIR=" + c.Config}
+	env = append(env, c.Env...)
+	return append(env, extra...)
+}
+
+// Run runs haloy in the project directory.
+func (c *client) Run(t *testing.T, args ...string) result {
+	t.Helper()
+	return execute(t, "haloy", c.Dir, c.env(), "", haloyBin, args...)
+}
+
+// RunIn runs haloy with stdin and extra environment variables.
+func (c *client) RunIn(t *testing.T, stdin string, extra []string, args ...string) result {
+	t.Helper()
+	return execute(t, "haloy", c.Dir, c.env(extra...), stdin, haloyBin, args...)
+}
+
+// Must runs haloy and fails the test unless it exits 0.
+func (c *client) Must(t *testing.T, args ...string) result {
+	t.Helper()
+	r := c.Run(t, args...)
+	if r.code != 0 {
+		t.Fatalf("haloy %s = exit %d, want 0\n%s", strings.Join(args, " "), r.code, r.output())
+	}
+	return r
+}
+
+// Add adds server with its token through stdin, as the docs recommend.
+func (c *client) Add(t *testing.T, server, token string, flags ...string) {
+	t.Helper()
+	args := append([]string{"server", "add", server, "--token-stdin"}, flags...)
+	if r := c.RunIn(t, token+"\n", nil, args...); r.code != 0 {
+		t.Fatalf("haloy %s = exit %d\n%s", strings.Join(args, " "), r.code, r.output())
+	}
+}
+
+// Write writes a file of the project directory (a haloy.yaml, a .env).
+func (c *client) Write(t *testing.T, name, content string) {
+	t.Helper()
+	p := filepath.Join(c.Dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// appYAML is a minimal app config; server and apiToken are YAML lines ("" to leave out).
+func appYAML(name, server, apiToken string) string {
+	var b strings.Builder
+	b.WriteString("name: " + name + "\n")
+	if server != "" {
+		b.WriteString("server: " + server + "\n")
+	}
+	if apiToken != "" {
+		b.WriteString(apiToken)
+	}
+	b.WriteString("image:\n  repository: ghcr.io/example/" + name + "\n  tag: v1\n")
+	return b.String()
+}
+
+// fromEnv is an api_token block reading variable v.
+func fromEnv(v string) string {
+	return "api_token:\n  from:\n    env: " + v + "\n"
+}
+
+// recorder is a plain HTTP listener on loopback that plays a Haloy server
+// and records what every request carried.
+type recorder struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []seenRequest
+	// Redirect, when set, answers every /v1/ request with a 307 to it.
+	Redirect string
+}
+
+type seenRequest struct{ Method, Path, Authorization string }
+
+func newRecorder(t *testing.T) *recorder {
+	t.Helper()
+	r := &recorder{}
+	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *recorder) serve(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	r.seen = append(r.seen, seenRequest{req.Method, req.URL.Path, strings.Join(req.Header.Values("Authorization"), ", ")})
+	redirect := r.Redirect
+	r.mu.Unlock()
+	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case req.URL.Path == "/health":
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "service": "haloyd", "version": "recorder"})
+	case redirect != "":
+		http.Redirect(w, req, redirect+req.URL.Path, http.StatusTemporaryRedirect)
+	case req.URL.Path == "/v1/version":
+		_ = json.NewEncoder(w).Encode(map[string]string{"haloyd": "recorder"})
+	case req.URL.Path == "/v1/deploy":
+		var d struct {
+			ID string `json:"deployment_id"`
+		}
+		_ = json.Unmarshal(body, &d)
+		w.WriteHeader(http.StatusAccepted)
+		_ = json.NewEncoder(w).Encode(map[string]string{"deployment_id": d.ID, "status": "accepted"})
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "not found"})
+	}
+}
+
+// Seen returns the requests so far.
+func (r *recorder) Seen() []seenRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]seenRequest(nil), r.seen...)
+}
+
+// Name is the recorder's server name for haloy: 127.0.0.1:<port>.
+func (r *recorder) Name() string { return strings.TrimPrefix(r.URL, "http://") }
