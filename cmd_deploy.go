@@ -1,4 +1,132 @@
 package main
 
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/haloy-auth/haloy/app"
+)
+
 // DeployCommands are the commands of this area, embedded in the grammar.
-type DeployCommands struct{}
+type DeployCommands struct {
+	Deploy DeployCmd `cmd:"" help:"Deploy the app: check each server and token, then send each target's deployment."`
+	Status StatusCmd `cmd:"" help:"Show the deployments each target's server recorded for the app, newest first."`
+}
+
+// DeployCmd is `haloy deploy [-c PATH] [-t NAME...] [-a]`.
+type DeployCmd struct {
+	ConfigFlags
+}
+
+// Run deploys and prints each target's progress as it happens, each line
+// prefixed with the target, then a summary. The exit code is 0 only when
+// every target was deployed.
+func (c *DeployCmd) Run(rt *runtime) error {
+	return invoke(rt, func(ctx context.Context, uc *app.Deploy) error {
+		out := &prefixed{w: rt.stdout}
+		res, err := uc.Run(ctx, app.DeployInput{Config: c.Config, Targets: c.Target, All: c.All, Begin: out.begin, Progress: out.line})
+		if len(res.Targets) > 0 {
+			summary(rt.stdout, res)
+		}
+		return err
+	})
+}
+
+// summary prints one row per target: deployed with its id, or failed.
+func summary(w io.Writer, res app.DeployResult) {
+	failed := len(res.Failed())
+	fmt.Fprintf(w, "\n%d of %d targets deployed\n", len(res.Targets)-failed, len(res.Targets))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, t := range res.Targets {
+		state, id := "deployed", t.DeploymentID
+		if t.Err != nil {
+			state, id = "FAILED", "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", label(t.Target, t.App), t.Server, state, id)
+	}
+	tw.Flush()
+}
+
+// prefixed writes whole lines, each prefixed with its target, from
+// concurrent callers, aligning the prefixes it has seen.
+type prefixed struct {
+	mu    sync.Mutex
+	w     io.Writer
+	width int
+}
+
+// begin sets the prefix width from every target's name.
+func (p *prefixed) begin(targets []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range targets {
+		p.width = max(p.width, len(prefix(t)))
+	}
+}
+
+// prefix is what a target's lines start with.
+func prefix(target string) string {
+	if target == "" {
+		return "deploy"
+	}
+	return target
+}
+
+func (p *prefixed) line(target, line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	target = prefix(target)
+	p.width = max(p.width, len(target))
+	fmt.Fprintf(p.w, "%-*s | %s\n", p.width, target, line)
+}
+
+// StatusCmd is `haloy status [-c PATH] [-t NAME...] [-a]`.
+type StatusCmd struct {
+	ConfigFlags
+}
+
+// Run prints each target's recorded deployments as a table.
+func (c *StatusCmd) Run(rt *runtime) error {
+	return invoke(rt, func(ctx context.Context, uc *app.Status) error {
+		res, err := uc.Run(ctx, app.StatusInput{Config: c.Config, Targets: c.Target, All: c.All})
+		if len(res) == 0 {
+			return err
+		}
+		tw := tabwriter.NewWriter(rt.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TARGET\tSERVER\tDEPLOYMENT\tRECEIVED\tIMAGE\tTOKEN")
+		for _, t := range res {
+			name := label(t.Target, t.App)
+			switch {
+			case t.Err != nil:
+				fmt.Fprintf(tw, "%s\t%s\t(failed: see below)\t\t\t\n", name, t.Server)
+			case len(t.Deployments) == 0:
+				fmt.Fprintf(tw, "%s\t%s\t(none recorded for %s)\t\t\t\n", name, t.Server, t.App)
+			}
+			for _, d := range t.Deployments {
+				image := d.Image.Repository
+				if d.Image.Tag != "" {
+					image += ":" + d.Image.Tag
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, t.Server, d.ID, d.ReceivedAt.UTC().Format(time.RFC3339), image, dash(d.TokenName))
+			}
+		}
+		if ferr := tw.Flush(); ferr != nil {
+			return ferr
+		}
+		return err
+	})
+}
+
+// label names a target in output: its name, or the app's for a config
+// without targets.
+func label(target, app string) string {
+	if target == "" {
+		return strings.TrimSpace(app)
+	}
+	return target
+}

@@ -28,6 +28,9 @@ type ServerCmd struct {
 	Add    ServerAddCmd    `cmd:"" help:"Add a server and its API token, or replace its token with --force."`
 	List   ServerListCmd   `cmd:"" help:"List the servers, their token variables and whether each token is available."`
 	Delete ServerDeleteCmd `cmd:"" help:"Delete a server and its token."`
+	// Version and Check live in cmd_server_net.go.
+	Version ServerVersionCmd `cmd:"" help:"Ask a server for its version, with its token: a check of the token too."`
+	Check   ServerCheckCmd   `cmd:"" help:"Check servers at once: reachable, token accepted, version."`
 }
 
 // ServerAddCmd is `haloy server add <server> [<token>]`.
@@ -37,12 +40,16 @@ type ServerAddCmd struct {
 	Force      bool   `short:"f" help:"Replace the token of a server that is already configured."`
 	TokenStdin bool   `name:"token-stdin" help:"Read the token from the first line of stdin."`
 	CACert     string `name:"ca-cert" placeholder:"FILE" help:"PEM file of the CA that signed the server's certificate (for a private CA)."`
+	Verify     bool   `help:"Check the server and the token (/health, then /v1/version) first; save nothing if either fails."`
 }
 
 // Run stores the server and its token, then says which variable holds it.
 func (c *ServerAddCmd) Run(rt *runtime) error {
 	tok, err := c.token(rt)
 	if err != nil {
+		return err
+	}
+	if err := c.verify(rt, tok); err != nil { // --verify, in cmd_server_net.go
 		return err
 	}
 	return invoke(rt, func(ctx context.Context, uc *app.AddServer) error {

@@ -9,7 +9,28 @@ import (
 	"time"
 
 	"github.com/haloy-auth/haloy/app"
+	"github.com/haloy-auth/haloy/core"
 )
+
+// verify runs the --verify check of server add before anything is saved;
+// without --verify it does nothing.
+func (c *ServerAddCmd) verify(rt *runtime, tok string) error {
+	if !c.Verify {
+		return nil
+	}
+	return invoke(rt, func(ctx context.Context, uc *app.VerifyServer) error {
+		v, err := uc.Run(ctx, core.AddServer{Server: c.Server, Token: tok, CACert: c.CACert, Force: c.Force})
+		if err != nil {
+			return err
+		}
+		msg := "verified: the server runs haloyd " + v.Haloyd + " and accepted the token"
+		if v.TokenName != "" {
+			msg += " " + strconv.Quote(v.TokenName)
+		}
+		rt.notes.Info(msg)
+		return nil
+	})
+}
 
 // ServerVersionCmd is `haloy server version [--server S]`.
 type ServerVersionCmd struct {

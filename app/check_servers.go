@@ -98,7 +98,7 @@ func (uc *CheckServers) Run(ctx context.Context, servers []string) ([]ServerChec
 	}
 	if len(failed) > 0 {
 		return out, &core.Error{Kind: kind, What: fmt.Sprintf("%d of %d servers failed the check: %s", len(failed), len(out), strings.Join(failed, ", ")),
-			Fix: "see the problem column above"}
+			Fix: "see the problem of each server above"}
 	}
 	return out, nil
 }

@@ -40,6 +40,9 @@ type DeployInput struct {
 	Config  string
 	Targets []string
 	All     bool
+	// Begin, when set, receives the chosen targets' names once they are
+	// known, before any progress line.
+	Begin func(targets []string)
 	// Progress, when set, receives each progress line of a target, as it
 	// happens; calls for different targets may be concurrent.
 	Progress func(target, line string)
@@ -105,10 +108,17 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 	if len(problems) > 0 {
 		return DeployResult{}, errors.Join(problems...)
 	}
+	if in.Begin != nil {
+		names := make([]string, len(res.Targets))
+		for i, t := range res.Targets {
+			names[i] = t.Target
+		}
+		in.Begin(names)
+	}
 	eps := make([]core.Endpoint, len(res.Targets))
 	for i, t := range res.Targets {
 		eps[i] = targetEndpoint(t, st, res.File)
-		say(t.Target, "server "+t.Server+" ("+t.ServerWhy+"), token from "+t.TokenSource)
+		say(t.Target, "server "+t.Server+" ("+t.ServerWhy+"); token: "+t.TokenSource)
 	}
 	if err := uc.check(ctx, res.Targets, eps, say); err != nil {
 		return DeployResult{}, err

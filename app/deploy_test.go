@@ -241,7 +241,7 @@ func TestDeployFailsEarly(t *testing.T) {
 			name:   "token_from_env_revoked",
 			change: func(w *deployWorld) { w.api.Revoke("staging.haloy.com", stagingToken) },
 			wantErr: []string{
-				`target "staging": authentication failed for "staging.haloy.com": the token from from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|the token from from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|on the server: sudo haloyadm api token; then: export STAGING_API_TOKEN=<new-token>, or put STAGING_API_TOKEN=<new-token> in .env beside haloy.yaml`,
+				`target "staging": authentication failed for "staging.haloy.com": the token from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|the token from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|on the server: sudo haloyadm api token; then: export STAGING_API_TOKEN=<new-token>, or put STAGING_API_TOKEN=<new-token> in .env beside haloy.yaml`,
 				"nothing was deployed||",
 			},
 		},
@@ -279,7 +279,7 @@ func TestDeployFailsEarly(t *testing.T) {
 			},
 			wantErr: []string{
 				`target "production": authentication failed for "prod.haloy.com": the token from 1Password Production/API Tokens field haloy-api was rejected (invalid, revoked or expired)|the token from 1Password Production/API Tokens field haloy-api was rejected (invalid, revoked or expired)|on the server: sudo haloyadm api token; then: store <new-token> where onepassword:prod-tokens.haloy-api points (api_token.from.secret in haloy.yaml)`,
-				`target "staging": authentication failed for "staging.haloy.com": the token from from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|the token from from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|on the server: sudo haloyadm api token; then: export STAGING_API_TOKEN=<new-token>, or put STAGING_API_TOKEN=<new-token> in .env beside haloy.yaml`,
+				`target "staging": authentication failed for "staging.haloy.com": the token from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|the token from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|on the server: sudo haloyadm api token; then: export STAGING_API_TOKEN=<new-token>, or put STAGING_API_TOKEN=<new-token> in .env beside haloy.yaml`,
 				"nothing was deployed||",
 			},
 		},
@@ -461,7 +461,7 @@ func TestStatusErrors(t *testing.T) {
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(TargetStatus{}, "Err")); diff != "" {
 		t.Errorf("Status.Run() mismatch (-want +got):\n%s", diff)
 	}
-	wantErr := []string{`target "staging": authentication failed for "staging.haloy.com": the token from from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|the token from from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|on the server: sudo haloyadm api token; then: export STAGING_API_TOKEN=<new-token>, or put STAGING_API_TOKEN=<new-token> in .env beside haloy.yaml`}
+	wantErr := []string{`target "staging": authentication failed for "staging.haloy.com": the token from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|the token from env STAGING_API_TOKEN was rejected (invalid, revoked or expired)|on the server: sudo haloyadm api token; then: export STAGING_API_TOKEN=<new-token>, or put STAGING_API_TOKEN=<new-token> in .env beside haloy.yaml`}
 	if diff := cmp.Diff(wantErr, errLines(err)); diff != "" {
 		t.Errorf("Status.Run() error mismatch (-want +got):\n%s", diff)
 	}

@@ -239,7 +239,7 @@ func TestCheckServers(t *testing.T) {
 			want: []ServerCheck{okProd, {Server: "staging.haloy.com", URL: "https://staging.haloy.com",
 				TokenSource: okStaging.TokenSource,
 				Problem:     refused.Error() + " (hint: " + refused.Fix + ")"}},
-			wantErr: &core.Error{Kind: core.Unavailable, What: "1 of 2 servers failed the check: staging.haloy.com", Fix: "see the problem column above"},
+			wantErr: &core.Error{Kind: core.Unavailable, What: "1 of 2 servers failed the check: staging.haloy.com", Fix: "see the problem of each server above"},
 		},
 		{
 			name: "one_rejected", state: twoServers(),
@@ -247,14 +247,14 @@ func TestCheckServers(t *testing.T) {
 			want: []ServerCheck{{Server: "prod.haloy.com", URL: "https://prod.haloy.com", Reachable: true, Version: "1.4.0", TokenSource: okProd.TokenSource,
 				Problem: `authentication failed for "prod.haloy.com": the token from client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env) was rejected (invalid, revoked or expired) (hint: on the server: sudo haloyadm api token; then: haloy server add prod.haloy.com <new-token> --force)`},
 				okStaging},
-			wantErr: &core.Error{Kind: core.Unauthorized, What: "1 of 2 servers failed the check: prod.haloy.com", Fix: "see the problem column above"},
+			wantErr: &core.Error{Kind: core.Unauthorized, What: "1 of 2 servers failed the check: prod.haloy.com", Fix: "see the problem of each server above"},
 		},
 		{
 			name:  "no_token_but_reachable",
 			state: core.ClientState{Servers: map[string]core.ServerRef{"prod.haloy.com": {TokenEnv: "HALOY_API_TOKEN_PROD_HALOY_COM"}}},
 			want: []ServerCheck{{Server: "prod.haloy.com", URL: "https://prod.haloy.com", Reachable: true, Version: "1.4.0",
 				Problem: `no API token for server "prod.haloy.com": client.yaml names HALOY_API_TOKEN_PROD_HALOY_COM for it, which is set neither in the environment nor in the config directory's .env (hint: haloy server add prod.haloy.com <token> --force, or export HALOY_API_TOKEN_PROD_HALOY_COM=<token>)`}},
-			wantErr: &core.Error{Kind: core.Unavailable, What: "1 of 1 servers failed the check: prod.haloy.com", Fix: "see the problem column above"},
+			wantErr: &core.Error{Kind: core.Unavailable, What: "1 of 1 servers failed the check: prod.haloy.com", Fix: "see the problem of each server above"},
 		},
 	}
 	for _, tt := range tests {

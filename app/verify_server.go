@@ -13,18 +13,27 @@ import (
 // /v1/version. It writes nothing; AddServer saves afterwards.
 type VerifyServer struct {
 	store ports.ClientStore
+	certs ports.CACerts
 	api   ports.ServerAPI
 }
 
 // NewVerifyServer returns the use case.
-func NewVerifyServer(store ports.ClientStore, api ports.ServerAPI) *VerifyServer {
-	return &VerifyServer{store: store, api: api}
+func NewVerifyServer(store ports.ClientStore, certs ports.CACerts, api ports.ServerAPI) *VerifyServer {
+	return &VerifyServer{store: store, certs: certs, api: api}
 }
 
-// Run checks in as AddServer would (name, token, an existing server without
-// --force), without any call when that fails, then asks the server. Errors
+// Run checks in as AddServer would (name, token, CA file, an existing
+// server without --force), without any call when that fails, then asks the
+// server. Errors
 // are AddServer's, or the ServerAPI's with "not added: " before What.
 func (uc *VerifyServer) Run(ctx context.Context, in core.AddServer) (core.VersionResponse, error) {
+	if in.CACert != "" {
+		abs, err := uc.certs.CheckCA(in.CACert)
+		if err != nil {
+			return core.VersionResponse{}, err
+		}
+		in.CACert = abs
+	}
 	st, err := uc.store.Load(ctx)
 	if err != nil {
 		return core.VersionResponse{}, err

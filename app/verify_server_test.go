@@ -49,6 +49,11 @@ func TestVerifyServer(t *testing.T) {
 				Fix: "to replace its token: haloy server add prod.haloy.com --force --token-stdin"},
 		},
 		{
+			name: "missing_ca_file_makes_no_call", state: core.ClientState{}, in: core.AddServer{Server: "prod.haloy.com", Token: prodToken, CACert: "nope.pem"},
+			wantErr: &core.Error{Kind: core.NotFound, What: `no CA certificate file "nope.pem"`, Why: "nope.pem does not exist",
+				Fix: "give the path of the PEM file that holds your server's CA certificate"},
+		},
+		{
 			name: "placeholder_token_makes_no_call", state: core.ClientState{}, in: core.AddServer{Server: "prod.haloy.com", Token: "<token>"},
 		},
 		{
@@ -57,7 +62,7 @@ func TestVerifyServer(t *testing.T) {
 			wantCA: "/etc/haloy-ca.pem",
 		},
 		{
-			name: "new_ca_is_used", state: twoServers(), in: core.AddServer{Server: "staging.haloy.com", Token: stagingToken, Force: true, CACert: "/tmp/new-ca.pem"},
+			name: "new_ca_is_used", state: twoServers(), in: core.AddServer{Server: "staging.haloy.com", Token: stagingToken, Force: true, CACert: "new-ca.pem"},
 			want:   core.VersionResponse{Haloyd: "1.5.0-rc1", TokenName: "staging-ci"},
 			wantCA: "/tmp/new-ca.pem",
 		},
@@ -70,7 +75,7 @@ func TestVerifyServer(t *testing.T) {
 			}
 			rec := &caRecorder{ServerAPI: api}
 			store := memory.NewClientStore(tt.state)
-			got, err := NewVerifyServer(store, rec).Run(context.Background(), tt.in)
+			got, err := NewVerifyServer(store, memory.CACerts{"new-ca.pem": "/tmp/new-ca.pem"}, rec).Run(context.Background(), tt.in)
 			noTokenIn(t, errText(err))
 			switch {
 			case tt.wantErr != nil:

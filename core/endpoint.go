@@ -65,7 +65,8 @@ func BaseURL(server string) string {
 // server, where the rejected token came from, and how to get a new one in
 // place. It never contains the token.
 func TokenRejected(ep Endpoint) *Error {
-	source := ep.TokenSource
+	// sources read "from env X" or "client store X": one "from" is enough
+	source := strings.TrimPrefix(ep.TokenSource, "from ")
 	if source == "" {
 		source = "the configuration"
 	}

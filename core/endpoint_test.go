@@ -48,6 +48,13 @@ func TestTokenRejected(t *testing.T) {
 				Fix: "on the server: sudo haloyadm api token; then: haloy server add prod.haloy.com <new-token> --force"},
 		},
 		{
+			name: "from_is_not_doubled",
+			ep:   Endpoint{Server: "prod.haloy.com", TokenSource: "from env PROD_TOKEN (set in .env)", TokenFix: "export PROD_TOKEN=<new-token>"},
+			want: &Error{Kind: Unauthorized, What: `authentication failed for "prod.haloy.com"`,
+				Why: "the token from env PROD_TOKEN (set in .env) was rejected (invalid, revoked or expired)",
+				Fix: "on the server: sudo haloyadm api token; then: export PROD_TOKEN=<new-token>"},
+		},
+		{
 			name: "app_config",
 			ep:   Endpoint{Server: "prod.haloy.com", Token: "tok-123", TokenSource: "env PROD_TOKEN", TokenFix: "export PROD_TOKEN=<new-token>, or put it in .env"},
 			want: &Error{Kind: Unauthorized, What: `authentication failed for "prod.haloy.com"`,
