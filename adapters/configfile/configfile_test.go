@@ -12,7 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/haloy-auth/haloy/adapters/configfile"
+	"github.com/haloy-auth/haloy/adapters/porttest"
 	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
 )
 
 // Every YAML example of Haloy's authentication guide, kept under
@@ -281,4 +283,17 @@ func TestLoadTakesAnyFileName(t *testing.T) {
 	if diff := cmp.Diff(want, got.Env); diff != "" {
 		t.Errorf("Load(%q).Env mismatch (-want +got):\n%s", p, diff)
 	}
+}
+
+func TestContract(t *testing.T) {
+	porttest.AppConfigs(t, func(t *testing.T, dir string, apps map[string]string) ports.AppConfigs {
+		for p, name := range apps {
+			body := "name: " + name + "\n"
+			if strings.HasSuffix(p, ".json") {
+				body = `{"name": "` + name + `"}`
+			}
+			write(t, dir, p, body)
+		}
+		return configfile.New()
+	})
 }
