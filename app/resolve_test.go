@@ -514,3 +514,77 @@ func TestResolveEnvPrecedence(t *testing.T) {
 		})
 	}
 }
+
+// The guide's "single server, multiple projects": two app configs name one
+// server and share its token from haloy server add.
+func TestResolveAppsSharingOneServer(t *testing.T) {
+	w := world{
+		configs: memory.AppConfigs{
+			"app1.haloy.yaml": {TargetConfig: core.TargetConfig{Name: "app1", Server: "shared.haloy.com"}},
+			"app2.haloy.yaml": {TargetConfig: core.TargetConfig{Name: "app2", Server: "shared.haloy.com"}},
+		},
+		client: core.ClientState{Servers: map[string]core.ServerRef{"shared.haloy.com": {TokenEnv: "HALOY_API_TOKEN_SHARED_HALOY_COM"}},
+			Tokens: map[string]string{"HALOY_API_TOKEN_SHARED_HALOY_COM": "tok-shared"}},
+	}
+	var got []summary
+	for _, c := range []string{"app1.haloy.yaml", "app2.haloy.yaml"} {
+		res, err := w.build().uc.Run(context.Background(), ResolveInput{Config: c, RequireSingle: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, summarize(res)...)
+	}
+	src := "client store HALOY_API_TOKEN_SHARED_HALOY_COM (set in the config directory's .env)"
+	want := []summary{
+		{App: "app1", Server: "shared.haloy.com", ServerWhy: "server: in app1.haloy.yaml", Token: "tok-shared", TokenSource: src},
+		{App: "app2", Server: "shared.haloy.com", ServerWhy: "server: in app2.haloy.yaml", Token: "tok-shared", TokenSource: src},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Run mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// Nothing a resolution reports (errors, warnings, sources) holds a token,
+// whatever goes wrong.
+func TestResolveReportsNoSecret(t *testing.T) {
+	secrets := []string{"tok-1p-production", "tok-1p-staging", "tok-1p-haloy-api", "tok-env-x", "tok-store-y", "tok-literal-z"}
+	w := world{
+		configs: memory.AppConfigs{"haloy.yaml": {
+			TargetConfig:    core.TargetConfig{Name: "my-app", Env: []core.EnvVar{{Name: "X", From: &core.ValueFrom{Secret: "onepassword:api-tokens:nope"}}}},
+			SecretProviders: guideProviders,
+			Targets: map[string]core.TargetConfig{
+				"a": {Server: "a.haloy.com", APIToken: fromSecret("onepassword:api-tokens:missing")},
+				"b": {Server: "b.haloy.com", APIToken: fromEnv("UNSET")},
+				"c": {Server: "c.haloy.com", APIToken: &core.APITokenConfig{Value: "tok-literal-z"}},
+				"d": {Server: "d.haloy.com"},
+				"e": {Server: "e.haloy.com", APIToken: fromEnv("X_TOKEN")},
+			},
+		}},
+		env:    memory.Env{"X_TOKEN": "tok-env-x"},
+		client: core.ClientState{Servers: map[string]core.ServerRef{"d.haloy.com": {TokenEnv: "D"}}, Tokens: map[string]string{"D": "tok-store-y"}},
+		items:  guideItems,
+	}
+	h := w.build()
+	res, err := h.uc.Run(context.Background(), ResolveInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range flatten(res.Err()) {
+		out = append(out, resolveErrText(e), fmt.Sprintf("%v %+v %#v", e, e, e))
+	}
+	out = append(out, h.notes.Warnings...)
+	out = append(out, h.notes.Infos...)
+	for _, tg := range res.Targets {
+		out = append(out, tg.TokenSource, tg.ServerWhy, fmt.Sprintf("%v %+v %#v", tg, tg, tg))
+	}
+	all := strings.Join(out, "\n")
+	if len(flatten(res.Err())) < 3 {
+		t.Fatalf("want several errors to inspect, got %v", res.Err())
+	}
+	for _, s := range secrets {
+		if strings.Contains(all, s) {
+			t.Errorf("resolution output reveals %q", s)
+		}
+	}
+}
