@@ -2,16 +2,17 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/creack/pty"
 )
 
-// TestServerBinary builds haloy and drives server add, list and delete in a
-// throwaway config directory: every command succeeds, and no output holds
-// the token.
+// TestServerBinary builds haloy once and drives it as a user would.
 func TestServerBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -20,6 +21,13 @@ func TestServerBinary(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	t.Run("add_list_delete", func(t *testing.T) { testAddListDelete(t, bin) })
+	t.Run("prompt", func(t *testing.T) { testAddPrompt(t, bin) })
+}
+
+// testAddListDelete drives server add, list and delete in a throwaway config
+// directory: every command does what it says, and no output holds the token.
+func testAddListDelete(t *testing.T, bin string) {
 	cfg := filepath.Join(t.TempDir(), "cfg")
 	const token = "e2e-Secret-Token-0042#x"
 	const token2 = "00123"
@@ -74,5 +82,46 @@ func TestServerBinary(t *testing.T) {
 	yaml, _ := os.ReadFile(filepath.Join(cfg, "client.yaml"))
 	if strings.Contains(string(yaml), token) {
 		t.Errorf("client.yaml holds the token")
+	}
+}
+
+// testAddPrompt runs haloy server add on a terminal (a pty) without a
+// token: it prompts, reads the token without echoing it, and stores it.
+func testAddPrompt(t *testing.T, bin string) {
+	cfg := filepath.Join(t.TempDir(), "cfg")
+	const token = "typed-Secret-Token-77"
+	cmd := exec.Command(bin, "server", "add", "haloy.example.com")
+	cmd.Env = []string{"HALOY_CONFIG_DIR=" + cfg}
+	tty, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	var out bytes.Buffer
+	buf := make([]byte, 256)
+	for !strings.Contains(out.String(), "(input hidden): ") {
+		n, err := tty.Read(buf)
+		if err != nil {
+			t.Fatalf("no prompt; output so far %q: %v", out.String(), err)
+		}
+		out.Write(buf[:n])
+	}
+	if _, err := tty.Write([]byte(token + "\r")); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(tty) // ends with EIO when the process exits
+	out.Write(rest)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("haloy server add: %v\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), token) {
+		t.Errorf("the terminal showed the token:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "added haloy.example.com; its token is in HALOY_API_TOKEN_HALOY_EXAMPLE_COM") {
+		t.Errorf("output = %q, want the added line", out.String())
+	}
+	env, _ := os.ReadFile(filepath.Join(cfg, ".env"))
+	if want := "HALOY_API_TOKEN_HALOY_EXAMPLE_COM=" + token + "\n"; string(env) != want {
+		t.Errorf(".env = %q, want %q", env, want)
 	}
 }
