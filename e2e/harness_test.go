@@ -32,9 +32,19 @@ type result struct {
 // output is stdout then stderr, for messages.
 func (r result) output() string { return r.stdout + r.stderr }
 
-// exec runs bin with args in dir under exactly env, feeding stdin, and
+// execute runs bin with args in dir under exactly env, feeding stdin, and
 // captures its output for the leak scan under label.
 func execute(t *testing.T, label, dir string, env []string, stdin string, bin string, args ...string) result {
+	t.Helper()
+	r := run(t, label, dir, env, stdin, bin, args...)
+	name := label + " " + strings.Join(args, " ")
+	leaks.Capture(t, name+" (stdout)", r.stdout)
+	leaks.Capture(t, name+" (stderr)", r.stderr)
+	return r
+}
+
+// run runs bin like execute, without capturing its output.
+func run(t *testing.T, label, dir string, env []string, stdin string, bin string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
@@ -55,9 +65,6 @@ func execute(t *testing.T, label, dir string, env []string, stdin string, bin st
 	case err != nil:
 		t.Fatalf("%s %q: %v", label, args, err)
 	}
-	name := label + " " + strings.Join(args, " ")
-	leaks.Capture(t, name+" (stdout)", r.stdout)
-	leaks.Capture(t, name+" (stderr)", r.stderr)
 	return r
 }
 
@@ -85,8 +92,8 @@ type server struct {
 	Name string
 	// URL is what serve announced, e.g. http://127.0.0.1:41234.
 	URL string
-	// First is the token `haloyadm init` printed.
-	First string
+	// First is the token `haloyadm init` printed, FirstName its name.
+	First, FirstName string
 
 	cfg, data string
 	log       *syncBuffer
@@ -110,12 +117,13 @@ func startServer(t *testing.T, opts serverOpts) *server {
 	t.Helper()
 	root := t.TempDir()
 	s := &server{cfg: filepath.Join(root, "etc"), data: filepath.Join(root, "var"), log: &syncBuffer{}, exited: make(chan struct{})}
-	r := s.admin(t, "init")
-	if r.code != 0 {
-		t.Fatalf("haloyadm init = exit %d\n%s", r.code, r.output())
+	s.First = s.issue(t, "init")
+	r := s.admin(t, "api", "token", "list", "--json")
+	var list []struct{ Name string }
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list) != 1 {
+		t.Fatalf("haloyadm api token list --json after init = %v, %v\n%s", list, err, r.output())
 	}
-	s.First = strings.TrimSpace(r.stdout)
-	leaks.Secret(s.First)
+	s.FirstName = list[0].Name
 
 	if opts.Listen == "" {
 		opts.Listen = "127.0.0.1:0"
@@ -199,12 +207,21 @@ func (s *server) admin(t *testing.T, args ...string) result {
 // Token creates a token named name and registers it with the leak scan.
 func (s *server) Token(t *testing.T, name string) string {
 	t.Helper()
-	r := s.admin(t, "api", "token", "--name", name)
-	tok := strings.TrimSpace(r.stdout)
-	if r.code != 0 || tok == "" {
-		t.Fatalf("haloyadm api token --name %s = exit %d\n%s", name, r.code, r.output())
+	return s.issue(t, "api", "token", "--name", name)
+}
+
+// issue runs a haloyadm command that prints a new token and returns it. Its
+// stdout is the one output meant to hold a token: it must hold the token
+// alone, so that TOKEN=$(haloyadm api token) works; its stderr is scanned.
+func (s *server) issue(t *testing.T, args ...string) string {
+	t.Helper()
+	r := run(t, "haloyadm", filepath.Dir(s.cfg), s.env(), "", adminBin, args...)
+	tok := strings.TrimSuffix(r.stdout, "\n")
+	if r.code != 0 || !strings.HasPrefix(tok, "haloy_") || strings.ContainsAny(tok, " \n") {
+		t.Fatalf("haloyadm %s = exit %d, stdout %d bytes, want exit 0 and one token line\n%s", strings.Join(args, " "), r.code, len(r.stdout), r.stderr)
 	}
 	leaks.Secret(tok)
+	leaks.Capture(t, "haloyadm "+strings.Join(args, " ")+" (stderr)", r.stderr)
 	return tok
 }
 
