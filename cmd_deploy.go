@@ -103,9 +103,9 @@ func (c *StatusCmd) Run(rt *runtime) error {
 			name := label(t.Target, t.App)
 			switch {
 			case t.Err != nil:
-				fmt.Fprintf(tw, "%s\t%s\t(failed: see below)\t\t\t\n", name, t.Server)
+				fmt.Fprintf(tw, "%s\t%s\tfailed (see below)\t-\t-\t-\n", name, t.Server)
 			case len(t.Deployments) == 0:
-				fmt.Fprintf(tw, "%s\t%s\t(none recorded for %s)\t\t\t\n", name, t.Server, t.App)
+				fmt.Fprintf(tw, "%s\t%s\tnone\t-\t-\t-\n", name, t.Server)
 			}
 			for _, d := range t.Deployments {
 				image := d.Image.Repository
