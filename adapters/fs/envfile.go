@@ -186,3 +186,19 @@ func rewriteEnv(old []byte, have, want map[string]string) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+// badLine names the first entry of data that gotenv refuses, e.g. "line 3"
+// or "the entry at line 3 (FOO)", without its content.
+func badLine(data []byte) string {
+	line := 1
+	for _, e := range splitEntries(data) {
+		if _, err := gotenv.StrictParse(strings.NewReader(e.raw)); err != nil {
+			if e.key != "" {
+				return fmt.Sprintf("line %d (%s)", line, e.key)
+			}
+			return fmt.Sprintf("line %d", line)
+		}
+		line += strings.Count(e.raw, "\n") + 1
+	}
+	return "a line"
+}

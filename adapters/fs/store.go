@@ -231,8 +231,11 @@ func (s *Store) read(dir string) (snapshot, error) {
 	snap.envData = data
 	env, err := gotenv.StrictParse(bytes.NewReader(data))
 	if err != nil {
+		// gotenv's message quotes the line, which may hold a token: say
+		// where it is instead.
 		return snap, &core.Error{Kind: core.Invalid, What: "cannot read " + strconv.Quote(snap.envPath),
-			Why: err.Error(), Fix: "fix the line, or remove it; each line is NAME=value or a # comment", Err: err}
+			Why: badLine(data) + " is neither NAME=value nor a # comment",
+			Fix: "fix or remove that line (" + shellQuote(snap.envPath) + ")"}
 	}
 	snap.state.Tokens = env
 	return snap, nil

@@ -267,11 +267,16 @@ func TestBadEnvLine(t *testing.T) {
 	s, dir, _ := newStore(t)
 	os.MkdirAll(dir, 0o700)
 	path := filepath.Join(dir, EnvFile)
-	os.WriteFile(path, []byte("this is not an assignment\n"), 0o600)
+	// The broken line holds a token: the error must say where, not what.
+	os.WriteFile(path, []byte("# tokens\nGOOD=1\nthis s3cret-token is not an assignment\n"), 0o600)
 	_, err := s.Load(context.Background())
-	var ce *core.Error
-	if !errors.As(err, &ce) || ce.Kind != core.Invalid || ce.What != "cannot read "+strconv.Quote(path) {
-		t.Errorf("Load() = %v, want an Invalid *core.Error naming %s", err, path)
+	want := &core.Error{Kind: core.Invalid, What: "cannot read " + strconv.Quote(path),
+		Why: "line 3 is neither NAME=value nor a # comment", Fix: "fix or remove that line (" + path + ")"}
+	if diff := cmp.Diff(want, err); diff != "" {
+		t.Errorf("Load() error (-want +got):\n%s", diff)
+	}
+	if err != nil && strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("Load() error holds the line's content: %v", err)
 	}
 }
 
