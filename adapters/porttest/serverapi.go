@@ -1,6 +1,3 @@
-// Package porttest holds the contract suites of the ports: each suite runs
-// the same subtests against a real adapter and its in-memory twin, so the
-// twin that use-case tests rely on behaves like the real thing.
 package porttest
 
 import (
