@@ -44,7 +44,7 @@ func wantExit(t *testing.T, cmd string, r result, code int) {
 // the token named token.
 func wantDeployed(t *testing.T, s *server, app, token string, n int) {
 	t.Helper()
-	if got := s.Deployed(app, token); got != n {
+	if got := s.Deployed(app, token, n); got != n {
 		t.Errorf("server %s recorded %d deployments of %q with token %q, want %d; its log:\n%s", s.Name, got, app, token, n, s.Log())
 	}
 }
@@ -338,7 +338,8 @@ secretProviders:
 			`haloy: error: authentication failed for "`+s.Name+`"`,
 			"was rejected (invalid, revoked or expired)",
 			"haloy: hint: on the server: sudo haloyadm api token; then: haloy server add "+s.Name+" <new-token> --force")
-		wantIn(t, "server log", s.Log(), `reason=revoked token "`+s.FirstName+`"`)
+		want := `reason=revoked token "` + s.FirstName + `"`
+		wantIn(t, "server log", s.WaitLog(want), want)
 		wantDeployed(t, s, "my-app", s.FirstName, 1)
 
 		// the guide's fix: a new token, then server add --force

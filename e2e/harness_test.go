@@ -68,16 +68,50 @@ func run(t *testing.T, label, dir string, env []string, stdin string, bin string
 	return r
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and many readers.
+// syncBuffer is a bytes.Buffer safe for one writer and many readers, who
+// can wait for what they expect to be written.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed and replaced on every write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	return s.b.Write(p)
+}
+
+// logWait bounds how long a test waits for a server's log line: the server
+// writes it before it answers, but the test reads the log through a pipe.
+const logWait = 5 * time.Second
+
+// WaitFor waits until ok accepts the text, or logWait passes, and returns
+// the text then.
+func (s *syncBuffer) WaitFor(ok func(string) bool) string {
+	deadline := time.After(logWait)
+	for {
+		s.mu.Lock()
+		text := s.b.String()
+		if ok(text) {
+			s.mu.Unlock()
+			return text
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-deadline:
+			return s.String()
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {
@@ -234,9 +268,16 @@ func (s *server) Revoke(t *testing.T, name string) {
 }
 
 // Deployed reports how many deployments of app the server's log records
-// as authorized by the token named token.
-func (s *server) Deployed(app, token string) int {
-	return strings.Count(s.Log(), `of app "`+app+`" recorded (token "`+token+`")`)
+// as authorized by the token named token, waiting for up to want of them.
+func (s *server) Deployed(app, token string, want int) int {
+	line := `of app "` + app + `" recorded (token "` + token + `")`
+	text := s.log.WaitFor(func(text string) bool { return strings.Count(text, line) >= want })
+	return strings.Count(text, line)
+}
+
+// WaitLog returns the server's log once it holds piece, or after logWait.
+func (s *server) WaitLog(piece string) string {
+	return s.log.WaitFor(func(text string) bool { return strings.Contains(text, piece) })
 }
 
 // client is a user of haloy: a home, a config directory and a project
