@@ -274,24 +274,27 @@ func (uc *Resolve) fetch(ctx context.Context, cfg core.AppConfig, targets []stri
 	defer cancel()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	set := func(key string, f core.FetchedSource) {
+		mu.Lock()
+		defer mu.Unlock()
+		out[key] = f
+	}
 	for _, s := range srcs {
 		p, ok := uc.secrets[s.Provider]
 		if !ok {
-			out[s.Key()] = core.FetchedSource{Err: misconfigured(s)}
+			set(s.Key(), core.FetchedSource{Err: misconfigured(s)})
 			continue
 		}
 		label, err := p.Describe(s)
 		if err != nil {
-			out[s.Key()] = core.FetchedSource{Err: misconfigured(s)}
+			set(s.Key(), core.FetchedSource{Err: misconfigured(s)})
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			fields, err := p.Fields(ctx, s)
-			mu.Lock()
-			defer mu.Unlock()
-			out[s.Key()] = core.FetchedSource{Label: label, Fields: fields, Err: err}
+			set(s.Key(), core.FetchedSource{Label: label, Fields: fields, Err: err})
 		}()
 	}
 	wg.Wait()

@@ -263,7 +263,7 @@ func TestResolveScenarios(t *testing.T) {
 				"no app name | haloy.yaml sets no name: | add a line to haloy.yaml: name: my-app",
 				`invalid server "https://x.haloy.com" (server: in haloy.yaml)`,
 				"env entry DB: from.env names DATABASE_URL (haloy.yaml), which is not set | it is unset or empty in the environment and in every .env file haloy reads | export DATABASE_URL=<value>, or add DATABASE_URL=<value> to .env beside haloy.yaml",
-				`malformed secret reference "onepassword" (haloy.yaml) | it has no provider prefix such as onepassword: | write it as <provider>:<source>:<key>, e.g. onepassword:api-tokens:production`,
+				`env entry KEY: malformed secret reference "onepassword" (haloy.yaml) | it has no provider prefix such as onepassword: | write it as <provider>:<source>:<key>, e.g. onepassword:api-tokens:production`,
 			}}},
 		},
 	}
@@ -586,5 +586,45 @@ func TestResolveReportsNoSecret(t *testing.T) {
 		if strings.Contains(all, s) {
 			t.Errorf("resolution output reveals %q", s)
 		}
+	}
+}
+
+// A misconfigured source listed after a fetched one: the fetch goroutine
+// and the loop both record results (run with -race).
+func TestResolveMixedSourcesNoRace(t *testing.T) {
+	h := world{
+		configs: memory.AppConfigs{"haloy.yaml": {
+			TargetConfig: core.TargetConfig{Name: "a", Env: []core.EnvVar{
+				{Name: "X", From: &core.ValueFrom{Secret: "onepassword:api-tokens:production"}},
+				{Name: "Y", From: &core.ValueFrom{Secret: "onepassword:broken:k"}},
+				{Name: "Z", From: &core.ValueFrom{Secret: "other:src:k"}},
+			}, Server: "s.haloy.com", APIToken: fromEnv("T")},
+			SecretProviders: core.SecretProviders{
+				"onepassword": {"api-tokens": guideProviders["onepassword"]["api-tokens"], "broken": {"vault": "V"}},
+				"other":       {"src": {"x": "y"}},
+			},
+		}},
+		env:   memory.Env{"T": "tok"},
+		items: guideItems,
+	}.build()
+	res, err := h.uc.Run(context.Background(), ResolveInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range flatten(res.Err()) {
+		got = append(got, e.(*core.Error).What)
+	}
+	want := []string{
+		"secret_providers.onepassword.broken has no item",
+		`unknown secret provider "other" (haloy.yaml)`,
+		`env entry Y: secret source "onepassword.broken" cannot be read`,
+		`env entry Z: secret source "other.src" cannot be read`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors mismatch (-want +got):\n%s", diff)
+	}
+	if len(res.Targets[0].Env) != 1 || res.Targets[0].Env[0].Value.Reveal() != "tok-1p-production" {
+		t.Errorf("env X did not resolve from the item")
 	}
 }

@@ -211,8 +211,14 @@ func ResolveEnv(entries []EnvVar, where func(i int) string, file string, env Env
 	var out []ResolvedEnvVar
 	var errs []error
 	for i, e := range entries {
-		r, err := resolveValue("env entry "+e.Name, where(i), file, e.Value, e.From, env, secrets)
+		what := "env entry " + e.Name
+		r, err := resolveValue(what, where(i), file, e.Value, e.From, env, secrets)
 		if err != nil {
+			if ce, ok := err.(*Error); ok && !strings.HasPrefix(ce.What, what) {
+				c := *ce
+				c.What = what + ": " + c.What
+				err = &c
+			}
 			errs = append(errs, err)
 			continue
 		}

@@ -211,7 +211,7 @@ func TestResolveEnv(t *testing.T) {
 	}
 	wantErrs := []string{
 		"env entry MISSING: from.env names NOPE (haloy.yaml:3), which is not set",
-		`malformed secret reference "nope" (haloy.yaml:4)`,
+		`env entry BAD_REF: malformed secret reference "nope" (haloy.yaml:4)`,
 	}
 	if diff := cmp.Diff(wantErrs, gotErrs); diff != "" {
 		t.Errorf("ResolveEnv() errors mismatch (-want +got):\n%s", diff)
