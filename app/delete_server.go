@@ -17,15 +17,12 @@ func NewDeleteServer(store ports.ClientStore) *DeleteServer {
 	return &DeleteServer{store: store}
 }
 
-// Run removes the server named server (normalized first, so
+// Run removes the server named server (as given, else normalized, so
 // Production.Haloy.com finds production.haloy.com) and its token line;
 // other servers, variables and comments stay. Returns a *core.Error of Kind
 // Invalid for a bad name and of Kind NotFound, listing the configured
 // servers, for an unknown one.
 func (uc *DeleteServer) Run(ctx context.Context, server string) (core.Deleted, error) {
-	if _, err := core.NormalizeServer(server); err != nil {
-		return core.Deleted{}, err
-	}
 	var out core.Deleted
 	err := uc.store.Update(ctx, func(st *core.ClientState) error {
 		var err error

@@ -151,8 +151,13 @@ func TestDeleteServer(t *testing.T) {
 	if diff := cmp.Diff(wantErr, err); diff != "" {
 		t.Errorf("delete of an unknown server (-want +got):\n%s", diff)
 	}
+	_, err = NewDeleteServer(store).Run(context.Background(), "https://a-b.example.com")
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Kind != core.Invalid {
+		t.Errorf("delete of %q = %v, want a *core.Error of Kind Invalid", "https://a-b.example.com", err)
+	}
 	if store.Writes() != 1 {
-		t.Errorf("writes = %d, want 1 (the failed delete writes nothing)", store.Writes())
+		t.Errorf("writes = %d, want 1 (the failed deletes write nothing)", store.Writes())
 	}
 }
 

@@ -386,13 +386,20 @@ type Deleted struct {
 }
 
 // Delete removes a server and its token variable from st; it keeps the
-// variable when another server still names it. Returns a *Error of Kind
+// variable when another server still names it. raw is matched as is first,
+// then normalized. Returns a *Error of Kind
 // Invalid for a bad server name and of Kind NotFound, listing the
 // configured servers, for an unknown one.
 func (st *ClientState) Delete(raw string) (Deleted, error) {
-	server, err := NormalizeServer(raw)
-	if err != nil {
-		return Deleted{}, err
+	// An entry written by Haloy's client may be stored as typed
+	// (Prod.Example.com, or with a port haloy refuses): it is found as is.
+	server := strings.TrimSpace(raw)
+	if _, ok := st.Servers[server]; !ok {
+		n, err := NormalizeServer(raw)
+		if err != nil {
+			return Deleted{}, err
+		}
+		server = n
 	}
 	ref, ok := st.Servers[server]
 	if !ok {

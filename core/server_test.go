@@ -338,6 +338,17 @@ func TestClientStateDelete(t *testing.T) {
 			},
 		},
 		{
+			// Haloy's client stores the name as typed, port included; haloy must still delete it.
+			name: "haloy_written_key_as_is",
+			st: ClientState{
+				Servers: map[string]ServerRef{"Haloy.Example.com:443": {TokenEnv: "H"}},
+				Tokens:  map[string]string{"H": "1"},
+			},
+			in:        "Haloy.Example.com:443",
+			want:      Deleted{Server: "Haloy.Example.com:443", TokenEnv: "H", TokenRemoved: true},
+			wantState: ClientState{Servers: map[string]ServerRef{}, Tokens: map[string]string{}},
+		},
+		{
 			name:      "unknown_lists_configured",
 			st:        ClientState{Servers: map[string]ServerRef{"staging.haloy.com": {TokenEnv: "S"}, "production.haloy.com": {TokenEnv: "P"}}},
 			in:        "prod2.haloy.com",
