@@ -267,3 +267,11 @@ haloy.yaml is valid
 		t.Errorf("run(%q) stderr mismatch (-want +got):\n%s", args, diff)
 	}
 }
+
+func TestConfigFlagsInput(t *testing.T) {
+	f := ConfigFlags{Config: "production.haloy.yaml", Target: []string{"a", "b"}, All: false}
+	want := app.ResolveInput{Config: "production.haloy.yaml", Targets: []string{"a", "b"}, RequireSingle: true}
+	if diff := cmp.Diff(want, f.Input(true)); diff != "" {
+		t.Errorf("Input(true) mismatch (-want +got):\n%s", diff)
+	}
+}
