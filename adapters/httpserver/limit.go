@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 // refilled (which behave exactly like new ones) are forgotten.
 const maxTracked = 10000
 
-// failures limits failed authentication attempts per client IP with a
+// failures limits failed authentication attempts per client IP (per /64
+// for IPv6) with a
 // token bucket: burst failures at once, then one per refill period.
 // Successful requests never take from the bucket.
 type failures struct {
@@ -30,7 +32,7 @@ func newFailures(refill time.Duration, burst int) *failures {
 func (f *failures) wait(ip string, now time.Time) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	l := f.ips[ip]
+	l := f.ips[limitKey(ip)]
 	if l == nil {
 		return 0
 	}
@@ -45,13 +47,14 @@ func (f *failures) wait(ip string, now time.Time) time.Duration {
 func (f *failures) fail(ip string, now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	l := f.ips[ip]
+	key := limitKey(ip)
+	l := f.ips[key]
 	if l == nil {
 		if len(f.ips) >= maxTracked {
 			f.sweep(now)
 		}
 		l = rate.NewLimiter(f.every, f.burst)
-		f.ips[ip] = l
+		f.ips[key] = l
 	}
 	l.AllowN(now, 1)
 }
@@ -62,4 +65,19 @@ func (f *failures) sweep(now time.Time) {
 			delete(f.ips, ip)
 		}
 	}
+}
+
+// limitKey is the budget an address draws from: the address itself for
+// IPv4, and its /64 network for IPv6, since one IPv6 client usually holds a
+// whole /64 and could otherwise move to a fresh address for each guess.
+func limitKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
 }
