@@ -11,12 +11,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/haloy-auth/haloy/internal/leakscan"
 )
 
-// minLeak is the shortest piece of a token that counts as a leak: any 12
-// characters of one are enough to narrow a brute-force search, and random
-// 12-character runs do not occur by chance in our output.
-const minLeak = 12
+// minLeak is the shortest piece of a token that counts as a leak
+// (leakscan.Window): any 12 characters of one are enough to narrow a
+// brute-force search, and do not occur by chance in our output.
+const minLeak = leakscan.Window
 
 // leaks collects every token the suite creates and every text it captures.
 var leaks = &leakScan{}
@@ -123,18 +125,12 @@ func findLeak(text string, secrets []string) (string, bool) {
 	return "", false
 }
 
+// findSecret returns the piece of the first secret that text holds, as
+// leakscan.Find defines a piece.
 func findSecret(text string, secrets []string) (string, bool) {
 	for _, s := range secrets {
-		if len(s) <= minLeak {
-			if strings.Contains(text, s) {
-				return s, true
-			}
-			continue
-		}
-		for i := 0; i+minLeak <= len(s); i++ {
-			if strings.Contains(text, s[i:i+minLeak]) {
-				return s[i : i+minLeak], true
-			}
+		if at, n := leakscan.Find([]byte(text), s); at >= 0 {
+			return text[at : at+n], true
 		}
 	}
 	return "", false
