@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/internal/leakscan"
 )
 
 // TestAdminBinary builds the binary and runs it as haloyadm (through a
@@ -38,6 +39,10 @@ func TestAdminBinary(t *testing.T) {
 	}
 	env := []string{"HALOY_CONFIG_DIR=" + filepath.Join(dir, "etc"), "HALOY_DATA_DIR=" + filepath.Join(dir, "data"), "PATH=" + os.Getenv("PATH")}
 	var tokens []string
+	// outputs, the server's log, its config and its database: no token
+	scan := leakscan.New(t)
+	scan.Dir(filepath.Join(dir, "etc"))
+	scan.Dir(filepath.Join(dir, "data"))
 	noToken := func(where, s string) {
 		t.Helper()
 		for _, tok := range tokens {
@@ -63,6 +68,7 @@ func TestAdminBinary(t *testing.T) {
 			t.Fatalf("haloyadm %q = exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, wantCode, stdout.String(), stderr.String())
 		}
 		noToken("stderr of haloyadm "+strings.Join(args, " "), stderr.String())
+		scan.Output("stderr of haloyadm "+strings.Join(args, " "), stderr.Bytes())
 		return stdout.String(), stderr.String()
 	}
 	newToken := func(args ...string) string {
@@ -73,6 +79,7 @@ func TestAdminBinary(t *testing.T) {
 			t.Fatalf("haloyadm %q stdout = %q, want a token alone", args, out)
 		}
 		tokens = append(tokens, tok)
+		scan.Secret(args[0]+" token", tok)
 		return tok
 	}
 
@@ -175,6 +182,7 @@ func TestAdminBinary(t *testing.T) {
 	}
 	all := strings.Join(logged, "\n")
 	noToken("serve's log", all)
+	scan.Output("serve's log", []byte(all))
 	for _, want := range []string{`route="GET /v1/version" reason=missing`, `reason=revoked token "ci"`, "haloyadm: stopped"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("serve's log lacks %q:\n%s", want, all)
