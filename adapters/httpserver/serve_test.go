@@ -20,18 +20,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/haloy-auth/haloy/adapters/memory"
 	"github.com/haloy-auth/haloy/core"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and its key into dir.
 func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	return selfSignedSerial(t, dir, 1)
+}
+
+// selfSignedSerial is selfSigned with the certificate's serial number.
+func selfSignedSerial(t *testing.T, dir string, serial int64) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "127.0.0.1"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		IsCA: true, BasicConstraintsValid: true}
@@ -139,5 +146,54 @@ func TestServeErrors(t *testing.T) {
 				t.Errorf("Serve() = %#v, want Kind %d, What %q and a fix", err, tt.wantKind, tt.wantWhat)
 			}
 		})
+	}
+}
+
+// A renewed certificate is served from the next handshake, without a
+// restart; a renewal that does not load keeps the previous one.
+func TestServeTLSReload(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, _ := selfSignedSerial(t, dir, 1)
+	notes := &memory.Notes{}
+	s := New(&memory.Tokens{}, &memory.Deployments{}, notes)
+	c := &clock{t: time.Now()}
+	s.now = c.now
+	addr, stop := serve(t, s, core.ServeOptions{Listen: "127.0.0.1:0", TLSCert: certFile, TLSKey: keyFile})
+	defer stop()
+	serial := func() int64 {
+		t.Helper()
+		// a fresh connection for each look: a kept-alive one would not handshake again
+		conn, err := tls.Dial("tcp", strings.TrimPrefix(addr, "https://"), &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].SerialNumber.Int64()
+	}
+	if got := serial(); got != 1 {
+		t.Fatalf("serial = %d, want 1", got)
+	}
+	selfSignedSerial(t, dir, 2)
+	later := time.Now().Add(time.Minute)
+	os.Chtimes(certFile, later, later) // a distinct stamp even on coarse file systems
+	if got := serial(); got != 1 {
+		t.Errorf("serial within a second of the last check = %d, want 1 (files are looked at once a second)", got)
+	}
+	c.add(2 * time.Second)
+	if got := serial(); got != 2 {
+		t.Errorf("serial after renewal = %d, want 2", got)
+	}
+	if err := os.WriteFile(keyFile, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.add(2 * time.Second)
+	if got := serial(); got != 2 {
+		t.Errorf("serial after a broken renewal = %d, want 2", got)
+	}
+	c.add(2 * time.Second)
+	serial()
+	want := []string{`cannot reload TLS certificate "` + certFile + `": tls: failed to find any PEM data in key input; still serving the previous one`}
+	if diff := cmp.Diff(want, notes.Warnings); diff != "" {
+		t.Errorf("warnings mismatch (-want +got):\n%s", diff)
 	}
 }

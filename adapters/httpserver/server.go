@@ -55,8 +55,8 @@ func New(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.No
 		fails: newFailures(FailureRefill, FailureBurst), version: "dev"}
 }
 
-// Serve listens on opts.Listen (TLS 1.2 or later when given a certificate)
-// and serves until ctx ends, then shuts down gracefully, letting requests in
+// Serve listens on opts.Listen (TLS 1.2 or later when given a certificate,
+// reloaded when its files change) and serves until ctx ends, then shuts down gracefully, letting requests in
 // flight finish for up to 10 seconds.
 func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(addr string)) error {
 	if opts.Version != "" {
@@ -64,12 +64,12 @@ func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(a
 	}
 	var tlsConf *tls.Config
 	if opts.TLSCert != "" || opts.TLSKey != "" {
-		cert, err := tls.LoadX509KeyPair(opts.TLSCert, opts.TLSKey)
+		certs, err := newCertReloader(opts.TLSCert, opts.TLSKey, s.notes, s.now)
 		if err != nil {
 			return &core.Error{Kind: core.Invalid, What: fmt.Sprintf("cannot load TLS certificate %q and key %q", opts.TLSCert, opts.TLSKey),
 				Why: err.Error(), Fix: "give PEM files: --tls-cert fullchain.pem --tls-key privkey.pem", Err: err}
 		}
-		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", opts.Listen)
