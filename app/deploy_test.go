@@ -466,3 +466,18 @@ func TestStatusErrors(t *testing.T) {
 		t.Errorf("Status.Run() error mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// A target's calls use the CA file stored for its server.
+func TestDeployUsesTheServersCAFile(t *testing.T) {
+	w := newDeployWorld()
+	w.client = core.ClientState{Servers: map[string]core.ServerRef{"staging.haloy.com": {TokenEnv: "X", CACert: "/etc/haloy/staging-ca.pem"}}}
+	notes := &memory.Notes{}
+	r, store := w.resolve(notes)
+	rec := &caRecorder{ServerAPI: w.api}
+	if _, err := NewDeploy(r, store, rec, notes).Run(context.Background(), DeployInput{Targets: []string{"staging"}}); err != nil {
+		t.Fatalf("Run() error = %v", err)
+	}
+	if rec.ca != "/etc/haloy/staging-ca.pem" {
+		t.Errorf("CA file used = %q, want /etc/haloy/staging-ca.pem", rec.ca)
+	}
+}

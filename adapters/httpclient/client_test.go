@@ -493,3 +493,23 @@ func TestSSLCertFileIsHonoured(t *testing.T) {
 		})
 	}
 }
+
+// [::1] is reached over plain HTTP, with the token, like 127.0.0.1.
+func TestIPv6Loopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	f := newFakeAPI("1.0", map[string]string{token.Reveal(): "ci"})
+	s := &http.Server{Handler: f, ReadHeaderTimeout: time.Second}
+	go s.Serve(ln) //nolint:errcheck // ends with Close
+	t.Cleanup(func() { s.Close() })
+	server := ln.Addr().String() // [::1]:port, as core.NormalizeServer writes it
+	got, err := New(&memory.Notes{}).Version(context.Background(), endpoint(server))
+	if err != nil || got.TokenName != "ci" {
+		t.Fatalf("Version(%s) = %+v, %v; want token ci", server, got, err)
+	}
+	if r := f.requests(); len(r) != 1 || r[0].Authorization != "Bearer "+token.Reveal() {
+		t.Errorf("requests = %v, want one with the token", r)
+	}
+}
