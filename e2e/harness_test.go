@@ -133,6 +133,7 @@ type server struct {
 	log       *syncBuffer
 	cmd       *exec.Cmd
 	exited    chan struct{}
+	stopOnce  sync.Once
 }
 
 // serverOpts change how startServer runs serve.
@@ -190,7 +191,7 @@ func startServer(t *testing.T, opts serverOpts) *server {
 		}
 		_ = s.cmd.Wait()
 	}()
-	t.Cleanup(func() { s.stop(t) })
+	t.Cleanup(func() { s.Stop(t) })
 	select {
 	case s.URL = <-ready:
 	case <-s.exited:
@@ -211,8 +212,14 @@ func (s *server) env() []string {
 		"HALOY_CONFIG_DIR=" + s.cfg, "HALOY_DATA_DIR=" + s.data}
 }
 
-// stop ends serve with SIGTERM, as systemd would, and scans its log and
-// files for tokens: the database must hold hashes only.
+// Stop ends serve with SIGTERM, as systemd would, and scans its log and
+// files for tokens: the database must hold hashes only. It runs once; the
+// test's cleanup calls it too.
+func (s *server) Stop(t *testing.T) {
+	t.Helper()
+	s.stopOnce.Do(func() { s.stop(t) })
+}
+
 func (s *server) stop(t *testing.T) {
 	t.Helper()
 	if s.cmd.Process != nil {
@@ -238,10 +245,11 @@ func (s *server) admin(t *testing.T, args ...string) result {
 	return execute(t, "haloyadm", filepath.Dir(s.cfg), s.env(), "", adminBin, args...)
 }
 
-// Token creates a token named name and registers it with the leak scan.
-func (s *server) Token(t *testing.T, name string) string {
+// Token creates a token named name, with more flags if given (--expires
+// 1s), and registers it with the leak scan.
+func (s *server) Token(t *testing.T, name string, flags ...string) string {
 	t.Helper()
-	return s.issue(t, "api", "token", "--name", name)
+	return s.issue(t, append([]string{"api", "token", "--name", name}, flags...)...)
 }
 
 // issue runs a haloyadm command that prints a new token and returns it. Its
@@ -382,17 +390,24 @@ func fromEnv(v string) string {
 // and records what every request carried.
 type recorder struct {
 	*httptest.Server
+	opts recorderOpts
 	mu   sync.Mutex
 	seen []seenRequest
+}
+
+// recorderOpts change how a recorder answers.
+type recorderOpts struct {
 	// Redirect, when set, answers every /v1/ request with a 307 to it.
 	Redirect string
+	// DeployError, when set, fails every deployment with a 500 and this message.
+	DeployError string
 }
 
 type seenRequest struct{ Method, Path, Authorization string }
 
-func newRecorder(t *testing.T) *recorder {
+func newRecorder(t *testing.T, opts recorderOpts) *recorder {
 	t.Helper()
-	r := &recorder{}
+	r := &recorder{opts: opts}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.Close)
 	return r
@@ -401,8 +416,8 @@ func newRecorder(t *testing.T) *recorder {
 func (r *recorder) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	r.seen = append(r.seen, seenRequest{req.Method, req.URL.Path, strings.Join(req.Header.Values("Authorization"), ", ")})
-	redirect := r.Redirect
 	r.mu.Unlock()
+	redirect := r.opts.Redirect
 	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 	w.Header().Set("Content-Type", "application/json")
 	switch {
@@ -412,6 +427,9 @@ func (r *recorder) serve(w http.ResponseWriter, req *http.Request) {
 		http.Redirect(w, req, redirect+req.URL.Path, http.StatusTemporaryRedirect)
 	case req.URL.Path == "/v1/version":
 		_ = json.NewEncoder(w).Encode(map[string]string{"haloyd": "recorder"})
+	case req.URL.Path == "/v1/deploy" && r.opts.DeployError != "":
+		w.WriteHeader(http.StatusInternalServerError)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": r.opts.DeployError})
 	case req.URL.Path == "/v1/deploy":
 		var d struct {
 			ID string `json:"deployment_id"`

@@ -17,7 +17,7 @@ func TestTokenStaysWithItsServer(t *testing.T) {
 	t.Run("deploy_and_check_with_two_servers", func(t *testing.T) {
 		t.Parallel()
 		a := startServer(t, serverOpts{})
-		b := newRecorder(t) // plays server B and records every Authorization header
+		b := newRecorder(t, recorderOpts{}) // plays server B and records every Authorization header
 		c := newClient(t)
 		c.Add(t, a.Name, a.First)
 		tokB := a.Token(t, "token-for-b") // a real token, so that the shape check cannot hide a mix-up
@@ -57,10 +57,9 @@ func TestTokenStaysWithItsServer(t *testing.T) {
 		t.Parallel()
 		s := startServer(t, serverOpts{})
 		tok := s.Token(t, "redirected")
-		elsewhere := newRecorder(t)
+		elsewhere := newRecorder(t, recorderOpts{})
 		// "localhost:<port>" redirects to "127.0.0.1:<other port>": another host
-		front := newRecorder(t)
-		front.Redirect = elsewhere.URL
+		front := newRecorder(t, recorderOpts{Redirect: elsewhere.URL})
 		name := "localhost:" + front.Name()[strings.LastIndex(front.Name(), ":")+1:]
 		c := newClient(t)
 		c.Add(t, name, tok)
