@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -62,6 +63,41 @@ func wantNoAuthFailure(t *testing.T, s *server) {
 // against real servers, each in its own directories.
 func TestGuide(t *testing.T) {
 	needBinary(t)
+
+	t.Run("server_add_writes_the_files_the_guide_shows", func(t *testing.T) {
+		t.Parallel()
+		a, b := startServer(t, serverOpts{Localhost: true}), startServer(t, serverOpts{})
+		c := newClient(t)
+		c.Add(t, a.Name, a.First)
+		c.Add(t, b.Name, b.First)
+		for _, bad := range []string{"https://" + a.Name, "haloy.example.com:443"} {
+			r := c.RunIn(t, a.First+"\n", nil, "server", "add", bad, "--token-stdin")
+			wantExit(t, "haloy server add "+bad, r, 2)
+		}
+		yaml, err := os.ReadFile(filepath.Join(c.Config, "client.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		varA := "HALOY_API_TOKEN_LOCALHOST_" + a.Name[len("localhost:"):]
+		varB := "HALOY_API_TOKEN_" + strings.NewReplacer(".", "_", ":", "_").Replace(b.Name)
+		wantIn(t, "client.yaml", string(yaml), "servers:", a.Name, "token_env: "+varA, b.Name, "token_env: "+varB)
+		info, err := os.Stat(filepath.Join(c.Config, ".env"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != 0o600 {
+			t.Errorf(".env has mode %v, want 0600", info.Mode().Perm())
+		}
+		env, _ := os.ReadFile(filepath.Join(c.Config, ".env"))
+		wantIn(t, ".env", string(env), varA+"=", varB+"=")
+		r := c.Must(t, "server", "list")
+		wantIn(t, "haloy server list", r.stdout, a.Name, varA, b.Name, varB)
+		c.Must(t, "server", "delete", a.Name)
+		r = c.Must(t, "server", "list")
+		wantNotIn(t, "haloy server list after delete", r.stdout, a.Name)
+		env, _ = os.ReadFile(filepath.Join(c.Config, ".env"))
+		wantNotIn(t, ".env after delete", string(env), varA)
+	})
 
 	t.Run("single_server_auto_selected", func(t *testing.T) {
 		t.Parallel()
@@ -130,6 +166,31 @@ func TestGuide(t *testing.T) {
 		c.Write(t, "haloy.yaml", appYAML("my-app", s.Name, fromEnv("PRODUCTION_DEPLOY_TOKEN")))
 		c.Must(t, "deploy")
 		wantDeployed(t, s, "my-app", "from-dotenv", 1)
+	})
+
+	t.Run("token_from_env_in_the_config_directory_dotenv", func(t *testing.T) {
+		t.Parallel()
+		s := startServer(t, serverOpts{})
+		tok := s.Token(t, "config-dir")
+		c := newClient(t)
+		c.Add(t, s.Name, s.First) // creates the config directory and its .env
+		appendFile(t, filepath.Join(c.Config, ".env"), "PRODUCTION_DEPLOY_TOKEN="+tok+"\n")
+		c.Write(t, "haloy.yaml", appYAML("my-app", s.Name, fromEnv("PRODUCTION_DEPLOY_TOKEN")))
+		c.Must(t, "deploy")
+		wantDeployed(t, s, "my-app", "config-dir", 1)
+	})
+
+	t.Run("environment_wins_over_dotenv_files", func(t *testing.T) {
+		t.Parallel()
+		s := startServer(t, serverOpts{})
+		stale := s.Token(t, "stale")
+		s.Revoke(t, "stale")
+		c := newClient(t)
+		c.Write(t, ".env", "PRODUCTION_DEPLOY_TOKEN="+stale+"\n")
+		c.Env = []string{"PRODUCTION_DEPLOY_TOKEN=" + s.Token(t, "exported")}
+		c.Write(t, "haloy.yaml", appYAML("my-app", s.Name, fromEnv("PRODUCTION_DEPLOY_TOKEN")))
+		c.Must(t, "deploy")
+		wantDeployed(t, s, "my-app", "exported", 1)
 	})
 
 	t.Run("token_variable_not_set", func(t *testing.T) {
@@ -360,6 +421,21 @@ secretProviders:
 		wantIn(t, "haloy deploy stderr", r.stderr, "authentication failed", "PROD_TOKEN")
 		wantNotIn(t, "haloy deploy stderr", r.stderr, "--force") // server add would not help: the app config wins
 	})
+}
+
+// appendFile appends text to the file at path.
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // multiTarget is the guide's multi-target config, on the given servers.
