@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestMedian(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []int64
+		want int64
+	}{
+		{"empty", nil, 0},
+		{"one", []int64{7}, 7},
+		{"odd_unsorted", []int64{9, 1, 5}, 5},
+		{"even_mean_of_middle", []int64{4, 1, 3, 2}, 2}, // (2+3)/2 in integers
+		{"outlier_ignored", []int64{10, 11, 12, 1000, 9}, 11},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := append([]int64(nil), tt.in...)
+			if got := median(tt.in); got != tt.want {
+				t.Errorf("median(%v) = %d, want %d", tt.in, got, tt.want)
+			}
+			if diff := cmp.Diff(in, tt.in); diff != "" {
+				t.Errorf("median changed its input (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseBench(t *testing.T) {
+	out := `goos: linux
+pkg: github.com/haloy-auth/haloy/core
+BenchmarkNormalizeServer/names-2         	  300000	      3901 ns/op	     120 B/op	       3 allocs/op
+BenchmarkNormalizeServer/baseline_lower-2	 5000000	       480.5 ns/op
+BenchmarkHashAPIToken	       1	      2604 ns/op
+PASS
+ok  	github.com/haloy-auth/haloy/core	0.032s
+`
+	want := map[string]float64{"NormalizeServer/names": 3901, "NormalizeServer/baseline_lower": 480.5, "HashAPIToken": 2604}
+	if diff := cmp.Diff(want, parseBench(out)); diff != "" {
+		t.Errorf("parseBench mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseSpawnReport(t *testing.T) {
+	got, err := parseSpawnReport("1500000 500000 2048 0 1024\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := usage{cpu: 2 * time.Millisecond, maxRSS: 2 << 20, floorRSS: 1 << 20}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(usage{})); diff != "" {
+		t.Errorf("parseSpawnReport mismatch (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"", "1 2 3", "1 2 x 0 1"} {
+		if _, err := parseSpawnReport(bad); err == nil {
+			t.Errorf("parseSpawnReport(%q) = nil error, want one", bad)
+		}
+	}
+}
+
+func TestSpliceGenerated(t *testing.T) {
+	gen := beginMark + "\nnew table\n" + endMark + "\n"
+	tests := []struct {
+		name, doc, want string
+	}{
+		{"new_file", "", defaultIntro + "\n" + gen},
+		{"no_markers", "# Perf\n\nnotes", "# Perf\n\nnotes\n\n" + gen},
+		{"replaces_between_markers_keeps_the_rest",
+			"# Perf\nintro\n" + beginMark + "\nold table\n" + endMark + "\n## Findings\nkept\n",
+			"# Perf\nintro\n" + gen + "## Findings\nkept\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := spliceGenerated(tt.doc, gen); got != tt.want {
+				t.Errorf("spliceGenerated(%q) = %q, want %q", tt.doc, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMarkdownTableEscapesPipes(t *testing.T) {
+	got := markdownTable([]row{{figure: "a|b", ours: "1 ms", baseline: "2 ms", ratio: 0.5, target: "<= 1x", status: statusPass}})
+	want := "| figure | ours | baseline | ratio | target | pass/fail |\n|---|---:|---:|---:|---|---|\n| a\\|b | 1 ms | 2 ms | 0.50x | <= 1x | pass |\n"
+	if got != want {
+		t.Errorf("markdownTable = %q, want %q", got, want)
+	}
+}
+
+// buildSpawn builds the launcher and the hello-world into a temp dir.
+func buildSpawn(t *testing.T) *bench {
+	t.Helper()
+	dir := t.TempDir()
+	b := &bench{dir: dir, spawn: filepath.Join(dir, "spawn"), hello: filepath.Join(dir, "hello"), logf: t.Logf}
+	for out, pkg := range map[string]string{b.spawn: "./spawn", b.hello: "./hello"} {
+		if msg, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, msg)
+		}
+	}
+	return b
+}
+
+// The bench's own resident set must not show in a child's peak: Go starts
+// children with vfork, and Linux then counts the parent's peak in the
+// child's. The test holds 64 MiB while a hello-world runs.
+func TestMeasureReportsTheChildsOwnPeak(t *testing.T) {
+	b := buildSpawn(t)
+	ballast := make([]byte, 64<<20)
+	for i := range ballast {
+		ballast[i] = 1
+	}
+	u, err := b.measure(context.Background(), os.Environ(), "", "", b.hello)
+	if got, want := u.stdout, "hello, world\n"; got != want {
+		t.Errorf("stdout = %q, want %q", got, want)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.maxRSS <= 0 || u.maxRSS > 16<<20 {
+		t.Errorf("hello-world peak RSS = %d bytes, want between 0 and 16 MiB (the test holds 64 MiB)", u.maxRSS)
+	}
+	if u.cpu < 0 || u.wall <= 0 {
+		t.Errorf("cpu = %v, wall = %v, want cpu >= 0 and wall > 0", u.cpu, u.wall)
+	}
+	_ = ballast[len(ballast)-1]
+}
+
+func TestMeasureFailsOnNonZeroExit(t *testing.T) {
+	b := buildSpawn(t)
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	_, err = b.measure(context.Background(), os.Environ(), "", "", sh, "-c", "echo broken >&2; exit 3")
+	if err == nil || !strings.Contains(err.Error(), "broken") {
+		t.Errorf("measure(exit 3) error = %v, want one quoting stderr %q", err, "broken")
+	}
+}

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// bench holds what every step shares: the binaries built for this run in
+// a temporary directory.
+type bench struct {
+	dir      string // temporary; removed by close
+	haloy    string
+	haloyadm string
+	hello    string
+	bare     string
+	spawn    string // the measuring launcher (bench/spawn)
+	logf     func(string, ...any)
+	servers  []*server
+}
+
+// newBench builds haloy (and its haloyadm link), the hello-world and the
+// bare HTTP server from the module the bench belongs to.
+func newBench(ctx context.Context, logf func(string, ...any)) (*bench, error) {
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "haloy-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("make temporary directory: %w", err)
+	}
+	b := &bench{dir: dir, logf: logf,
+		haloy: filepath.Join(dir, "bin", "haloy"), haloyadm: filepath.Join(dir, "bin", "haloyadm"),
+		hello: filepath.Join(dir, "bin", "hello"), bare: filepath.Join(dir, "bin", "bare"), spawn: filepath.Join(dir, "bin", "spawn")}
+	logf("building haloy, hello, bare and spawn into %s", filepath.Join(dir, "bin"))
+	for _, t := range []struct{ out, pkg string }{{b.haloy, "."}, {b.hello, "./bench/hello"}, {b.bare, "./bench/bare"}, {b.spawn, "./bench/spawn"}} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", t.out, t.pkg)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.close()
+			return nil, fmt.Errorf("go build %s: %w\n%s", t.pkg, err, out)
+		}
+	}
+	if err := os.Symlink("haloy", b.haloyadm); err != nil {
+		b.close()
+		return nil, fmt.Errorf("link haloyadm: %w", err)
+	}
+	return b, nil
+}
+
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("not inside the haloy module: run the bench from the repository (go run ./bench)")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// close stops every server still running and removes the directory.
+func (b *bench) close() {
+	for _, s := range b.servers {
+		s.stop()
+	}
+	b.servers = nil
+	if err := os.RemoveAll(b.dir); err != nil {
+		b.logf("warning: cannot remove %s: %v", b.dir, err)
+	}
+}
+
+// mkdir makes a directory under the bench's temporary directory.
+func (b *bench) mkdir(parts ...string) (string, error) {
+	d := filepath.Join(append([]string{b.dir}, parts...)...)
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return "", fmt.Errorf("make %s: %w", d, err)
+	}
+	return d, nil
+}
+
+// childEnv is the whole environment of a child: a fresh HOME and PATH plus
+// extra, and nothing of the caller's (no stray HALOY_* variable or token).
+func (b *bench) childEnv(extra ...string) []string {
+	env := []string{"HOME=" + filepath.Join(b.dir, "home"), "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C"}
+	return append(env, extra...)
+}
+
+// usage is what one run of a child process cost.
+type usage struct {
+	cpu    time.Duration // user + system
+	maxRSS int64         // bytes
+	// floorRSS is the launcher's own resident set when it started the
+	// command: a peak at or below it may be the launcher's, not the command's
+	floorRSS int64
+	wall     time.Duration
+	stdout   string
+	stderr   string
+}
+
+// measure runs one command to completion through the spawn launcher and
+// returns its cost; a non-zero exit is an error quoting its stderr.
+func (b *bench) measure(ctx context.Context, env []string, dir, stdin string, name string, args ...string) (usage, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return usage{}, fmt.Errorf("pipe for spawn's report: %w", err)
+	}
+	defer pr.Close()
+	cmd := exec.CommandContext(ctx, b.spawn, append([]string{name}, args...)...)
+	cmd.Env, cmd.Dir = env, dir
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.ExtraFiles = []*os.File{pw} // fd 3
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	pw.Close()
+	if err != nil {
+		return usage{}, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	rep, err := io.ReadAll(pr)
+	if err != nil {
+		return usage{}, fmt.Errorf("read spawn's report: %w", err)
+	}
+	u, err := parseSpawnReport(string(rep))
+	if err != nil {
+		return usage{}, err
+	}
+	u.wall, u.stdout, u.stderr = wall, out.String(), errb.String()
+	return u, nil
+}
+
+// parseSpawnReport reads spawn's line: user ns, system ns, peak RSS KiB,
+// exit status, spawn's own peak RSS KiB.
+func parseSpawnReport(line string) (usage, error) {
+	f := strings.Fields(line)
+	if len(f) != 5 {
+		return usage{}, fmt.Errorf("spawn reported %q, want 5 numbers", line)
+	}
+	var n [5]int64
+	for i, s := range f {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return usage{}, fmt.Errorf("spawn reported %q: %w", line, err)
+		}
+		n[i] = v
+	}
+	return usage{cpu: time.Duration(n[0] + n[1]), maxRSS: n[2] * 1024, floorRSS: n[4] * 1024}, nil
+}
+
+// median returns the middle value (the mean of the two middle ones for an
+// even count); 0 for none.
+func median[T ~int64 | ~float64](xs []T) T {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// newToken returns a random token in the shape haloyadm issues.
+func newToken() string {
+	var r [32]byte
+	_, _ = rand.Read(r[:])
+	return "haloy_" + base64.RawURLEncoding.EncodeToString(r[:])
+}
+
+// server is a `haloyadm serve` (or bare) process running in the background.
+type server struct {
+	url  string
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// startServer starts a server process and waits for its "serving on <url>"
+// line on stderr.
+func (b *bench) startServer(ctx context.Context, env []string, name string, args ...string) (*server, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Env = env
+	pr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, fmt.Errorf("pipe stderr of %s: %w", name, err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	s := &server{cmd: cmd, done: make(chan error, 1)}
+	b.servers = append(b.servers, s)
+	urls := make(chan string, 1)
+	var early []string
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			if _, u, ok := strings.Cut(line, "serving on "); ok {
+				select {
+				case urls <- strings.TrimSpace(u):
+				default:
+				}
+			} else if len(early) < 20 {
+				early = append(early, line)
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+		close(urls)
+	}()
+	go func() { s.done <- cmd.Wait() }()
+	select {
+	case u, ok := <-urls:
+		if !ok {
+			return nil, fmt.Errorf("%s %s exited before serving:\n%s", filepath.Base(name), strings.Join(args, " "), strings.Join(early, "\n"))
+		}
+		s.url = u
+		return s, nil
+	case <-time.After(15 * time.Second):
+		return nil, fmt.Errorf("%s did not start serving within 15s", filepath.Base(name))
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// stop sends SIGTERM and waits up to 15 seconds, then kills.
+func (s *server) stop() {
+	if s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(15 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
