@@ -1,0 +1,80 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// testAddPrompt runs haloy server add on a terminal (a pty) without a
+// token: it prompts, reads the token without echoing it, and stores it.
+func testAddPrompt(t *testing.T, bin string) {
+	cfg := filepath.Join(t.TempDir(), "cfg")
+	const token = "typed-Secret-Token-77"
+	cmd := exec.Command(bin, "server", "add", "haloy.example.com")
+	cmd.Env = []string{"HALOY_CONFIG_DIR=" + cfg}
+	tty, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	var out bytes.Buffer
+	buf := make([]byte, 256)
+	for !strings.Contains(out.String(), "(input hidden): ") {
+		n, err := tty.Read(buf)
+		if err != nil {
+			t.Fatalf("no prompt; output so far %q: %v", out.String(), err)
+		}
+		out.Write(buf[:n])
+	}
+	// Type only once the terminal stops echoing, as a person would: what
+	// is typed before the prompt's echo-off is echoed by the kernel.
+	waitEchoOff(t, tty)
+	if _, err := tty.Write([]byte(token + "\r")); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(tty) // ends with EIO when the process exits
+	out.Write(rest)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("haloy server add: %v\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), token) {
+		t.Errorf("the terminal showed the token:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "added haloy.example.com; its token is in HALOY_API_TOKEN_HALOY_EXAMPLE_COM") {
+		t.Errorf("output = %q, want the added line", out.String())
+	}
+	env, _ := os.ReadFile(filepath.Join(cfg, ".env"))
+	if want := "HALOY_API_TOKEN_HALOY_EXAMPLE_COM=" + token + "\n"; string(env) != want {
+		t.Errorf(".env = %q, want %q", env, want)
+	}
+}
+
+// waitEchoOff waits until the terminal behind tty no longer echoes input.
+func waitEchoOff(t *testing.T, tty *os.File) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Fatalf("read terminal modes: %v", err)
+		}
+		if tio.Lflag&unix.ECHO == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the prompt never turned echo off")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

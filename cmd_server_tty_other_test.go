@@ -1,0 +1,9 @@
+//go:build !linux
+
+package main
+
+import "testing"
+
+func testAddPrompt(t *testing.T, bin string) {
+	t.Skip("the pseudo-terminal test runs on Linux")
+}
