@@ -106,6 +106,14 @@ func TestServerCLI(t *testing.T) {
 				"haloy: hint: pass the real token, e.g. printf '%s\\n' \"$TOKEN\" | haloy server add <server> --token-stdin\n",
 		},
 		{
+			name:     "add_swapped_arguments",
+			args:     []string{"server", "add", "tok-prod-123", "production.haloy.com"},
+			wantCode: 2,
+			wantStderr: "haloy: error: the server and the token look swapped\n" +
+				"haloy: the token argument is a host name, and the server argument is not one\n" +
+				"haloy: hint: give the server first: haloy server add <server> --token-stdin, with the token on stdin\n",
+		},
+		{
 			name:     "add_no_token_not_a_terminal",
 			args:     []string{"server", "add", "haloy.example.com"},
 			wantCode: 2,

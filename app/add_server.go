@@ -25,10 +25,7 @@ func NewAddServer(store ports.ClientStore, certs ports.CACerts) *AddServer {
 // Kind Invalid for a bad name, token or CA file, and of Kind Conflict when
 // the server exists and in.Force is false.
 func (uc *AddServer) Run(ctx context.Context, in core.AddServer) (core.Added, error) {
-	if _, err := core.NormalizeServer(in.Server); err != nil {
-		return core.Added{}, err
-	}
-	if err := core.ValidateToken(in.Token); err != nil {
+	if err := core.ValidateAdd(in.Server, in.Token); err != nil {
 		return core.Added{}, err
 	}
 	if in.CACert != "" {

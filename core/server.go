@@ -47,8 +47,9 @@ func NormalizeServer(raw string) (string, error) {
 			"remove "+s[i:]+suggest(s[:i]))
 	}
 	if i := strings.LastIndex(s, "@"); i >= 0 {
-		return "", serverErr(raw, "it has user info ("+s[:i+1]+"); haloy authenticates with the API token",
-			"remove "+s[:i+1]+suggest(s[i+1:]))
+		info := redactUserinfo(s[:i+1])
+		return "", serverErr(raw, "it has user info ("+info+"); haloy authenticates with the API token",
+			"remove "+info+suggest(s[i+1:]))
 	}
 	host, port, err := splitPort(raw, s)
 	if err != nil {
@@ -193,7 +194,24 @@ func suggest(rest string) string {
 }
 
 func serverErr(raw, why, fix string) error {
-	return &Error{Kind: Invalid, What: "invalid server " + strconv.Quote(raw), Why: why, Fix: fix}
+	return &Error{Kind: Invalid, What: "invalid server " + strconv.Quote(redactUserinfo(raw)), Why: why, Fix: fix}
+}
+
+// redactUserinfo hides the password of user:password@ in s, so an error
+// never repeats it.
+func redactUserinfo(s string) string {
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return s
+	}
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 && i < at {
+		start = i + 3
+	}
+	if c := strings.Index(s[start:at], ":"); c >= 0 {
+		return s[:start+c+1] + "***" + s[at:]
+	}
+	return s
 }
 
 // TokenEnv derives the variable that holds a server's token, exactly as
@@ -298,6 +316,33 @@ func ValidateToken(tok string) error {
 	return nil
 }
 
+// ValidateAdd checks the server and token of `haloy server add` before
+// anything is stored: the server name (NormalizeServer), the token
+// (ValidateToken), and that the two were not given in the wrong order (a
+// token that is a host name, next to a server that is not one, would
+// otherwise store the token as a server name, where everyone can read it).
+func ValidateAdd(server, token string) error {
+	if swapped(server, token) {
+		return &Error{Kind: Invalid, What: "the server and the token look swapped",
+			Why: "the token argument is a host name, and the server argument is not one",
+			Fix: "give the server first: haloy server add <server> --token-stdin, with the token on stdin"}
+	}
+	if _, err := NormalizeServer(server); err != nil {
+		return err
+	}
+	return ValidateToken(token)
+}
+
+// swapped reports whether token looks like a server (a domain with a dot,
+// an address or localhost) while server looks like none.
+func swapped(server, token string) bool {
+	hostLike := func(s string) bool {
+		n, err := NormalizeServer(s)
+		return err == nil && (strings.ContainsAny(n, ".:") || n == "localhost")
+	}
+	return hostLike(token) && !hostLike(server)
+}
+
 // AddServer is a request to add a server, or with Force to replace its token.
 type AddServer struct {
 	// Server is the name as the user typed it; Add normalizes it.
@@ -329,16 +374,13 @@ func (a Added) Collided() bool { return a.TokenEnv != a.HaloyTokenEnv }
 // Add adds a server and its token to st, or with req.Force replaces the
 // token of an existing server in place (same variable, CA certificate kept
 // unless req.CACert is set). st is changed only on success. Returns a *Error
-// of Kind Invalid for a bad server name or token, and of Kind Conflict when
+// of Kind Invalid for a bad server name or token (see ValidateAdd), and of Kind Conflict when
 // the server exists and req.Force is false.
 func (st *ClientState) Add(req AddServer) (Added, error) {
-	server, err := NormalizeServer(req.Server)
-	if err != nil {
+	if err := ValidateAdd(req.Server, req.Token); err != nil {
 		return Added{}, err
 	}
-	if err := ValidateToken(req.Token); err != nil {
-		return Added{}, err
-	}
+	server, _ := NormalizeServer(req.Server)
 	if st.Servers == nil {
 		st.Servers = map[string]ServerRef{}
 	}

@@ -73,6 +73,10 @@ func TestNormalizeServerRejects(t *testing.T) {
 			Why: "it has a path (/deploy); a server is a host name only", Fix: "remove /deploy: haloy server add haloy.example.com"}},
 		{"user_info", "admin@haloy.example.com", &Error{Kind: Invalid, What: `invalid server "admin@haloy.example.com"`,
 			Why: "it has user info (admin@); haloy authenticates with the API token", Fix: "remove admin@: haloy server add haloy.example.com"}},
+		{"user_password_hidden", "https://deploy:hunter2@haloy.example.com", &Error{Kind: Invalid, What: `invalid server "https://deploy:***@haloy.example.com"`,
+			Why: "it starts with https://, and haloy adds https:// itself", Fix: "remove https://"}},
+		{"user_password_hidden_no_scheme", "deploy:hunter2@haloy.example.com", &Error{Kind: Invalid, What: `invalid server "deploy:***@haloy.example.com"`,
+			Why: "it has user info (deploy:***@); haloy authenticates with the API token", Fix: "remove deploy:***@: haloy server add haloy.example.com"}},
 		{"empty_label", "haloy..example.com", &Error{Kind: Invalid, What: `invalid server "haloy..example.com"`,
 			Why: "it has an empty label (two dots in a row, or a leading dot)", Fix: "remove the extra dot"}},
 		{"leading_dot", ".example.com", &Error{Kind: Invalid, What: `invalid server ".example.com"`,
@@ -374,6 +378,32 @@ func TestClientStateDelete(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.wantState, tt.st); diff != "" {
 				t.Errorf("state after Delete(%q) mismatch (-want +got):\n%s", tt.in, diff)
+			}
+		})
+	}
+}
+
+func TestValidateAdd(t *testing.T) {
+	swapped := &Error{Kind: Invalid, What: "the server and the token look swapped",
+		Why: "the token argument is a host name, and the server argument is not one",
+		Fix: "give the server first: haloy server add <server> --token-stdin, with the token on stdin"}
+	tests := []struct {
+		name, server, token string
+		want                error
+	}{
+		{"ok", "production.haloy.com", "abc123token456", nil},
+		{"ok_single_label_server", "deploybox", "abc123token456", nil},
+		{"ok_token_with_dots_for_a_domain", "production.haloy.com", "part1.part2.part3", nil},
+		// the user typed the token first: storing it as a server name would print and save it
+		{"swapped", "abc123token456", "production.haloy.com", swapped},
+		{"swapped_invalid_token", "tok_with_underscore", "haloy.example.com", swapped},
+		{"swapped_ip", "abc123", "192.168.1.100", swapped},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ValidateAdd(tt.server, tt.token)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ValidateAdd(%q, %q) mismatch (-want +got):\n%s", tt.server, tt.token, diff)
 			}
 		})
 	}
