@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,45 +73,23 @@ func clientIP(r *http.Request) string {
 // same work (parse, hash, one lookup) and gets the same 401.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		now := s.now()
 		ip := clientIP(r)
-		if wait := s.fails.wait(ip, now); wait > 0 {
+		key, wait := s.fails.begin(ip, s.now)
+		if wait > 0 {
 			secs := int(math.Ceil(wait.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many failed authentication attempts from %s; retry in %d seconds", ip, secs))
 			return
 		}
-		values := r.Header.Values("Authorization")
-		var reason, tok string
-		switch len(values) {
-		case 0:
-			reason = "missing"
-		case 1:
-			var ok bool
-			if tok, ok = core.ParseBearer(values[0]); !ok || !core.LooksLikeAPIToken(tok) {
-				reason = "malformed"
-			}
-		default:
-			reason = "malformed"
-		}
-		// hash and look up even a missing token, so that every case costs the same
-		rec, found, err := s.tokens.Lookup(r.Context(), core.HashAPIToken(tok))
+		now := s.now()
+		rec, reason, err := s.check(r, now)
+		// the check is over: end it before the route runs, failed or not
+		s.fails.end(key, err == nil && reason != "", now)
 		if err != nil {
 			s.internalError(w, r, err)
 			return
 		}
-		if reason == "" {
-			switch {
-			case !found:
-				reason = "unknown token"
-			case rec.Status(now) == core.TokenRevoked:
-				reason = "revoked token " + strconv.Quote(rec.Name)
-			case rec.Status(now) == core.TokenExpired:
-				reason = "expired token " + strconv.Quote(rec.Name)
-			}
-		}
 		if reason != "" {
-			s.fails.fail(ip, now)
 			s.notes.Info(fmt.Sprintf("auth failure: time=%s ip=%s route=%q reason=%s",
 				now.UTC().Format(time.RFC3339), ip, r.Method+" "+r.URL.Path, reason))
 			w.Header().Set("WWW-Authenticate", `Bearer realm="haloy"`)
@@ -125,6 +104,40 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, rec)))
 	})
+}
+
+// check finds the token of r and returns it, or why it is refused (for the
+// log only). An error is the store's failure, not the caller's.
+func (s *Server) check(r *http.Request, now time.Time) (core.TokenRecord, string, error) {
+	values := r.Header.Values("Authorization")
+	var reason, tok string
+	switch len(values) {
+	case 0:
+		reason = "missing"
+	case 1:
+		var ok bool
+		if tok, ok = core.ParseBearer(values[0]); !ok || !core.LooksLikeAPIToken(tok) {
+			reason = "malformed"
+		}
+	default:
+		reason = "malformed"
+	}
+	// hash and look up even a missing token, so that every case costs the same
+	rec, found, err := s.tokens.Lookup(r.Context(), core.HashAPIToken(tok))
+	if err != nil {
+		return core.TokenRecord{}, "", err
+	}
+	if reason == "" {
+		switch {
+		case !found:
+			reason = "unknown token"
+		case rec.Status(now) == core.TokenRevoked:
+			reason = "revoked token " + strconv.Quote(rec.Name)
+		case rec.Status(now) == core.TokenExpired:
+			reason = "expired token " + strconv.Quote(rec.Name)
+		}
+	}
+	return rec, reason, nil
 }
 
 func caller(r *http.Request) core.TokenRecord {
@@ -152,27 +165,35 @@ func (s *Server) handleDeploy(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	var d core.Deployment
-	err := dec.Decode(&d)
-	if err == nil {
-		var tooBig *http.MaxBytesError
-		if _, terr := dec.Token(); errors.As(terr, &tooBig) {
-			err = terr
-		} else if !errors.Is(terr, io.EOF) {
-			err = errors.New("data after the JSON object")
-		}
+	// read the whole body first, so that an oversized one is always a 413,
+	// whatever its first bytes are
+	if r.ContentLength > MaxBodyBytes {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the deployment is larger than %d bytes", MaxBodyBytes))
+		return
 	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the deployment is larger than %d bytes", MaxBodyBytes))
 		return
-	case errors.Is(err, io.EOF):
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "cannot read the request body: "+err.Error())
+		return
+	case len(bytes.TrimSpace(body)) == 0:
 		writeError(w, http.StatusBadRequest, "invalid deployment: the request body is empty")
 		return
-	case err != nil:
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var d core.Deployment
+	err = dec.Decode(&d)
+	if err == nil {
+		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+			err = errors.New("data after the JSON object")
+		}
+	}
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid deployment JSON: "+err.Error())
 		return
 	}

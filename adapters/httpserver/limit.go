@@ -8,61 +8,133 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// maxTracked bounds the failure table; past it, IPs whose budget has
+// maxTracked bounds the failure table; past it, addresses whose budget has
 // refilled (which behave exactly like new ones) are forgotten.
 const maxTracked = 10000
 
 // failures limits failed authentication attempts per client IP (per /64
-// for IPv6) with a
-// token bucket: burst failures at once, then one per refill period.
-// Successful requests never take from the bucket.
+// for IPv6) with a token bucket from x/time/rate: burst failures at once,
+// then one per refill period. Successful requests never take from the
+// bucket.
+//
+// The bound holds under concurrency too: a request is checked only while
+// the failures already recorded, plus the checks in flight, stay within
+// the budget. Past that, a request waits for the checks in flight to end
+// (a fraction of a millisecond) and then either proceeds or, if they all
+// failed, gets 429. So a flood of parallel guesses gets exactly the burst
+// checked, and parallel good requests are never refused.
 type failures struct {
 	mu    sync.Mutex
+	freed *sync.Cond // signalled when a check in flight ends
 	every rate.Limit
 	burst int
-	ips   map[string]*rate.Limiter
+	ips   map[string]*budget
+}
+
+type budget struct {
+	lim      *rate.Limiter
+	inflight int
 }
 
 func newFailures(refill time.Duration, burst int) *failures {
-	return &failures{every: rate.Every(refill), burst: burst, ips: map[string]*rate.Limiter{}}
+	f := &failures{every: rate.Every(refill), burst: burst, ips: map[string]*budget{}}
+	f.freed = sync.NewCond(&f.mu)
+	return f
 }
 
-// wait returns how long ip must wait before its next attempt; zero if it
-// may try now.
+// wait returns how long ip must wait before its next attempt, counting the
+// failures recorded so far; zero if it may try now.
 func (f *failures) wait(ip string, now time.Time) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	l := f.ips[limitKey(ip)]
-	if l == nil {
+	b := f.ips[limitKey(ip)]
+	if b == nil {
 		return 0
 	}
-	tokens := l.TokensAt(now)
+	return f.waitFor(b, now)
+}
+
+func (f *failures) waitFor(b *budget, now time.Time) time.Duration {
+	tokens := b.lim.TokensAt(now)
 	if tokens >= 1 {
 		return 0
 	}
 	return time.Duration((1 - tokens) / float64(f.every) * float64(time.Second))
 }
 
-// fail takes one attempt from ip's budget.
-func (f *failures) fail(ip string, now time.Time) {
+// begin admits one check from ip, or returns how long it must wait (429).
+// An admitted check must be ended with end.
+func (f *failures) begin(ip string, now func() time.Time) (key string, wait time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	key := limitKey(ip)
-	l := f.ips[key]
-	if l == nil {
-		if len(f.ips) >= maxTracked {
-			f.sweep(now)
+	key = limitKey(ip)
+	for {
+		b := f.ips[key]
+		if b == nil {
+			if len(f.ips) >= maxTracked {
+				f.sweep(now())
+			}
+			b = &budget{lim: rate.NewLimiter(f.every, f.burst)}
+			f.ips[key] = b
 		}
-		l = rate.NewLimiter(f.every, f.burst)
-		f.ips[key] = l
+		t := now()
+		if w := f.waitFor(b, t); w > 0 {
+			return key, w
+		}
+		if b.lim.TokensAt(t)-float64(b.inflight) >= 1 {
+			b.inflight++
+			return key, 0
+		}
+		f.freed.Wait() // checks in flight would use up the budget if they fail
 	}
-	l.AllowN(now, 1)
 }
 
+// end closes a check begun for key, recording a failure if it failed.
+func (f *failures) end(key string, failed bool, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if b := f.ips[key]; b != nil {
+		b.inflight--
+		if failed {
+			b.lim.AllowN(now, 1)
+		}
+		// a full budget is the same as none: good clients leave no entry
+		if b.inflight == 0 && b.lim.TokensAt(now) >= float64(f.burst) {
+			delete(f.ips, key)
+		}
+	}
+	f.freed.Broadcast()
+}
+
+// fail records one failed attempt from ip outside a check (tests).
+func (f *failures) fail(ip string, now time.Time) {
+	key, wait := f.begin(ip, func() time.Time { return now })
+	if wait > 0 {
+		return
+	}
+	f.end(key, true, now)
+}
+
+// sweep forgets the addresses whose budget has refilled and that have no
+// check in flight. If that frees nothing (failures from more than
+// maxTracked addresses at once), it forgets a tenth of the table, chosen at
+// random, so that memory stays bounded: an attacker who controls that many
+// addresses gains a few more guesses, while a 256-bit token stays out of
+// reach.
 func (f *failures) sweep(now time.Time) {
-	for ip, l := range f.ips {
-		if l.TokensAt(now) >= float64(f.burst) {
-			delete(f.ips, ip)
+	for key, b := range f.ips {
+		if b.inflight == 0 && b.lim.TokensAt(now) >= float64(f.burst) {
+			delete(f.ips, key)
+		}
+	}
+	drop := len(f.ips) - maxTracked + maxTracked/10
+	for key, b := range f.ips { // map order is random
+		if drop <= 0 {
+			break
+		}
+		if b.inflight == 0 {
+			delete(f.ips, key)
+			drop--
 		}
 	}
 }

@@ -2,8 +2,15 @@ package httpserver
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/haloy-auth/haloy/core"
 )
 
 func TestLimitKey(t *testing.T) {
@@ -53,5 +60,47 @@ func TestFailuresForgetsRefilledAddresses(t *testing.T) {
 	f.fail("192.0.2.1", t0.Add(time.Hour)) // everyone has refilled by then
 	if n := len(f.ips); n != 1 {
 		t.Errorf("tracked addresses after a sweep = %d, want 1", n)
+	}
+}
+
+// parallel sends n requests at once through h from one address and counts
+// the status codes.
+func parallel(h http.Handler, n int, tok string) map[int]int {
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			req := httptest.NewRequest("GET", "/v1/version", nil)
+			req.RemoteAddr = "198.51.100.7:5555"
+			req.Header.Set("Authorization", "Bearer "+tok)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			mu.Lock()
+			codes[rec.Code]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return codes
+}
+
+// Parallel guesses cannot overrun the budget, and parallel good requests,
+// more than the budget, are never refused.
+func TestRateLimitParallel(t *testing.T) {
+	f := newFixture(t)
+	frozen := f.clock.now()
+	f.srv.now = func() time.Time { return frozen }
+	good := f.token("ci", 0)
+	h := f.srv.Handler()
+	if diff := cmp.Diff(map[int]int{200: 100}, parallel(h, 100, good)); diff != "" {
+		t.Errorf("100 parallel good requests mismatch (-want +got):\n%s", diff)
+	}
+	if n := len(f.srv.fails.ips); n != 0 {
+		t.Errorf("failure table after good requests holds %d addresses, want 0", n)
+	}
+	bad := core.FormatAPIToken([32]byte{8})
+	if diff := cmp.Diff(map[int]int{401: FailureBurst, 429: 200 - FailureBurst}, parallel(h, 200, bad)); diff != "" {
+		t.Errorf("200 parallel bad requests mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -88,6 +89,17 @@ func TestServePlain(t *testing.T) {
 	r.Body.Close()
 	if want := `{"status":"ok","service":"haloyd","version":"9.9.9"}` + "\n"; string(b) != want {
 		t.Errorf("GET /health = %q, want %q", b, want)
+	}
+	// net/http answers "OPTIONS *" with 200 by default; this server does not
+	conn, err := net.Dial("tcp", strings.TrimPrefix(addr, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(conn, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")
+	line, _ := bufio.NewReader(conn).ReadString('\n')
+	conn.Close()
+	if !strings.HasPrefix(line, "HTTP/1.1 400") {
+		t.Errorf("OPTIONS * = %q, want 400", line)
 	}
 	if err := stop(); err != nil {
 		t.Errorf("Serve() after cancel = %v, want nil", err)

@@ -90,7 +90,9 @@ func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(a
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          log.New(noteWriter{s.notes}, "", 0),
+		// "OPTIONS *" goes to the mux (400) instead of net/http's blanket 200
+		DisableGeneralOptionsHandler: true,
+		ErrorLog:                     log.New(noteWriter{s.notes}, "", 0),
 	}
 	ready(scheme + "://" + ln.Addr().String())
 	errc := make(chan error, 1)

@@ -388,6 +388,8 @@ func TestBadDeployBodies(t *testing.T) {
 		{"env_value", "application/json", `{"deployment_id":"d1","app":"web","image":{"repository":"x"},"env":["PASSWORD=hunter2"]}`, 400, "invalid env variable name: env lists variable names only (letters, digits and '_', not starting with a digit), never values"},
 		{"text_plain", "text/plain", deployBody("d1", "web"), 415, `the deployment must be JSON (Content-Type: application/json), not "text/plain"`},
 		{"too_big", "application/json", `{"deployment_id":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, 413, "the deployment is larger than 1048576 bytes"},
+		// the size is checked before the content: 413, not a JSON error
+		{"too_big_not_json", "application/json", strings.Repeat("x", MaxBodyBytes+1), 413, "the deployment is larger than 1048576 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
