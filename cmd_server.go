@@ -89,12 +89,38 @@ func (c *ServerAddCmd) token(rt *runtime) (string, error) {
 			Fix: "printf '%s\\n' \"$TOKEN\" | haloy server add " + c.Server + " --token-stdin"}
 	}
 	fmt.Fprintf(rt.stderr, "API token for %s (input hidden): ", c.Server)
-	b, err := term.ReadPassword(fd)
-	fmt.Fprintln(rt.stderr)
+	return readHidden(rt.ctx, fd, rt.stderr)
+}
+
+// readHidden reads a line from the terminal fd without echo. Ctrl-C
+// cancels ctx (main catches SIGINT), so it stops waiting then, restoring the
+// terminal's echo itself since the blocked read cannot return.
+func readHidden(ctx context.Context, fd int, stderr io.Writer) (string, error) {
+	state, err := term.GetState(fd)
 	if err != nil {
-		return "", fmt.Errorf("read token from terminal: %w", err)
+		return "", fmt.Errorf("read terminal state: %w", err)
 	}
-	return string(b), nil
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := term.ReadPassword(fd)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		fmt.Fprintln(stderr)
+		if r.err != nil {
+			return "", fmt.Errorf("read token from terminal: %w", r.err)
+		}
+		return string(r.b), nil
+	case <-ctx.Done():
+		term.Restore(fd, state) //nolint:errcheck // best effort on the way out
+		fmt.Fprintln(stderr)
+		return "", &core.Error{Kind: core.Internal, What: "interrupted; nothing was written"}
+	}
 }
 
 // maxTokenLine bounds what --token-stdin reads.

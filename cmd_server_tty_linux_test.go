@@ -78,3 +78,49 @@ func waitEchoOff(t *testing.T, tty *os.File) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// testPromptInterrupt: Ctrl-C at the prompt ends haloy at once (main catches
+// SIGINT, so the prompt must give up by itself), writes nothing, and leaves
+// the terminal echoing again.
+func testPromptInterrupt(t *testing.T, bin string) {
+	cfg := filepath.Join(t.TempDir(), "cfg")
+	cmd := exec.Command(bin, "server", "add", "haloy.example.com")
+	cmd.Env = []string{"HALOY_CONFIG_DIR=" + cfg}
+	tty, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	var out bytes.Buffer
+	buf := make([]byte, 256)
+	for !strings.Contains(out.String(), "(input hidden): ") {
+		n, err := tty.Read(buf)
+		if err != nil {
+			t.Fatalf("no prompt; output so far %q: %v", out.String(), err)
+		}
+		out.Write(buf[:n])
+	}
+	waitEchoOff(t, tty)
+	// A prompt that ignores Ctrl-C would block forever: give up after a while.
+	guard := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
+	defer guard.Stop()
+	if _, err := tty.Write([]byte{3}); err != nil { // Ctrl-C
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(tty)
+	out.Write(rest)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("haloy after Ctrl-C: %v, want exit 1\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "haloy: error: interrupted; nothing was written") {
+		t.Errorf("output = %q, want the interrupted error", out.String())
+	}
+	tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if err != nil || tio.Lflag&unix.ECHO == 0 {
+		t.Errorf("terminal echo not restored after Ctrl-C (%v)", err)
+	}
+	if _, err := os.Stat(cfg); !os.IsNotExist(err) {
+		t.Errorf("config directory created after Ctrl-C: %v", err)
+	}
+}

@@ -7,3 +7,7 @@ import "testing"
 func testAddPrompt(t *testing.T, bin string) {
 	t.Skip("the pseudo-terminal test runs on Linux")
 }
+
+func testPromptInterrupt(t *testing.T, bin string) {
+	t.Skip("the pseudo-terminal test runs on Linux")
+}
