@@ -79,10 +79,12 @@ func (c *ServerAddCmd) token(rt *runtime) (string, error) {
 			Fix: "drop the token argument: printf '%s\\n' \"$TOKEN\" | haloy server add " + c.Server + " --token-stdin"}
 	case c.Token != "":
 		return c.Token, nil
-	case c.TokenStdin:
-		return readTokenLine(rt.stdin)
 	}
 	fd, ok := terminalFd(rt.stdin)
+	if c.TokenStdin && !ok {
+		return readTokenLine(rt.stdin)
+	}
+	// --token-stdin on a terminal would echo what is typed: prompt instead.
 	if !ok {
 		return "", &core.Error{Kind: core.Missing, What: "no token for " + c.Server,
 			Why: "no token argument, no --token-stdin, and stdin is not a terminal to prompt on",

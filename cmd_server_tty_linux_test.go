@@ -17,11 +17,20 @@ import (
 )
 
 // testAddPrompt runs haloy server add on a terminal (a pty) without a
-// token: it prompts, reads the token without echoing it, and stores it.
+// token, and with --token-stdin (which on a terminal would echo): it
+// prompts, reads the token without echoing it, and stores it.
 func testAddPrompt(t *testing.T, bin string) {
+	for _, extra := range [][]string{nil, {"--token-stdin"}} {
+		t.Run(strings.Join(append([]string{"add"}, extra...), " "), func(t *testing.T) {
+			testAddPromptArgs(t, bin, extra)
+		})
+	}
+}
+
+func testAddPromptArgs(t *testing.T, bin string, extra []string) {
 	cfg := filepath.Join(t.TempDir(), "cfg")
 	const token = "typed-Secret-Token-77"
-	cmd := exec.Command(bin, "server", "add", "haloy.example.com")
+	cmd := exec.Command(bin, append([]string{"server", "add", "haloy.example.com"}, extra...)...)
 	cmd.Env = []string{"HALOY_CONFIG_DIR=" + cfg}
 	tty, err := pty.Start(cmd)
 	if err != nil {
