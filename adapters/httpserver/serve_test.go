@@ -24,7 +24,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/haloy-auth/haloy/adapters/memory"
+	"github.com/haloy-auth/haloy/adapters/porttest"
 	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and its key into dir.
@@ -208,4 +210,10 @@ func TestServeTLSReload(t *testing.T) {
 	if diff := cmp.Diff(want, notes.Warnings); diff != "" {
 		t.Errorf("warnings mismatch (-want +got):\n%s", diff)
 	}
+}
+
+func TestContract(t *testing.T) {
+	porttest.APIServer(t, func(t *testing.T) ports.APIServer {
+		return New(&memory.Tokens{}, &memory.Deployments{}, &memory.Notes{})
+	})
 }

@@ -18,3 +18,9 @@ func TestTokensContract(t *testing.T) {
 func TestDeploymentsContract(t *testing.T) {
 	porttest.DeploymentLog(t, func(t *testing.T) ports.DeploymentLog { return &memory.Deployments{} })
 }
+
+func TestAPIServerContract(t *testing.T) {
+	porttest.APIServer(t, func(t *testing.T) ports.APIServer {
+		return &memory.APIServer{Addr: "http://127.0.0.1:9922"}
+	})
+}
