@@ -221,16 +221,23 @@ const (
 	DefaultServerDataDir   = "/var/lib/haloy"
 )
 
+// maxListedNames caps the names an error lists, so that a store of
+// thousands of tokens does not flood the terminal.
+const maxListedNames = 20
+
 // UnknownToken is the error for a token reference (id or name) that matches
 // none of known. It lists the known names, so that the user can pick one.
 func UnknownToken(ref string, known []TokenRecord) error {
 	why := "there are no tokens"
 	if len(known) > 0 {
-		names := make([]string, len(known))
-		for i, t := range known {
-			names[i] = t.Name
+		var names []string
+		for _, t := range known[:min(len(known), maxListedNames)] {
+			names = append(names, t.Name)
 		}
 		why = "known tokens: " + strings.Join(names, ", ")
+		if more := len(known) - maxListedNames; more > 0 {
+			why += fmt.Sprintf(", and %d more", more)
+		}
 	}
 	return &Error{Kind: NotFound, What: "unknown token " + strconv.Quote(ref), Why: why,
 		Fix: "run 'haloyadm api token list' for ids and names"}

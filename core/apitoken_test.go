@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -229,5 +230,30 @@ func TestDefaultTokenName(t *testing.T) {
 	}
 	if err := CheckTokenName(got); err != nil {
 		t.Errorf("CheckTokenName(%q) = %v, want nil", got, err)
+	}
+}
+
+func TestUnknownToken(t *testing.T) {
+	var many []TokenRecord
+	for i := range 23 {
+		many = append(many, TokenRecord{Name: fmt.Sprintf("t%d", i)})
+	}
+	tests := []struct {
+		name    string
+		known   []TokenRecord
+		wantWhy string
+	}{
+		{"none", nil, "there are no tokens"},
+		{"two", many[:2], "known tokens: t0, t1"},
+		{"twenty", many[:20], "known tokens: t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15, t16, t17, t18, t19"},
+		{"capped", many, "known tokens: t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15, t16, t17, t18, t19, and 3 more"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := &Error{Kind: NotFound, What: `unknown token "x"`, Why: tt.wantWhy, Fix: "run 'haloyadm api token list' for ids and names"}
+			if diff := cmp.Diff(want, UnknownToken("x", tt.known)); diff != "" {
+				t.Errorf("UnknownToken mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
