@@ -42,9 +42,11 @@ const FileName = "haloyadm.db"
 type Store struct {
 	env ports.Env
 
-	mu   sync.Mutex
-	db   *sql.DB
-	path string
+	mu sync.Mutex
+	db *sql.DB
+	// lookup is prepared once: parsing the query costs more than running it
+	lookup *sql.Stmt
+	path   string
 }
 
 // New returns a Store in the directory named by $HALOY_DATA_DIR, or
@@ -67,6 +69,8 @@ func (s *Store) Close() error {
 	if s.db == nil {
 		return nil
 	}
+	s.lookup.Close()
+	s.lookup = nil
 	err := s.db.Close()
 	s.db = nil
 	return err
@@ -123,7 +127,12 @@ func (s *Store) open(ctx context.Context) (*sql.DB, error) {
 		db.Close()
 		return nil, err
 	}
-	s.db, s.path = db, path
+	lookup, err := db.PrepareContext(ctx, `SELECT `+tokenCols+`, hash FROM tokens WHERE hash = ?`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prepare token lookup in %s: %w", path, err)
+	}
+	s.db, s.path, s.lookup = db, path, lookup
 	return db, nil
 }
 
@@ -293,12 +302,17 @@ func (s *Store) Revoke(ctx context.Context, ref string, at time.Time) (core.Toke
 
 // Lookup finds a token by its hash, with one index search.
 func (s *Store) Lookup(ctx context.Context, h core.TokenHash) (core.TokenRecord, bool, error) {
-	db, err := s.open(ctx)
-	if err != nil {
+	if _, err := s.open(ctx); err != nil {
 		return core.TokenRecord{}, false, err
 	}
+	s.mu.Lock()
+	stmt := s.lookup
+	s.mu.Unlock()
+	if stmt == nil { // closed meanwhile
+		return core.TokenRecord{}, false, errors.New("look up token: store closed")
+	}
 	var stored []byte
-	t, err := scanToken(db.QueryRowContext(ctx, `SELECT `+tokenCols+`, hash FROM tokens WHERE hash = ?`, h[:]), &stored)
+	t, err := scanToken(stmt.QueryRowContext(ctx, h[:]), &stored)
 	if errors.Is(err, sql.ErrNoRows) {
 		return core.TokenRecord{}, false, nil
 	}
