@@ -80,4 +80,27 @@ func TestFailures(t *testing.T) {
 		}
 		wantIn(t, "haloy server check", r.stdout, s.Name+"  no")
 	})
+
+	t.Run("rate_limited_after_failed_attempts", func(t *testing.T) {
+		t.Parallel()
+		s := startServer(t, serverOpts{})
+		bad := newClient(t)
+		bad.Add(t, s.Name, s.Token(t, "revoked"))
+		s.Revoke(t, "revoked")
+		// every rejected call spends one of the address's failed attempts
+		for i := 0; i < 10; i++ {
+			wantExit(t, "haloy server version with a revoked token", bad.Run(t, "server", "version"), 3)
+		}
+		c := newClient(t)
+		c.Add(t, s.Name, s.First)
+		c.Write(t, "haloy.yaml", appYAML("my-app", "", ""))
+		start := time.Now()
+		r := c.Must(t, "deploy") // waits as Retry-After says, then goes through
+		wantIn(t, "haloy deploy stderr", r.stderr, "rate-limited; retrying in")
+		if waited := time.Since(start); waited < time.Second {
+			t.Errorf("haloy deploy went through a 429 in %s, without waiting", waited)
+		}
+		wantDeployed(t, s, "my-app", s.FirstName, 1)
+		wantIn(t, "server log", s.Log(), "reason=revoked token")
+	})
 }
