@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,24 @@ func redact(s, a, b string) string {
 // and haloy status, against real servers.
 func TestServerCommands(t *testing.T) {
 	needBinary(t)
+
+	t.Run("ipv6_loopback", func(t *testing.T) {
+		t.Parallel()
+		ln, err := net.Listen("tcp", "[::1]:0")
+		if err != nil {
+			t.Skipf("no IPv6 loopback here: %v", err)
+		}
+		ln.Close()
+		s := startServer(t, serverOpts{Listen: "[::1]:0"})
+		if !strings.HasPrefix(s.Name, "[::1]:") {
+			t.Fatalf("serve on [::1]:0 announced %s", s.URL)
+		}
+		c := newClient(t)
+		c.Add(t, s.Name, s.First, "--verify")
+		c.Write(t, "haloy.yaml", appYAML("my-app", "", ""))
+		c.Must(t, "deploy")
+		wantDeployed(t, s, "my-app", s.FirstName, 1)
+	})
 
 	t.Run("add_verify_accepted", func(t *testing.T) {
 		t.Parallel()
