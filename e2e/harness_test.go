@@ -403,22 +403,29 @@ type recorderOpts struct {
 	DeployError string
 }
 
-type seenRequest struct{ Method, Path, Authorization string }
+// seenRequest is one request a recorder received.
+type seenRequest struct{ Method, Path, Authorization, Body string }
 
 func newRecorder(t *testing.T, opts recorderOpts) *recorder {
 	t.Helper()
 	r := &recorder{opts: opts}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
-	t.Cleanup(r.Close)
+	t.Cleanup(func() {
+		r.Close()
+		// a deployment carries names, never a token or a secret value
+		for _, req := range r.Seen() {
+			leaks.Capture(t, "body of "+req.Method+" "+req.Path+" to "+r.Name(), req.Body)
+		}
+	})
 	return r
 }
 
 func (r *recorder) serve(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 	r.mu.Lock()
-	r.seen = append(r.seen, seenRequest{req.Method, req.URL.Path, strings.Join(req.Header.Values("Authorization"), ", ")})
+	r.seen = append(r.seen, seenRequest{req.Method, req.URL.Path, strings.Join(req.Header.Values("Authorization"), ", "), string(body)})
 	r.mu.Unlock()
 	redirect := r.opts.Redirect
-	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 	w.Header().Set("Content-Type", "application/json")
 	switch {
 	case req.URL.Path == "/health":

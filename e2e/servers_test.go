@@ -24,7 +24,9 @@ func TestTokenStaysWithItsServer(t *testing.T) {
 		tokB := a.Token(t, "token-for-b") // a real token, so that the shape check cannot hide a mix-up
 		c.Add(t, b.Name(), tokB)
 		c.Write(t, "a.haloy.yaml", appYAML("app-a", a.Name, ""))
-		c.Write(t, "b.haloy.yaml", appYAML("app-b", b.Name(), ""))
+		// app-b's env holds a secret from the environment: the deployment must carry its name only
+		c.Env = []string{"DATABASE_URL=postgres://app:" + a.First + "@db/app"}
+		c.Write(t, "b.haloy.yaml", appYAML("app-b", b.Name(), "")+"env:\n  - name: DATABASE_URL\n    from: {env: DATABASE_URL}\n")
 		c.Write(t, "multi.haloy.yaml", "name: multi\nimage: {repository: ghcr.io/example/multi}\n"+
 			"targets:\n  a: {server: \""+a.Name+"\"}\n  b: {server: \""+b.Name()+"\"}\n")
 
@@ -48,6 +50,18 @@ func TestTokenStaysWithItsServer(t *testing.T) {
 			case r.Path != "/health" && r.Authorization != "Bearer "+tokB:
 				t.Errorf("B got Authorization %q on %s %s, want B's own token", redact(r.Authorization, a.First, tokB), r.Method, r.Path)
 			}
+		}
+		var deploys int
+		for _, r := range seen {
+			if r.Path == "/v1/deploy" {
+				deploys++
+				if strings.Contains(r.Body, `"app":"app-b"`) {
+					wantIn(t, "deployment of app-b sent to B", r.Body, `"env":["DATABASE_URL"]`)
+				}
+			}
+		}
+		if deploys != 2 { // app-b, and multi's target b
+			t.Errorf("B received %d deployments, want 2", deploys)
 		}
 		wantDeployed(t, a, "app-a", a.FirstName, 1)
 		wantDeployed(t, a, "multi", a.FirstName, 1)
