@@ -37,12 +37,14 @@ func NormalizeServer(raw string) (string, error) {
 		return "", serverErr(raw, "the server name is empty",
 			"give the server's domain or IP address, e.g. haloy server add haloy.example.com")
 	}
-	if i := strings.Index(s, "://"); i >= 0 {
+	// a user:password@ before the :// would be repeated as the scheme
+	if i := strings.Index(s, "://"); i >= 0 && !strings.Contains(s[:i], "@") {
 		scheme := s[:i+3]
 		return "", serverErr(raw, "it starts with "+scheme+", and haloy adds https:// itself",
 			"remove "+scheme+suggest(s[i+3:]))
 	}
-	if i := strings.IndexAny(s, "/?#"); i >= 0 {
+	// a /, ? or # before an @ is in the user info (a password), not a path
+	if i := strings.IndexAny(s, "/?#"); i >= 0 && !strings.Contains(s[i:], "@") {
 		return "", serverErr(raw, "it has a path ("+s[i:]+"); a server is a host name only",
 			"remove "+s[i:]+suggest(s[:i]))
 	}
