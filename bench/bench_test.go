@@ -41,6 +41,8 @@ func TestParseBench(t *testing.T) {
 	out := `goos: linux
 pkg: github.com/haloy-auth/haloy/core
 BenchmarkNormalizeServer/names-2         	  300000	      3901 ns/op	     120 B/op	       3 allocs/op
+BenchmarkNormalizeServer/names-2         	  300000	      9000 ns/op	     120 B/op	       3 allocs/op
+BenchmarkNormalizeServer/names-2         	  300000	      3700 ns/op	     120 B/op	       3 allocs/op
 BenchmarkNormalizeServer/baseline_lower-2	 5000000	       480.5 ns/op
 BenchmarkHashAPIToken	       1	      2604 ns/op
 PASS

@@ -25,7 +25,8 @@ func (b *bench) goBenchmarks(ctx context.Context, c config) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"test", "-run", "^$", "-bench", goBenchPattern, "-benchtime", c.benchDur, "-benchmem"}, goBenchPkgs...)
+	args := append([]string{"test", "-run", "^$", "-bench", goBenchPattern, "-benchtime", c.benchDur,
+		"-count", strconv.Itoa(c.benchCount), "-benchmem"}, goBenchPkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
@@ -79,9 +80,9 @@ func (b *bench) goBenchmarks(ctx context.Context, c config) ([]row, error) {
 var benchLine = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+([0-9.]+) ns/op`)
 
 // parseBench returns ns/op by benchmark name (without "Benchmark" and the
-// GOMAXPROCS suffix).
+// GOMAXPROCS suffix): the median when a benchmark ran several times.
 func parseBench(out string) map[string]float64 {
-	res := map[string]float64{}
+	all := map[string][]float64{}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		m := benchLine.FindStringSubmatch(sc.Text())
@@ -89,8 +90,12 @@ func parseBench(out string) map[string]float64 {
 			continue
 		}
 		if v, err := strconv.ParseFloat(m[2], 64); err == nil {
-			res[m[1]] = v
+			all[m[1]] = append(all[m[1]], v)
 		}
+	}
+	res := make(map[string]float64, len(all))
+	for k, vs := range all {
+		res[k] = median(vs)
 	}
 	return res
 }

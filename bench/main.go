@@ -29,29 +29,31 @@ import (
 
 // config is what the flags choose.
 type config struct {
-	smoke    bool
-	runs     int           // process runs per figure (median)
-	rounds   int           // load rounds per throughput figure (median)
-	loadTime time.Duration // one load round
-	conns    int           // concurrent connections of the load generator
-	out      string        // markdown file to write; "" for none
-	benchDur string        // -benchtime of the Go benchmarks
-	only     string        // comma-separated step names; "" for all
+	smoke      bool
+	runs       int           // process runs per figure (median)
+	rounds     int           // load rounds per throughput figure (median)
+	loadTime   time.Duration // one load round
+	conns      int           // concurrent connections of the load generator
+	out        string        // markdown file to write; "" for none
+	benchDur   string        // -benchtime of the Go benchmarks
+	benchCount int           // -count of the Go benchmarks (median)
+	only       string        // comma-separated step names; "" for all
 }
 
 func main() {
 	var c config
 	flag.BoolVar(&c.smoke, "smoke", false, "Run everything once, briefly: checks that the benchmarks work, measures nothing worth keeping.")
 	flag.IntVar(&c.runs, "runs", 21, "Runs of each command for the start-up and fan-out medians (at least 20 for a real measurement).")
-	flag.IntVar(&c.rounds, "rounds", 5, "Load rounds per throughput figure (median).")
-	flag.DurationVar(&c.loadTime, "load-time", 2*time.Second, "Length of one load round.")
+	flag.IntVar(&c.rounds, "rounds", 11, "Load rounds per throughput figure (median).")
+	flag.DurationVar(&c.loadTime, "load-time", time.Second, "Length of one load round.")
 	flag.IntVar(&c.conns, "conns", 8, "Concurrent connections of the load generator.")
 	flag.StringVar(&c.out, "out", "docs/performance.md", "Markdown file to write the table to; empty for none.")
-	flag.StringVar(&c.benchDur, "benchtime", "1s", "The -benchtime of the Go benchmarks.")
+	flag.StringVar(&c.benchDur, "benchtime", "500ms", "The -benchtime of the Go benchmarks.")
+	flag.IntVar(&c.benchCount, "count", 3, "Runs of each Go benchmark (median).")
 	flag.StringVar(&c.only, "only", "", "Run only these steps, comma-separated: startup, throughput, fanout, op, go.")
 	flag.Parse()
 	if c.smoke {
-		c.runs, c.rounds, c.loadTime, c.benchDur = 1, 1, 100*time.Millisecond, "1x"
+		c.runs, c.rounds, c.loadTime, c.benchDur, c.benchCount = 1, 1, 100*time.Millisecond, "1x", 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, c, os.Stdout, os.Stderr)

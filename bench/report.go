@@ -144,8 +144,8 @@ func generated(m machine, c config, rows []row) string {
 	if m.version != "" {
 		fmt.Fprintf(&b, ", tree %s", m.version)
 	}
-	fmt.Fprintf(&b, ".\nSettings: %d runs per process figure, %d load rounds of %v with %d connections, Go benchmarks at -benchtime %s",
-		c.runs, c.rounds, c.loadTime, c.conns, c.benchDur)
+	fmt.Fprintf(&b, ".\nSettings: %d runs per process figure, %d load rounds of %v with %d connections, Go benchmarks at -benchtime %s -count %d",
+		c.runs, c.rounds, c.loadTime, c.conns, c.benchDur, c.benchCount)
 	if c.smoke {
 		b.WriteString(" (smoke run: the numbers mean nothing)")
 	}
