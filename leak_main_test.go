@@ -1,0 +1,13 @@
+package main
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests if any leaves a goroutine behind
+// (a use case's worker, a pipe reader of a child process).
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
