@@ -379,3 +379,20 @@ func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
 }
+
+// TestTokenInPathNotLogged: a client that puts its token in the URL path
+// by mistake (and no header) is refused, and the failure's log line does
+// not repeat the token.
+func TestTokenInPathNotLogged(t *testing.T) {
+	a := newAbused(t)
+	tok := a.token("ci")
+	for _, p := range []string{"/v1/status/" + tok, "/v1/" + tok + "/version", "/v1/version/Bearer%20" + tok} {
+		if line := raw(t, a.addr, "GET "+p+" HTTP/1.1\r\nHost: h\r\n\r\n"); !strings.HasPrefix(line, "HTTP/1.1 401") {
+			t.Errorf("GET %s without a header = %q, want 401", p, line)
+		}
+	}
+	a.stop()
+	if n := len(a.notes.Infos); n != 3 {
+		t.Errorf("log holds %d lines, want 3 auth failures: %q", n, a.notes.Infos)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -91,7 +92,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		if reason != "" {
 			s.notes.Info(fmt.Sprintf("auth failure: time=%s ip=%s route=%q reason=%s",
-				now.UTC().Format(time.RFC3339), ip, r.Method+" "+r.URL.Path, reason))
+				now.UTC().Format(time.RFC3339), ip, r.Method+" "+redactTokens(r.URL.Path), reason))
 			w.Header().Set("WWW-Authenticate", `Bearer realm="haloy"`)
 			writeError(w, http.StatusUnauthorized, unauthorizedMsg)
 			return
@@ -235,7 +236,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	s.notes.Warn(fmt.Sprintf("%s %s: %v", r.Method, r.URL.Path, err))
+	s.notes.Warn(fmt.Sprintf("%s %s: %v", r.Method, redactTokens(r.URL.Path), err))
 	writeError(w, http.StatusInternalServerError, "internal server error; see the server's log")
 }
 
@@ -249,4 +250,15 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v) // the client went away: nothing to do
+}
+
+// tokenLike matches what could be a token haloyadm issued, or a long piece
+// of one: the prefix and 12 or more base64url characters.
+var tokenLike = regexp.MustCompile(core.APITokenPrefix + `[A-Za-z0-9_-]{12,}`)
+
+// redactTokens hides token-like runs in a path before it is logged: a
+// client that puts its token in the URL by mistake must not have it
+// written to the server's log.
+func redactTokens(path string) string {
+	return tokenLike.ReplaceAllString(path, core.APITokenPrefix+"[redacted]")
 }
