@@ -72,7 +72,9 @@ TOKEN=$(haloyadm api token --name demo-laptop)
 
 heading "On the server: serve the API on 127.0.0.1, on a free port"
 echo '$ haloyadm serve --listen 127.0.0.1:0 &'
-# the binary itself, not the function: $! must be serve's own pid
+# the binary itself, not the function: $! must be serve's own pid; the log
+# exists before serve starts, so that reading it never races its creation
+: >"$root/server/serve.log"
 HALOY_CONFIG_DIR="$root/server/etc" HALOY_DATA_DIR="$root/server/var" HOME="$root/server" \
 	"$bin_dir/haloyadm" serve --listen 127.0.0.1:0 2>"$root/server/serve.log" &
 server_pid=$!
