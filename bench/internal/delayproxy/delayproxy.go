@@ -27,8 +27,7 @@ type Proxy struct {
 }
 
 // Start listens on a free loopback port and forwards every request to
-// backend, answering only after delay has passed since the request came in
-// and the backend has answered.
+// backend, holding each answer for delay after the backend gave it.
 func Start(backend string, delay time.Duration) (*Proxy, error) {
 	u, err := url.Parse(backend)
 	if err != nil {
@@ -40,10 +39,10 @@ func Start(backend string, delay time.Duration) (*Proxy, error) {
 	}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t := time.NewTimer(delay)
-		defer t.Stop()
 		rec := &held{header: http.Header{}}
 		rp.ServeHTTP(rec, r)
+		t := time.NewTimer(delay)
+		defer t.Stop()
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
