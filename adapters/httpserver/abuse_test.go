@@ -190,9 +190,11 @@ func TestWrongTokenFlood(t *testing.T) {
 	if n := len(a.srv.fails.ips); n != 1 {
 		t.Errorf("failure table holds %d addresses, want 1 (127.0.0.1)", n)
 	}
-	if grew := int64(heapInUse()) - int64(before); grew > 32<<20 {
+	grew := int64(heapInUse()) - int64(before)
+	if grew > 32<<20 {
 		t.Errorf("heap grew by %d MiB over the flood, want under 32", grew>>20)
 	}
+	t.Logf("heap in use grew by %d KiB over the flood", grew>>10)
 	if code, err := get(client("127.0.0.3"), url, good); code != 200 || err != nil {
 		t.Errorf("good request from a third address after the flood = %d, %v; want 200", code, err)
 	}
@@ -319,8 +321,9 @@ func TestPathTricks(t *testing.T) {
 }
 
 // TestSlowHeaders opens connections that trickle a request's headers one
-// byte at a time (slowloris): the server drops each once its read-header
-// timeout passes, and a good client is served all along.
+// byte at a time (slowloris), and others that send nothing: the server
+// drops each once its read-header timeout passes, and a good client is
+// served all along.
 func TestSlowHeaders(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the read-header timeout")
@@ -328,10 +331,25 @@ func TestSlowHeaders(t *testing.T) {
 	t.Parallel()
 	a := newAbused(t)
 	good := a.token("good")
-	const conns = 50
+	const conns, silent = 50, 20
 	start := time.Now()
 	var wg sync.WaitGroup
-	dropped := make(chan time.Duration, conns)
+	dropped := make(chan time.Duration, conns+silent)
+	// connections that send nothing at all are dropped at the same timeout
+	for range silent {
+		c, err := net.Dial("tcp", a.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			c.SetReadDeadline(time.Now().Add(3 * readHeaderTimeout))
+			io.Copy(io.Discard, c) // returns when the server closes
+			dropped <- time.Since(start)
+		}()
+	}
 	for range conns {
 		c, err := net.Dial("tcp", a.addr)
 		if err != nil {
@@ -372,7 +390,7 @@ func TestSlowHeaders(t *testing.T) {
 	if last < readHeaderTimeout-time.Second || last > readHeaderTimeout+5*time.Second {
 		t.Errorf("slow connections dropped after up to %v, want about the read-header timeout of %v", last, readHeaderTimeout)
 	}
-	t.Logf("%d slow connections dropped within %v", conns, last.Round(time.Millisecond))
+	t.Logf("%d slow and %d silent connections dropped within %v", conns, silent, last.Round(time.Millisecond))
 }
 
 func isTimeout(err error) bool {
