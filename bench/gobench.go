@@ -13,7 +13,7 @@ import (
 // The Go benchmarks of the hot paths, next to the code they measure.
 var (
 	goBenchPkgs    = []string{"./core", "./adapters/sqlite", "./adapters/httpserver"}
-	goBenchPattern = "^Benchmark(NormalizeServer|TokenEnv|HashAPIToken|TokenLookup|AuthMiddleware)$"
+	goBenchPattern = "^Benchmark(NormalizeServer|TokenEnv|HashAPIToken|TokenLookup|AuthMiddleware|AuthMiddlewareParallel)$"
 	// lookups with 10,000 tokens may cost a little more than with 10 (one
 	// more B-tree level), never in proportion to the count
 	lookupTarget = 1.5
@@ -48,8 +48,9 @@ func (b *bench) goBenchmarks(ctx context.Context, c config) ([]row, error) {
 		health, mem        = "AuthMiddleware/health", "AuthMiddleware/version/memory"
 		sqlFew, sqlMany    = "AuthMiddleware/version/sqlite/tokens=10", "AuthMiddleware/version/sqlite/tokens=10000"
 		hash               = "HashAPIToken"
+		parHealth, parMem  = "AuthMiddlewareParallel/health", "AuthMiddlewareParallel/version/memory"
 	)
-	if err := need(norm, lower, few, many, unknown, health, mem, sqlFew, sqlMany, hash); err != nil {
+	if err := need(norm, lower, few, many, unknown, health, mem, sqlFew, sqlMany, hash, parHealth, parMem); err != nil {
 		return nil, err
 	}
 	ns := func(v float64) string {
@@ -72,6 +73,7 @@ func (b *bench) goBenchmarks(ctx context.Context, c config) ([]row, error) {
 		info("Go: auth middleware + /v1/version, memory token twin", mem, health, "/health"),
 		info("Go: auth middleware + /v1/version, SQLite, 10 tokens", sqlFew, health, "/health"),
 		info("Go: auth middleware + /v1/version, SQLite, 10,000 tokens", sqlMany, health, "/health"),
+		info("Go: auth middleware + /v1/version, memory twin, all CPUs, one client address", parMem, parHealth, "/health"),
 	}, nil
 }
 

@@ -74,3 +74,35 @@ func BenchmarkAuthMiddleware(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAuthMiddlewareParallel sends requests from one client address
+// on all CPUs at once, as a deploy fan-out or a load test does: the
+// per-address failure budget is shared by every check in flight.
+func BenchmarkAuthMiddlewareParallel(b *testing.B) {
+	run := func(b *testing.B, h http.Handler, path, tok string) {
+		b.RunParallel(func(pb *testing.PB) {
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			if tok != "" {
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			for pb.Next() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Errorf("%s = %d, want 200: %s", path, w.Code, w.Body)
+					return
+				}
+			}
+		})
+	}
+	b.Run("health", func(b *testing.B) {
+		s := New(&memory.Tokens{}, &memory.Deployments{}, &memory.Notes{})
+		run(b, s.Handler(), "/health", "")
+	})
+	b.Run("version/memory", func(b *testing.B) {
+		store := &memory.Tokens{}
+		tok := benchTokens(b, store, 10)
+		s := New(store, &memory.Deployments{}, &memory.Notes{})
+		run(b, s.Handler(), "/v1/version", tok)
+	})
+}
