@@ -4,6 +4,7 @@
 package configfile
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -143,7 +144,12 @@ func decodeError(name string, data []byte, err error) error {
 	var uf *yaml.UnknownFieldError
 	if errors.As(err, &uf) {
 		key := uf.Token.Value
-		e := &core.Error{Kind: core.Invalid, What: at + ": unknown key " + strconv.Quote(key)}
+		shown := strconv.Quote(key)
+		if len(key) > 40 || strings.Contains(key, core.APITokenPrefix) {
+			// a token pasted where a key goes must not be printed
+			shown = "(not shown: it is long or looks like a token)"
+		}
+		e := &core.Error{Kind: core.Invalid, What: at + ": unknown key " + shown}
 		known := knownAt(data, pos.Line, pos.Column)
 		e.Why = "known keys here: " + strings.Join(known, ", ")
 		if c := core.Closest(key, known); c != "" {
@@ -153,7 +159,7 @@ func decodeError(name string, data []byte, err error) error {
 		}
 		return e
 	}
-	msg := ye.GetMessage()
+	msg := hideContent(ye.GetMessage(), data)
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
 		msg = "a value has the wrong type"
@@ -163,6 +169,18 @@ func decodeError(name string, data []byte, err error) error {
 	}
 	return &core.Error{Kind: core.Invalid, What: at + ": " + msg,
 		Why: "the file is not a valid app config", Fix: "fix the value at line " + strconv.Itoa(pos.Line)}
+}
+
+// hideContent returns the YAML library's message, unless it repeats 12 or
+// more characters of the file (an alias name, a value), which may be a
+// token: then a message that quotes nothing.
+func hideContent(msg string, data []byte) string {
+	for i := 0; i+12 <= len(msg); i++ {
+		if bytes.Contains(data, []byte(msg[i:i+12])) {
+			return "invalid YAML here"
+		}
+	}
+	return msg
 }
 
 // Keys each level of the config accepts, for "did you mean".

@@ -1,6 +1,7 @@
 package configfile_test
 
 import (
+	"crypto/sha256"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/haloy-auth/haloy/adapters/configfile"
 	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/internal/leakscan"
 )
 
 // lineRef is how a decode error points into the file: haloy.yaml:<line>.
@@ -42,6 +44,38 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !lineRef.MatchString(ce.What) {
 			t.Fatalf("Decode(%q) error What = %q, want it to start with haloy.yaml:<line>", data, ce.What)
+		}
+	})
+}
+
+// fuzzSecret stands for a token written in an app config; no error may
+// repeat it, nor 12 characters of it.
+var fuzzSecret = core.FormatAPIToken(sha256.Sum256([]byte("a token in an app config")))
+
+// FuzzDecodeHidesValues puts a secret anywhere in any config (as a value,
+// a key, inside quotes, in broken syntax) and checks that no decode error
+// repeats it: errors name keys, lines and columns, never the file's text.
+func FuzzDecodeHidesValues(f *testing.F) {
+	for _, s := range [][2]string{
+		{"api_token:\n  value: ", "\n"}, {"api_token:\n  value: \"", "\n"}, {"name: app\n", ": x\n"},
+		{"env:\n  - name: A\n    value: [", "\n"}, {"{\"api_token\": {\"value\": ", "}"}, {"name: app\nimage: ", " x: y\n"},
+		{"targets:\n  ", ":\n    server: a\n"}, {"api_token: {value: '", "}\n"}, {"\t", "\n"}, {"a: &", " b\n"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, before, after string) {
+		data := []byte(before + fuzzSecret + after)
+		_, err := configfile.Decode("haloy.yaml", data)
+		if err == nil {
+			return
+		}
+		msg := err.Error()
+		var ce *core.Error
+		if errors.As(err, &ce) {
+			msg += "\n" + ce.Fix
+		}
+		if at, n := leakscan.Find([]byte(msg), fuzzSecret); at >= 0 {
+			t.Fatalf("Decode(%q) error repeats %d characters of a value:\n%s", data, n, msg)
 		}
 	})
 }
