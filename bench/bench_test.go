@@ -147,3 +147,26 @@ func TestMeasureFailsOnNonZeroExit(t *testing.T) {
 		t.Errorf("measure(exit 3) error = %v, want one quoting stderr %q", err, "broken")
 	}
 }
+
+// Every token the bench hands a child is looked for in every output.
+func TestMeasureRefusesOutputWithASecret(t *testing.T) {
+	b := buildSpawn(t)
+	tok := b.secret()
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	env := append(os.Environ(), "T="+tok)
+	for _, script := range []string{`echo "token: $T"`, `echo "$T" >&2`, `echo "$T" >&2; exit 1`} {
+		_, err := b.measure(context.Background(), env, "", "", sh, "-c", script)
+		if err == nil || !strings.Contains(err.Error(), "secret") {
+			t.Errorf("measure(sh -c %q) error = %v, want one about a secret", script, err)
+		}
+		if err != nil && strings.Contains(err.Error(), tok) {
+			t.Errorf("measure(sh -c %q) error %q holds the token itself", script, err)
+		}
+	}
+	if _, err := b.measure(context.Background(), env, "", "", sh, "-c", "echo fine"); err != nil {
+		t.Errorf("measure(echo fine) = %v, want nil", err)
+	}
+}

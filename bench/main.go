@@ -91,6 +91,9 @@ func run(ctx context.Context, c config, stdout, stderr io.Writer) int {
 		logf("%s ...", s.name)
 		start := time.Now()
 		r, err := s.fn(ctx, c)
+		if err == nil {
+			err = b.serverLeaks()
+		}
 		if err != nil {
 			logf("error: %s: %v", s.name, err)
 			failed = true

@@ -70,7 +70,7 @@ func (b *bench) opCalls(ctx context.Context, c config) ([]row, error) {
 		fields := map[string]string{}
 		for j := range opRefsInItem {
 			label := fmt.Sprintf("field%02d", j)
-			fields[label] = newToken()
+			fields[label] = b.secret()
 			secrets = append(secrets, fields[label])
 			fmt.Fprintf(&yaml, "  - name: VAR_%d_%02d\n    from:\n      secret: \"onepassword:item%d.%s\"\n", i, j, i, label)
 		}
@@ -81,7 +81,7 @@ func (b *bench) opCalls(ctx context.Context, c config) ([]row, error) {
 	if err := os.WriteFile(filepath.Join(work, "haloy.yaml"), []byte(yaml.String()), 0o600); err != nil {
 		return nil, fmt.Errorf("write app config: %w", err)
 	}
-	env := b.childEnv("HALOY_CONFIG_DIR="+cfg, "BENCH_API_TOKEN="+newToken())
+	env := b.childEnv("HALOY_CONFIG_DIR="+cfg, "BENCH_API_TOKEN="+b.secret())
 	for i, e := range env {
 		if strings.HasPrefix(e, "PATH=") {
 			env[i] = "PATH=" + bin + ":" + strings.TrimPrefix(e, "PATH=")

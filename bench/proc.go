@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -30,6 +32,9 @@ type bench struct {
 	spawn    string // the measuring launcher (bench/spawn)
 	logf     func(string, ...any)
 	servers  []*server
+
+	mu      sync.Mutex
+	secrets []string // every token and secret value the bench gave a child
 }
 
 // newBench builds haloy (and its haloyadm link), the hello-world and the
@@ -132,6 +137,9 @@ func (b *bench) measure(ctx context.Context, env []string, dir, stdin string, na
 	wall := time.Since(start)
 	pw.Close()
 	if err != nil {
+		if lerr := b.leaked("the error output of "+filepath.Base(name), errb.String()); lerr != nil {
+			return usage{}, lerr
+		}
 		return usage{}, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
 	}
 	rep, err := io.ReadAll(pr)
@@ -143,6 +151,10 @@ func (b *bench) measure(ctx context.Context, env []string, dir, stdin string, na
 		return usage{}, err
 	}
 	u.wall, u.stdout, u.stderr = wall, out.String(), errb.String()
+	what := filepath.Base(name) + " " + strings.Join(args, " ")
+	if err := b.leaked("the output of "+what, u.stdout+u.stderr); err != nil {
+		return usage{}, err
+	}
 	return u, nil
 }
 
@@ -186,11 +198,39 @@ func newToken() string {
 	return "haloy_" + base64.RawURLEncoding.EncodeToString(r[:])
 }
 
+// secret returns a new token that measure will look for in every child's
+// output: haloy must never print one.
+func (b *bench) secret() string {
+	tok := newToken()
+	b.remember(tok)
+	return tok
+}
+
+// remember adds a secret to look for.
+func (b *bench) remember(tok string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.secrets = append(b.secrets, tok)
+}
+
+// leaked returns an error if out holds a secret given to a child.
+func (b *bench) leaked(what, out string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range b.secrets {
+		if strings.Contains(out, s) {
+			return fmt.Errorf("%s shows a secret the bench gave it", what)
+		}
+	}
+	return nil
+}
+
 // server is a `haloyadm serve` (or bare) process running in the background.
 type server struct {
 	url  string
 	cmd  *exec.Cmd
 	done chan error
+	leak atomic.Value // error: a line of its stderr showed a secret
 }
 
 // startServer starts a server process and waits for its "serving on <url>"
@@ -213,6 +253,9 @@ func (b *bench) startServer(ctx context.Context, env []string, name string, args
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			line := sc.Text()
+			if err := b.leaked("the log of "+filepath.Base(name), line); err != nil && s.leak.Load() == nil {
+				s.leak.Store(err)
+			}
 			if _, u, ok := strings.Cut(line, "serving on "); ok {
 				select {
 				case urls <- strings.TrimSpace(u):
@@ -238,6 +281,16 @@ func (b *bench) startServer(ctx context.Context, env []string, name string, args
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// serverLeaks returns the first secret seen in a server's log.
+func (b *bench) serverLeaks() error {
+	for _, s := range b.servers {
+		if err, ok := s.leak.Load().(error); ok {
+			return err
+		}
+	}
+	return nil
 }
 
 // stop sends SIGTERM and waits up to 15 seconds, then kills.

@@ -35,7 +35,7 @@ func (b *bench) startup(ctx context.Context, c config) ([]row, error) {
 	yaml.WriteString("name: bench-app\nimage:\n  repository: ghcr.io/example/bench-app\n  tag: latest\ntargets:\n")
 	for i := range startupServers {
 		server := fmt.Sprintf("server-%03d.example.com", i)
-		if _, err := b.measure(ctx, env, work, newToken()+"\n", b.haloy, "server", "add", server, "--token-stdin"); err != nil {
+		if _, err := b.measure(ctx, env, work, b.secret()+"\n", b.haloy, "server", "add", server, "--token-stdin"); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(&yaml, "  t%03d:\n    server: %s\n", i, server)

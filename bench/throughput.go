@@ -42,6 +42,8 @@ func (b *bench) haloyadmServer(ctx context.Context, name string, tokens int) (*s
 	if !core.LooksLikeAPIToken(tok) {
 		return nil, "", fmt.Errorf("haloyadm init printed no token on stdout")
 	}
+	b.remember(tok) // printed once, by init; never again by anything
+
 	if tokens > 1 {
 		if err := seedTokens(ctx, data, tokens-1); err != nil {
 			return nil, "", err
