@@ -2,7 +2,12 @@ package fs
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,6 +16,7 @@ import (
 	"github.com/subosito/gotenv"
 
 	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/internal/leakscan"
 )
 
 // FuzzEnvRewrite checks what the store writes to .env on any existing file
@@ -86,6 +92,46 @@ func FuzzEnvRewrite(f *testing.F) {
 		}
 		if got, err := gotenv.StrictParse(bytes.NewReader(back)); err != nil || !maps.Equal(without, got) {
 			t.Fatalf("rewriteEnv(%q, -%s) wrote %q, which reads back as %q, %v; want %q", out, key, back, got, err, without)
+		}
+	})
+}
+
+// FuzzLoadHidesValues writes a token anywhere in client.yaml or .env (as a
+// value, a key, in broken syntax) and checks that no error of Load repeats
+// it, nor 12 characters of it: a bad line is named by its number.
+func FuzzLoadHidesValues(f *testing.F) {
+	for _, s := range [][3]string{
+		{"env", "HALOY_API_TOKEN_X=\"", "\n"}, {"env", "", "\n"}, {"env", "A B=", "\n"}, {"env", "X='", "\nY=1\n"},
+		{"yaml", "servers:\n  a.example.com:\n    token: ", "\n"}, {"yaml", "servers:\n  ", ": [\n"}, {"yaml", "servers: ", "\n"},
+		{"yaml", "servers:\n  a: {token_env: \"", "}\n"}, {"yaml", "*", ""},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	secret := core.FormatAPIToken(sha256.Sum256([]byte("a token in the config directory")))
+	f.Fuzz(func(t *testing.T, file, before, after string) {
+		s, dir, _ := newStore(t)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		name := EnvFile
+		if file == "yaml" {
+			name = ClientFile
+		}
+		data := before + secret + after
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Load(context.Background())
+		if err == nil {
+			return
+		}
+		msg := err.Error()
+		var ce *core.Error
+		if errors.As(err, &ce) {
+			msg += "\n" + ce.Fix
+		}
+		if at, n := leakscan.Find([]byte(msg), secret); at >= 0 {
+			t.Fatalf("Load() of %s %q: error repeats %d characters of the token:\n%s", name, data, n, msg)
 		}
 	})
 }

@@ -330,6 +330,10 @@ func decodeClient(path string, data []byte) (map[string]core.ServerRef, error) {
 	var cf clientFile
 	if err := yaml.UnmarshalWithOptions(data, &cf, yaml.DisallowUnknownField()); err != nil {
 		why, _, _ := strings.Cut(err.Error(), "\n")
+		var uf *yaml.UnknownFieldError
+		if !errors.As(err, &uf) || len(uf.Token.Value) > 40 || strings.Contains(uf.Token.Value, core.APITokenPrefix) {
+			why = hideContent(why, data) // a misplaced token must not be printed
+		}
 		return nil, &core.Error{Kind: core.Invalid, What: "cannot read " + strconv.Quote(path), Why: why,
 			Fix: "fix the file: it holds servers: {<server>: {token_env: <VARIABLE>}}", Err: err}
 	}
@@ -338,6 +342,22 @@ func decodeClient(path string, data []byte) (map[string]core.ServerRef, error) {
 		out[name] = core.ServerRef{TokenEnv: e.TokenEnv, CACert: e.CACert}
 	}
 	return out, nil
+}
+
+// hideContent returns the YAML library's message, unless it repeats 12 or
+// more characters of the file (an alias name, a value, a key that looks
+// like a token): then only its position, "[line:column]", and a message
+// that quotes nothing.
+func hideContent(msg string, data []byte) string {
+	for i := 0; i+12 <= len(msg); i++ {
+		if bytes.Contains(data, []byte(msg[i:i+12])) {
+			if pos, _, ok := strings.Cut(msg, " "); ok && strings.HasPrefix(pos, "[") && strings.HasSuffix(pos, "]") {
+				return pos + " invalid YAML here"
+			}
+			return "invalid YAML"
+		}
+	}
+	return msg
 }
 
 func encodeClient(servers map[string]core.ServerRef) ([]byte, error) {
