@@ -48,7 +48,8 @@ BenchmarkHashAPIToken	       1	      2604 ns/op
 PASS
 ok  	github.com/haloy-auth/haloy/core	0.032s
 `
-	want := map[string]float64{"NormalizeServer/names": 3901, "NormalizeServer/baseline_lower": 480.5, "HashAPIToken": 2604}
+	// the fastest of several runs counts
+	want := map[string]float64{"NormalizeServer/names": 3700, "NormalizeServer/baseline_lower": 480.5, "HashAPIToken": 2604}
 	if diff := cmp.Diff(want, parseBench(out)); diff != "" {
 		t.Errorf("parseBench mismatch (-want +got):\n%s", diff)
 	}

@@ -36,7 +36,7 @@ type config struct {
 	conns      int           // concurrent connections of the load generator
 	out        string        // markdown file to write; "" for none
 	benchDur   string        // -benchtime of the Go benchmarks
-	benchCount int           // -count of the Go benchmarks (median)
+	benchCount int           // -count of the Go benchmarks (the fastest counts)
 	only       string        // comma-separated step names; "" for all
 }
 
@@ -48,8 +48,8 @@ func main() {
 	flag.DurationVar(&c.loadTime, "load-time", time.Second, "Length of one load round.")
 	flag.IntVar(&c.conns, "conns", 8, "Concurrent connections of the load generator.")
 	flag.StringVar(&c.out, "out", "docs/performance.md", "Markdown file to write the table to; empty for none.")
-	flag.StringVar(&c.benchDur, "benchtime", "500ms", "The -benchtime of the Go benchmarks.")
-	flag.IntVar(&c.benchCount, "count", 3, "Runs of each Go benchmark (median).")
+	flag.StringVar(&c.benchDur, "benchtime", "300ms", "The -benchtime of the Go benchmarks.")
+	flag.IntVar(&c.benchCount, "count", 5, "Runs of each Go benchmark (the fastest counts).")
 	flag.StringVar(&c.only, "only", "", "Run only these steps, comma-separated: startup, throughput, fanout, op, go.")
 	flag.Parse()
 	if c.smoke {
