@@ -26,7 +26,9 @@ func (b *bench) goBenchmarks(ctx context.Context, c config) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"test", "-run", "^$", "-bench", goBenchPattern, "-benchtime", c.benchDur,
+	// -p 1: one package at a time, so that one package's benchmarks (or its
+	// seeding of 10,000 tokens) never run beside another's
+	args := append([]string{"test", "-p", "1", "-run", "^$", "-bench", goBenchPattern, "-benchtime", c.benchDur,
 		"-count", strconv.Itoa(c.benchCount), "-benchmem"}, goBenchPkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
