@@ -195,6 +195,9 @@ func (s *Store) makeDir(dir string) error {
 // read loads both files of dir, checking and tightening .env's mode.
 func (s *Store) read(dir string) (snapshot, error) {
 	snap := snapshot{state: core.ClientState{Servers: map[string]core.ServerRef{}, Tokens: map[string]string{}}}
+	if err := checkDir(dir); err != nil {
+		return snap, err
+	}
 	yamlPath := filepath.Join(dir, ClientFile)
 	data, err := os.ReadFile(yamlPath)
 	switch {
@@ -239,6 +242,24 @@ func (s *Store) read(dir string) (snapshot, error) {
 	}
 	snap.state.Tokens = env
 	return snap, nil
+}
+
+// checkDir refuses a config directory that others can write: they could
+// put a .env or client.yaml of their own in it, or swap ours by rename.
+func checkDir(dir string) error {
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, iofs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("stat %s: %w", dir, err)
+	}
+	if perm := info.Mode().Perm(); perm&0o022 != 0 {
+		return &core.Error{Kind: core.Unsafe, What: "haloy's config directory " + strconv.Quote(dir) + " is writable by other users",
+			Why: fmt.Sprintf("its mode is %04o; whoever can write it can replace the files that hold your API tokens", perm),
+			Fix: "chmod 700 " + shellQuote(dir)}
+	}
+	return nil
 }
 
 // checkMode refuses a .env that others can write (they could swap a token)

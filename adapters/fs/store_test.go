@@ -188,6 +188,29 @@ func TestWritableEnvIsRefused(t *testing.T) {
 	}
 }
 
+// A directory others can write lets them plant a .env of their own, or
+// rename one over ours, whatever the modes of the files in it.
+func TestWritableDirIsRefused(t *testing.T) {
+	s, dir, _ := newStore(t)
+	addServer(t, s, "a.example.com", "tok")
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	want := &core.Error{Kind: core.Unsafe, What: "haloy's config directory " + strconv.Quote(dir) + " is writable by other users",
+		Why: "its mode is 0777; whoever can write it can replace the files that hold your API tokens", Fix: "chmod 700 " + dir}
+	_, err := s.Load(context.Background())
+	if diff := cmp.Diff(want, err); diff != "" {
+		t.Errorf("Load() error mismatch (-want +got):\n%s", diff)
+	}
+	err = s.Update(context.Background(), func(st *core.ClientState) error {
+		t.Error("Update ran fn in an unsafe directory")
+		return nil
+	})
+	if diff := cmp.Diff(want, err); diff != "" {
+		t.Errorf("Update() error mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestForeignLinesPreserved(t *testing.T) {
 	s, dir, _ := newStore(t)
 	envPath := filepath.Join(dir, EnvFile)
