@@ -171,3 +171,20 @@ func TestMeasureRefusesOutputWithASecret(t *testing.T) {
 		t.Errorf("measure(echo fine) = %v, want nil", err)
 	}
 }
+
+func TestParseProcStat(t *testing.T) {
+	// a command name with a space and a parenthesis, as /proc shows it
+	line := "4242 (haloy adm) (x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 150 25 0 0 20 0 7 0 123 456 789\n"
+	got, err := parseProcStat(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 175 * clockTick; got != want {
+		t.Errorf("parseProcStat(%q) = %v, want %v", line, got, want)
+	}
+	for _, bad := range []string{"", "1 (x) S 1 2", "1 (x) S 1 2 3 4 5 6 7 8 9 10 x 12 13"} {
+		if _, err := parseProcStat(bad); err == nil {
+			t.Errorf("parseProcStat(%q) = nil error, want one", bad)
+		}
+	}
+}

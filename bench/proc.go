@@ -283,6 +283,43 @@ func (b *bench) startServer(ctx context.Context, env []string, name string, args
 	}
 }
 
+// clockTick is the unit of utime and stime in /proc/<pid>/stat: USER_HZ,
+// 100 on every Linux the bench runs on.
+const clockTick = 10 * time.Millisecond
+
+// cpu returns the CPU time (user + system, all threads) the server has
+// used so far, from /proc.
+func (s *server) cpu() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("read server CPU time: %w", err)
+	}
+	return parseProcStat(string(b))
+}
+
+// parseProcStat returns utime + stime from a /proc/<pid>/stat line. The
+// command name, in parentheses, may hold spaces: fields count from after
+// its closing parenthesis (utime and stime are fields 14 and 15).
+func parseProcStat(line string) (time.Duration, error) {
+	i := strings.LastIndexByte(line, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse /proc stat %q: no command name", line)
+	}
+	f := strings.Fields(line[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("parse /proc stat %q: %d fields after the name, want at least 13", line, len(f))
+	}
+	var sum int64
+	for _, v := range f[11:13] { // fields 14 and 15 of the whole line
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse /proc stat %q: %w", line, err)
+		}
+		sum += n
+	}
+	return time.Duration(sum) * clockTick, nil
+}
+
 // serverLeaks returns the first secret seen in a server's log.
 func (b *bench) serverLeaks() error {
 	for _, s := range b.servers {

@@ -98,7 +98,9 @@ func (b *bench) throughput(ctx context.Context, c config) ([]row, error) {
 		{URL: many.url + "/health"},
 		{URL: many.url + "/v1/version", Header: bearer(manyTok)},
 	}
+	srvs := []*server{bare, few, few, many, many}
 	rps := make([][]float64, len(figs))
+	cpuPerReq := make([][]float64, len(figs)) // server CPU ns per request
 	// ratios are taken within a round, the two figures a moment apart, and
 	// their median reported: a burst of load elsewhere on the machine then
 	// skews one round's ratio, not the result
@@ -109,11 +111,22 @@ func (b *bench) throughput(ctx context.Context, c config) ([]row, error) {
 			i := (k + r) % len(figs)
 			o := figs[i]
 			o.Conns, o.Duration = c.conns, c.loadTime
+			c0, err := srvs[i].cpu()
+			if err != nil {
+				return nil, err
+			}
 			res, err := loadgen.Run(ctx, o)
 			if err != nil {
 				return nil, err
 			}
+			c1, err := srvs[i].cpu()
+			if err != nil {
+				return nil, err
+			}
 			got[i] = res.PerSecond()
+			if res.Requests > 0 {
+				cpuPerReq[i] = append(cpuPerReq[i], float64(c1-c0)/float64(res.Requests+1)) // +1: the warm-up
+			}
 			rps[i] = append(rps[i], got[i])
 		}
 		auth10s = append(auth10s, got[2]/got[1])
@@ -126,6 +139,11 @@ func (b *bench) throughput(ctx context.Context, c config) ([]row, error) {
 		m[i] = median(rps[i])
 	}
 	perSec := func(x float64) string { return fmt.Sprintf("%.0f req/s", x) }
+	cpu := make([]float64, len(figs))
+	for i := range cpuPerReq {
+		cpu[i] = median(cpuPerReq[i])
+	}
+	us := func(ns float64) string { return fmt.Sprintf("%.1f µs", ns/1000) }
 	auth10, auth10k, many10k := median(auth10s), median(auth10ks), median(many10ks)
 	return []row{
 		{figure: "GET /v1/version with a valid token, 10 tokens in the store", ours: perSec(m[2]), baseline: perSec(m[1]) + " /health",
@@ -136,5 +154,11 @@ func (b *bench) throughput(ctx context.Context, c config) ([]row, error) {
 			ratio: many10k, target: fmt.Sprintf(">= %.2fx", manyVsFewTarget), status: verdict(many10k >= manyVsFewTarget)},
 		{figure: "GET /health (10 tokens) against a bare net/http handler", ours: perSec(m[1]), baseline: perSec(m[0]) + " bare",
 			ratio: median(healthBares), target: "-", status: statusInfo},
+		{figure: "Server CPU per request, GET /v1/version against /health, 10 tokens", ours: us(cpu[2]), baseline: us(cpu[1]) + " /health",
+			ratio: cpu[2] / cpu[1], target: "-", status: statusInfo},
+		{figure: "Server CPU per request, GET /v1/version against /health, 10,000 tokens", ours: us(cpu[4]), baseline: us(cpu[3]) + " /health",
+			ratio: cpu[4] / cpu[3], target: "-", status: statusInfo},
+		{figure: "Server CPU per request, GET /health against a bare net/http handler", ours: us(cpu[1]), baseline: us(cpu[0]) + " bare",
+			ratio: cpu[1] / cpu[0], target: "-", status: statusInfo},
 	}, nil
 }
