@@ -25,18 +25,8 @@ import (
 // a second process taking effect on the next request, and a clean stop on
 // SIGTERM.
 func TestAdminBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	_, adm := builtBinary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "haloy")
-	if out, err := exec.Command("go", "build", "-ldflags", "-X main.version=1.0.0-e2e", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	adm := filepath.Join(dir, "haloyadm")
-	if err := os.Symlink("haloy", adm); err != nil {
-		t.Fatal(err)
-	}
 	env := []string{"HALOY_CONFIG_DIR=" + filepath.Join(dir, "etc"), "HALOY_DATA_DIR=" + filepath.Join(dir, "data"), "PATH=" + os.Getenv("PATH")}
 	var tokens []string
 	// outputs, the server's log, its config and its database: no token
@@ -143,10 +133,10 @@ func TestAdminBinary(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		return r.StatusCode, string(b)
 	}
-	if code, body := call("GET", "/health", "", ""); code != 200 || body != `{"status":"ok","service":"haloyd","version":"1.0.0-e2e"}`+"\n" {
+	if code, body := call("GET", "/health", "", ""); code != 200 || body != `{"status":"ok","service":"haloyd","version":"`+e2eVersion+`"}`+"\n" {
 		t.Errorf("GET /health = %d %s", code, body)
 	}
-	if code, body := call("GET", "/v1/version", first, ""); code != 200 || !strings.Contains(body, `"haloyd":"1.0.0-e2e"`) {
+	if code, body := call("GET", "/v1/version", first, ""); code != 200 || !strings.Contains(body, `"haloyd":"`+e2eVersion+`"`) {
 		t.Errorf("GET /v1/version = %d %s", code, body)
 	}
 	if code, _ := call("GET", "/v1/version", "", ""); code != 401 {

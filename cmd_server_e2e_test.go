@@ -13,13 +13,7 @@ import (
 
 // TestServerBinary builds haloy once and drives it as a user would.
 func TestServerBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "haloy")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin, _ := builtBinary(t)
 	t.Run("add_list_delete", func(t *testing.T) { testAddListDelete(t, bin) })
 	t.Run("prompt", func(t *testing.T) { testAddPrompt(t, bin) })
 	t.Run("prompt_interrupt", func(t *testing.T) { testPromptInterrupt(t, bin) })

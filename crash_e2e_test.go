@@ -72,13 +72,7 @@ func readClientFiles(t *testing.T, dir string) clientFiles {
 // .env lacks. A final run that is not killed succeeds and removes the
 // temporary files the killed ones left.
 func TestKilledServerAddLeavesOldOrNew(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and kills it")
-	}
-	bin := filepath.Join(t.TempDir(), "haloy")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin, _ := builtBinary(t)
 	cfg := filepath.Join(t.TempDir(), "cfg")
 	scan := leakscan.New(t)
 	scan.Dir(cfg, ".env")

@@ -17,18 +17,8 @@ import (
 // tightens, with a warning, one they can read; haloyadm refuses a token
 // store others can read. Each refusal says the chmod that fixes it.
 func TestLoosePermissionsBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	bin, adm := builtBinary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "haloy")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	adm := filepath.Join(dir, "haloyadm")
-	if err := os.Symlink("haloy", adm); err != nil {
-		t.Fatal(err)
-	}
 	cfg := filepath.Join(dir, "client")
 	srvEnv := []string{"HALOY_CONFIG_DIR=" + filepath.Join(dir, "etc"), "HALOY_DATA_DIR=" + filepath.Join(dir, "data"), "PATH=" + os.Getenv("PATH")}
 	scan := leakscan.New(t)
