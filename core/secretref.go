@@ -1,6 +1,7 @@
 package core
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -154,4 +155,43 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// onePasswordSettings are the keys a 1Password source accepts.
+var onePasswordSettings = []string{"vault", "item", "account"}
+
+// DescribeOnePassword checks a 1Password source's settings (vault and item
+// required, account optional, nothing else) and names the item it points
+// at, e.g. "1Password Infrastructure/Haloy API Tokens". Returns a *Error
+// of Kind Invalid, with the closest known key for a misspelt one.
+func DescribeOnePassword(src SecretSourceRef) (string, error) {
+	at := "secret_providers." + src.Provider + "." + src.Name
+	keys := make([]string, 0, len(src.Settings))
+	for k := range src.Settings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !slices.Contains(onePasswordSettings, k) {
+			e := &Error{Kind: Invalid, What: "unknown setting " + strconv.Quote(k) + " in " + at,
+				Why: "a 1Password source takes vault, item and optionally account"}
+			if c := Closest(k, onePasswordSettings); c != "" {
+				e.Fix = "did you mean " + strconv.Quote(c) + "?"
+			} else {
+				e.Fix = "remove " + k + " from " + at
+			}
+			return "", e
+		}
+	}
+	for _, k := range []string{"vault", "item"} {
+		if strings.TrimSpace(src.Settings[k]) == "" {
+			return "", &Error{Kind: Invalid, What: at + " has no " + k,
+				Why: "a 1Password source needs both vault and item", Fix: "add " + k + ": <name> under " + at}
+		}
+	}
+	label := "1Password " + src.Settings["vault"] + "/" + src.Settings["item"]
+	if a := src.Settings["account"]; a != "" {
+		label += " (account " + a + ")"
+	}
+	return label, nil
 }

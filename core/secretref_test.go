@@ -138,3 +138,40 @@ func TestSecretSourceRefKey(t *testing.T) {
 		t.Errorf("Key() = %q for different settings", d.Key())
 	}
 }
+
+func TestDescribeOnePassword(t *testing.T) {
+	src := func(settings map[string]string) core.SecretSourceRef {
+		return core.SecretSourceRef{Provider: "onepassword", Name: "api-tokens", Settings: settings}
+	}
+	tests := []struct {
+		name     string
+		settings map[string]string
+		want     string
+		wantErr  error
+	}{
+		{name: "vault_and_item", settings: map[string]string{"vault": "Infrastructure", "item": "Haloy API Tokens"},
+			want: "1Password Infrastructure/Haloy API Tokens"},
+		{name: "with_account", settings: map[string]string{"vault": "V", "item": "I", "account": "my.1password.com"},
+			want: "1Password V/I (account my.1password.com)"},
+		{name: "misspelt_key", settings: map[string]string{"vualt": "V", "item": "I"},
+			wantErr: &core.Error{Kind: core.Invalid, What: `unknown setting "vualt" in secret_providers.onepassword.api-tokens`,
+				Why: "a 1Password source takes vault, item and optionally account", Fix: `did you mean "vault"?`}},
+		{name: "foreign_key", settings: map[string]string{"vault": "V", "item": "I", "password": "x"},
+			wantErr: &core.Error{Kind: core.Invalid, What: `unknown setting "password" in secret_providers.onepassword.api-tokens`,
+				Why: "a 1Password source takes vault, item and optionally account", Fix: "remove password from secret_providers.onepassword.api-tokens"}},
+		{name: "no_item", settings: map[string]string{"vault": "V", "item": "  "},
+			wantErr: &core.Error{Kind: core.Invalid, What: "secret_providers.onepassword.api-tokens has no item",
+				Why: "a 1Password source needs both vault and item", Fix: "add item: <name> under secret_providers.onepassword.api-tokens"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := core.DescribeOnePassword(src(tt.settings))
+			if diff := cmp.Diff(tt.wantErr, err); diff != "" {
+				t.Fatalf("DescribeOnePassword(%v) error mismatch (-want +got):\n%s", tt.settings, diff)
+			}
+			if got != tt.want {
+				t.Errorf("DescribeOnePassword(%v) = %q, want %q", tt.settings, got, tt.want)
+			}
+		})
+	}
+}

@@ -3,10 +3,7 @@ package memory
 import (
 	"context"
 	"maps"
-	"slices"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/haloy-auth/haloy/core"
@@ -31,39 +28,9 @@ func NewSecrets(items map[string]map[string]core.Secret) *Secrets {
 	return &Secrets{items: items, calls: map[string]int{}}
 }
 
-var onePasswordSettings = []string{"account", "item", "vault"}
-
 // Describe checks src's settings like the real adapter and names the item.
 func (s *Secrets) Describe(src core.SecretSourceRef) (string, error) {
-	at := "secret_providers." + src.Provider + "." + src.Name
-	keys := make([]string, 0, len(src.Settings))
-	for k := range src.Settings {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if !slices.Contains(onePasswordSettings, k) {
-			e := &core.Error{Kind: core.Invalid, What: "unknown setting " + strconv.Quote(k) + " in " + at,
-				Why: "a 1Password source takes vault, item and optionally account"}
-			if c := core.Closest(k, []string{"vault", "item", "account"}); c != "" {
-				e.Fix = "did you mean " + strconv.Quote(c) + "?"
-			} else {
-				e.Fix = "remove " + k + " from " + at
-			}
-			return "", e
-		}
-	}
-	for _, k := range []string{"vault", "item"} {
-		if strings.TrimSpace(src.Settings[k]) == "" {
-			return "", &core.Error{Kind: core.Invalid, What: at + " has no " + k,
-				Why: "a 1Password source needs both vault and item", Fix: "add " + k + ": <name> under " + at}
-		}
-	}
-	label := "1Password " + src.Settings["vault"] + "/" + src.Settings["item"]
-	if a := src.Settings["account"]; a != "" {
-		label += " (account " + a + ")"
-	}
-	return label, nil
+	return core.DescribeOnePassword(src)
 }
 
 // Fields returns a copy of the item's fields and counts the call.

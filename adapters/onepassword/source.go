@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os/exec"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -28,9 +27,6 @@ const Provider = "onepassword"
 // unlock prompt, short enough that a hung op does not hang a deploy.
 const DefaultTimeout = 60 * time.Second
 
-// settings are the keys a 1Password source accepts.
-var settings = []string{"vault", "item", "account"}
-
 // Source reads items with the op CLI. New does no I/O; errors surface on
 // first use.
 type Source struct {
@@ -45,34 +41,9 @@ func New() *Source { return &Source{bin: "op", timeout: DefaultTimeout} }
 // call timeout (tests drive a fake op with it).
 func NewAt(bin string, timeout time.Duration) *Source { return &Source{bin: bin, timeout: timeout} }
 
-// Describe checks src's settings (vault and item required, account
-// optional, nothing else) and names the item, e.g.
-// "1Password Infrastructure/Haloy API Tokens".
+// Describe checks src's settings and names the item (core.DescribeOnePassword).
 func (s *Source) Describe(src core.SecretSourceRef) (string, error) {
-	at := "secret_providers." + src.Provider + "." + src.Name
-	for _, k := range sortedKeys(src.Settings) {
-		if !contains(settings, k) {
-			e := &core.Error{Kind: core.Invalid, What: "unknown setting " + strconv.Quote(k) + " in " + at,
-				Why: "a 1Password source takes vault, item and optionally account"}
-			if c := core.Closest(k, settings); c != "" {
-				e.Fix = "did you mean " + strconv.Quote(c) + "?"
-			} else {
-				e.Fix = "remove " + k + " from " + at
-			}
-			return "", e
-		}
-	}
-	for _, k := range []string{"vault", "item"} {
-		if strings.TrimSpace(src.Settings[k]) == "" {
-			return "", &core.Error{Kind: core.Invalid, What: at + " has no " + k,
-				Why: "a 1Password source needs both vault and item", Fix: "add " + k + ": <name> under " + at}
-		}
-	}
-	label := "1Password " + src.Settings["vault"] + "/" + src.Settings["item"]
-	if a := src.Settings["account"]; a != "" {
-		label += " (account " + a + ")"
-	}
-	return label, nil
+	return core.DescribeOnePassword(src)
 }
 
 // item is the part of `op item get --format json` output we read.
@@ -182,22 +153,4 @@ func opMessage(stderr string) string {
 		line = rest
 	}
 	return line
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
