@@ -29,7 +29,9 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, &app.Wiring{Adapters: app.Adapters})
+	// A Wiring without Adapters: each command binds only the production
+	// adapters its use case needs.
+	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, &app.Wiring{})
 	stop()
 	os.Exit(code)
 }

@@ -21,7 +21,9 @@ import (
 )
 
 // UseCases provides every use case. Use cases never import fx: each is a
-// plain constructor that takes ports.
+// plain constructor that takes ports. A command's graph holds only the
+// areas its use case needs (see graph); UseCases and Adapters hold all of
+// them, for tests that check the whole wiring.
 var UseCases = fx.Module("usecases",
 	clientUseCases,
 	serverUseCases,
@@ -31,6 +33,7 @@ var UseCases = fx.Module("usecases",
 
 // Adapters binds every port to its production adapter.
 var Adapters = fx.Module("adapters",
+	envAdapters,
 	clientAdapters,
 	serverAdapters,
 	netAdapters,
@@ -38,11 +41,11 @@ var Adapters = fx.Module("adapters",
 )
 
 var (
+	envAdapters    = fx.Provide(fx.Annotate(osenv.New, fx.As(new(ports.Env))))
 	clientUseCases = fx.Provide(NewAddServer, NewListServers, NewDeleteServer)
 	clientAdapters = fx.Provide(
 		fx.Annotate(fs.New, fx.As(new(ports.ClientStore))),
 		fx.Annotate(fs.NewCerts, fx.As(new(ports.CACerts))),
-		fx.Annotate(osenv.New, fx.As(new(ports.Env))),
 	)
 	serverUseCases = fx.Provide(NewInitServer, NewCreateToken, NewListTokens, NewRevokeToken, NewServe)
 	serverAdapters = fx.Provide(
@@ -70,19 +73,73 @@ var (
 	)
 )
 
-// Wiring is what a command needs to build its graph: main binds Adapters,
-// tests bind the memory twins.
+// An area is a part of the program: some use cases, and the production
+// adapters of the ports that only that part adds.
+type area struct{ useCases, adapters fx.Option }
+
+var (
+	envArea    = area{fx.Options(), envAdapters}
+	clientArea = area{clientUseCases, clientAdapters}
+	serverArea = area{serverUseCases, serverAdapters}
+	netArea    = area{netUseCases, netAdapters}
+	configArea = area{configUseCases, configAdapters}
+	allAreas   = []area{envArea, clientArea, serverArea, netArea, configArea}
+)
+
+// areasOf returns the areas the graph of use case uc (a nil pointer of its
+// type) is built from. fx.New registers every constructor it is given, and
+// registering all of them cost `haloy server list` about a fifth of its
+// start-up (docs/performance.md), so each command gets only its own. A use
+// case missing here still works: it gets every area.
+func areasOf(uc any) []area {
+	switch uc.(type) {
+	case *AddServer, *ListServers, *DeleteServer:
+		return []area{envArea, clientArea}
+	case *InitServer, *CreateToken, *ListTokens, *RevokeToken, *Serve:
+		return []area{envArea, serverArea}
+	case *Resolve, *ValidateConfig:
+		return []area{envArea, clientArea, configArea}
+	case *ServerVersion, *CheckServers, *VerifyServer:
+		return []area{envArea, clientArea, netArea}
+	case *Deploy, *Status:
+		return []area{envArea, clientArea, configArea, netArea}
+	}
+	return allAreas
+}
+
+// graph returns the options of the graph that builds use case uc: the
+// use cases of its areas, with w's adapters, or with the production
+// adapters of those areas when w names none.
+func graph(uc any, w *Wiring) []fx.Option {
+	opts := []fx.Option{fx.NopLogger}
+	for _, a := range areasOf(uc) {
+		opts = append(opts, a.useCases)
+		if w.Adapters == nil {
+			opts = append(opts, a.adapters)
+		}
+	}
+	if w.Adapters != nil {
+		opts = append(opts, w.Adapters)
+	}
+	return opts
+}
+
+// Wiring is what a command needs to build its graph. Tests bind memory
+// twins in Adapters (or every production adapter, Adapters); main leaves
+// Adapters nil, and each command's graph then gets the production adapters
+// of the areas its use case needs, and no others.
 type Wiring struct {
 	Adapters fx.Option
 }
 
-// Invoke builds the graph with w's adapters and the extra options (main
-// supplies the notifier for the run's stderr), then calls fn with the use
-// case UC. Nothing is built before a command runs, so --help and usage
+// Invoke builds the graph of use case UC with w's adapters and the extra
+// options (main supplies the notifier for the run's stderr), then calls fn
+// with it. Nothing is built before a command runs, so --help and usage
 // errors never construct the graph.
 func Invoke[UC any](ctx context.Context, w *Wiring, extra fx.Option, fn func(context.Context, UC) error) error {
 	var uc UC
-	a := fx.New(fx.NopLogger, UseCases, w.Adapters, extra, fx.Populate(&uc))
+	opts := append(graph(any(uc), w), extra, fx.Populate(&uc))
+	a := fx.New(opts...)
 	if err := a.Err(); err != nil {
 		return err
 	}
