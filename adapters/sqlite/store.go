@@ -47,6 +47,10 @@ type Store struct {
 	// lookup is prepared once: parsing the query costs more than running it
 	lookup *sql.Stmt
 	path   string
+	// cache keeps valid tokens found by Lookup while an inotify watch on
+	// the data directory says nothing changed; nil until opened or when off
+	cache   *tokenCache
+	noCache bool
 }
 
 // New returns a Store in the directory named by $HALOY_DATA_DIR, or
@@ -72,6 +76,12 @@ func (s *Store) Close() error {
 	s.lookup.Close()
 	s.lookup = nil
 	err := s.db.Close()
+	// after the database: closing the watch's descriptor on the -shm file
+	// would drop SQLite's locks on it
+	if s.cache != nil {
+		s.cache.close()
+		s.cache = nil
+	}
 	s.db = nil
 	return err
 }
@@ -113,6 +123,12 @@ func (s *Store) open(ctx context.Context) (*sql.DB, error) {
 	if err := prepareFile(path); err != nil {
 		return nil, err
 	}
+	// watch before the first read, so that no change after it goes unseen;
+	// without inotify every lookup queries the database
+	var w watch
+	if !s.noCache {
+		w, _ = newWatch(filepath.Dir(path), path+"-shm")
+	}
 	// synchronous FULL: a revoke must survive a power cut, and writes are rare
 	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
 	if err != nil {
@@ -120,19 +136,22 @@ func (s *Store) open(ctx context.Context) (*sql.DB, error) {
 	}
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		db.Close()
+		closeWatch(w)
 		return nil, fmt.Errorf("create tables in %s: %w", path, err)
 	}
 	// the WAL and SHM files now exist: check them too
 	if err := checkModes(path); err != nil {
 		db.Close()
+		closeWatch(w)
 		return nil, err
 	}
 	lookup, err := db.PrepareContext(ctx, `SELECT `+tokenCols+`, hash FROM tokens WHERE hash = ?`)
 	if err != nil {
 		db.Close()
+		closeWatch(w)
 		return nil, fmt.Errorf("prepare token lookup in %s: %w", path, err)
 	}
-	s.db, s.path, s.lookup = db, path, lookup
+	s.db, s.path, s.lookup, s.cache = db, path, lookup, newTokenCache(w)
 	return db, nil
 }
 
@@ -287,6 +306,8 @@ func (s *Store) Revoke(ctx context.Context, ref string, at time.Time) (core.Toke
 	row := db.QueryRowContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE `+where+` RETURNING `+tokenCols,
 		at.UnixNano(), arg)
 	t, err := scanToken(row)
+	// the watch sees this write too; this is for a store whose watch is off
+	s.invalidate()
 	if errors.Is(err, sql.ErrNoRows) {
 		list, lerr := s.List(ctx)
 		if lerr != nil {
@@ -306,10 +327,14 @@ func (s *Store) Lookup(ctx context.Context, h core.TokenHash) (core.TokenRecord,
 		return core.TokenRecord{}, false, err
 	}
 	s.mu.Lock()
-	stmt := s.lookup
+	stmt, cache := s.lookup, s.cache
 	s.mu.Unlock()
 	if stmt == nil { // closed meanwhile
 		return core.TokenRecord{}, false, errors.New("look up token: store closed")
+	}
+	rec, ok, gen := cache.get(h)
+	if ok {
+		return rec, true, nil
 	}
 	var stored []byte
 	t, err := scanToken(stmt.QueryRowContext(ctx, h[:]), &stored)
@@ -323,7 +348,22 @@ func (s *Store) Lookup(ctx context.Context, h core.TokenHash) (core.TokenRecord,
 	if subtle.ConstantTimeCompare(stored, h[:]) != 1 {
 		return core.TokenRecord{}, false, nil
 	}
+	// only tokens found and not revoked are kept; expiry is checked by the
+	// caller on every request, against the stored expiry time
+	if t.RevokedAt.IsZero() {
+		cache.put(h, t, gen)
+	}
 	return t, true, nil
+}
+
+// invalidate empties the token cache after a write through this store.
+func (s *Store) invalidate() {
+	s.mu.Lock()
+	c := s.cache
+	s.mu.Unlock()
+	if c != nil {
+		c.invalidate()
+	}
 }
 
 // Touch records a use of token id, at most once per core.TouchInterval.
@@ -334,6 +374,7 @@ func (s *Store) Touch(ctx context.Context, id int64, at time.Time) error {
 	}
 	_, err = db.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
 		at.UnixNano(), id, at.Add(-core.TouchInterval).UnixNano())
+	s.invalidate()
 	if err != nil {
 		return fmt.Errorf("touch token %d: %w", id, err)
 	}

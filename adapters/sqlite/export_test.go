@@ -1,0 +1,20 @@
+package sqlite
+
+import "github.com/haloy-auth/haloy/ports"
+
+// NewUncached returns a Store that never caches, as on a system without
+// inotify.
+func NewUncached(env ports.Env) *Store { return &Store{env: env, noCache: true} }
+
+// CacheLen returns how many tokens the cache holds (0 when off or closed).
+func (s *Store) CacheLen() int {
+	s.mu.Lock()
+	c := s.cache
+	s.mu.Unlock()
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.recs)
+}
