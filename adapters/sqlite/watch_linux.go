@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -24,7 +25,8 @@ type inotifyWatch struct {
 	fd      int
 	shm     string
 	shmName string
-	shmFd   int // -1 until opened; then kept until close (see replaced)
+	shmFd   int    // -1 until opened; then kept until close (see replaced)
+	shmMap  []byte // the -shm file's first page, mapped read-only; nil until mapped
 	buf     [4096]byte
 }
 
@@ -85,24 +87,61 @@ func (w *inotifyWatch) drain() (changed, broken bool) {
 }
 
 // version returns the WAL index header (both copies), or false when there
-// is no WAL index to read.
+// is no WAL index to read. The header is read through a read-only shared
+// mapping of the -shm file's first page, as SQLite itself reads it: no
+// system call.
 func (w *inotifyWatch) version() (v walVersion, ok bool) {
+	if w.shmMap == nil && !w.mapShm() {
+		return v, false
+	}
+	return readMapped(w.shmMap)
+}
+
+// mapShm opens and maps the -shm file's first page, once it is big enough.
+func (w *inotifyWatch) mapShm() bool {
 	if w.shmFd < 0 {
 		fd, err := unix.Open(w.shm, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 		if err != nil {
-			return v, false
+			return false
 		}
 		w.shmFd = fd
 	}
-	n, err := unix.Pread(w.shmFd, v[:], 0)
-	if err != nil || n != len(v) {
-		return walVersion{}, false
+	var st unix.Stat_t
+	if err := unix.Fstat(w.shmFd, &st); err != nil || st.Size < shmMapSize {
+		return false
 	}
+	m, err := unix.Mmap(w.shmFd, 0, shmMapSize, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return false
+	}
+	w.shmMap = m
+	return true
+}
+
+const shmMapSize = 4096
+
+// readMapped copies the header out of the mapping. Should another process
+// truncate the file meanwhile (SQLite does when it reopens a database no one
+// has open), the read faults: that is turned into a panic, recovered here,
+// and the answer is "unknown" instead of a crash.
+func readMapped(m []byte) (v walVersion, ok bool) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if recover() != nil {
+			v, ok = walVersion{}, false
+		}
+	}()
+	copy(v[:], m[:len(v)])
 	return v, true
 }
 
 // close must come after the database is closed (see replaced).
 func (w *inotifyWatch) close() error {
+	if w.shmMap != nil {
+		unix.Munmap(w.shmMap)
+		w.shmMap = nil
+	}
 	if w.shmFd >= 0 {
 		unix.Close(w.shmFd)
 		w.shmFd = -1
