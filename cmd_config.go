@@ -46,12 +46,12 @@ func (c *ValidateConfigCmd) Run(rt *runtime) error {
 			return err
 		}
 		// Buffered: one write call instead of one per line (300 for 100
-		// targets). Write errors are not reported, as before.
+		// targets).
 		out := bufio.NewWriter(rt.stdout)
-		defer out.Flush()
+		defer out.Flush() //nolint:errcheck // write errors are not reported, as before
 		printResolution(out, res)
 		if c.ShowResolvedConfig {
-			out.Flush() // the warning comes after what is printed so far
+			out.Flush() //nolint:errcheck // the warning comes after what is printed so far
 			rt.notes.Warn("--show-resolved-config prints secret values: keep this output out of logs, tickets and chat")
 			if perr := printResolvedConfig(out, res); perr != nil {
 				return perr
