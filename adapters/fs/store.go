@@ -348,9 +348,6 @@ type serverEntry struct {
 }
 
 func decodeClient(path string, data []byte) (map[string]core.ServerRef, error) {
-	if servers, ok := decodeClientPlain(data); ok {
-		return servers, nil
-	}
 	var cf clientFile
 	if err := yaml.UnmarshalWithOptions(data, &cf, yaml.DisallowUnknownField()); err != nil {
 		why, _, _ := strings.Cut(err.Error(), "\n")
