@@ -22,7 +22,8 @@ func TestRevokeRacesRequests(t *testing.T) {
 		name := fmt.Sprintf("ci-%d", i)
 		tok := f.token(name, 0)
 		var (
-			done          atomic.Bool
+			revoking      atomic.Bool // set before the revoke is called
+			done          atomic.Bool // set after it returned
 			stop          atomic.Bool
 			before, after atomic.Int64
 			wg            sync.WaitGroup
@@ -44,8 +45,8 @@ func TestRevokeRacesRequests(t *testing.T) {
 					switch {
 					case !started && r.StatusCode == 200:
 						before.Add(1)
-					case !started && done.Load():
-						// started before the revoke, answered after: either is right
+					case !started && revoking.Load():
+						// started before the revoke returned, answered once it had begun: either is right
 					case !started:
 						failures <- fmt.Sprintf("GET /v1/version before the revoke = %d, want 200", r.StatusCode)
 						return
@@ -63,6 +64,7 @@ func TestRevokeRacesRequests(t *testing.T) {
 		for before.Load() < 100 && len(failures) == 0 {
 			time.Sleep(time.Millisecond)
 		}
+		revoking.Store(true)
 		if _, err := other.Revoke(context.Background(), name, f.clock.now()); err != nil {
 			t.Fatal(err)
 		}
