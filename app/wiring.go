@@ -15,6 +15,7 @@ import (
 	"github.com/haloy-auth/haloy/adapters/httpserver"
 	"github.com/haloy-auth/haloy/adapters/onepassword"
 	"github.com/haloy-auth/haloy/adapters/osenv"
+	"github.com/haloy-auth/haloy/adapters/pass"
 	"github.com/haloy-auth/haloy/adapters/serverconfig"
 	"github.com/haloy-auth/haloy/adapters/sqlite"
 	"github.com/haloy-auth/haloy/ports"
@@ -69,7 +70,12 @@ var (
 	configAdapters = fx.Provide(
 		fx.Annotate(configfile.New, fx.As(new(ports.AppConfigs))),
 		fx.Annotate(envfile.New, fx.As(new(ports.EnvFiles))),
-		func() ports.SecretSources { return ports.SecretSources{onepassword.Provider: onepassword.New()} },
+		func() ports.SecretSources {
+			return ports.SecretSources{
+				onepassword.Provider: onepassword.New(),
+				pass.Provider:        pass.New(),
+			}
+		},
 	)
 )
 

@@ -148,3 +148,34 @@ func TestFieldsHonoursContext(t *testing.T) {
 		t.Fatal("Fields(cancelled ctx) error = nil, want an error")
 	}
 }
+
+func TestBackendContract(t *testing.T) {
+	prefixed := func(items porttest.SecretItems) porttest.SecretItems {
+		out := porttest.SecretItems{}
+		for k, v := range items {
+			out["Infrastructure/"+k] = v
+		}
+		return out
+	}
+	porttest.SecretBackendContract(t, porttest.SecretBackend{
+		Provider: onepassword.Provider,
+		Settings: func(item string) map[string]string { return map[string]string{"vault": "Infrastructure", "item": item} },
+		Required: "item",
+		New: func(t *testing.T, items porttest.SecretItems) porttest.SecretFixture {
+			op := porttest.NewFakeOp(t, prefixed(items))
+			return porttest.SecretFixture{Source: onepassword.NewAt(op.Bin, 10*time.Second),
+				Reads:   func() int { return len(op.Calls(t)) },
+				Argv:    func() [][]string { return op.Calls(t) },
+				SignOut: func() { op.Set(t, "signedout", "") }}
+		},
+		ToolMissing: func(t *testing.T) ports.SecretSource {
+			t.Setenv("PATH", t.TempDir())
+			return onepassword.New()
+		},
+		Slow: func(t *testing.T, items porttest.SecretItems, timeout time.Duration) ports.SecretSource {
+			op := porttest.NewFakeOp(t, prefixed(items))
+			op.Set(t, "slow", "")
+			return onepassword.NewAt(op.Bin, timeout)
+		},
+	})
+}

@@ -1,0 +1,49 @@
+package core_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/haloy-auth/haloy/core"
+)
+
+func TestCheckSettings(t *testing.T) {
+	src := func(settings map[string]string) core.SecretSourceRef {
+		return core.SecretSourceRef{Provider: "vault", Name: "api", Settings: settings}
+	}
+	tests := []struct {
+		name     string
+		settings map[string]string
+		want     error
+	}{
+		{"all_there", map[string]string{"path": "haloy/api", "mount": "kv"}, nil},
+		{"optional_left_out", map[string]string{"path": "haloy/api"}, nil},
+		{"required_missing", map[string]string{"mount": "kv"}, &core.Error{Kind: core.Invalid,
+			What: "secret_providers.vault.api has no path", Why: "a Vault source needs path",
+			Fix: "add path: <value> under secret_providers.vault.api"}},
+		{"required_blank", map[string]string{"path": "  "}, &core.Error{Kind: core.Invalid,
+			What: "secret_providers.vault.api has no path", Why: "a Vault source needs path",
+			Fix: "add path: <value> under secret_providers.vault.api"}},
+		{"misspelt", map[string]string{"path": "p", "mont": "kv"}, &core.Error{Kind: core.Invalid,
+			What: `unknown setting "mont" in secret_providers.vault.api`,
+			Why:  "a Vault source takes path and optionally mount, address and namespace", Fix: `did you mean "mount"?`}},
+		{"unknown", map[string]string{"path": "p", "zzzzzz": "x"}, &core.Error{Kind: core.Invalid,
+			What: `unknown setting "zzzzzz" in secret_providers.vault.api`,
+			Why:  "a Vault source takes path and optionally mount, address and namespace", Fix: "remove zzzzzz from secret_providers.vault.api"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := core.CheckSettings(src(tt.settings), "Vault", []string{"path"}, []string{"mount", "address", "namespace"})
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateErrors()); diff != "" {
+				if ce, ok := got.(*core.Error); ok && tt.want != nil {
+					diff = cmp.Diff(tt.want, ce)
+				}
+				if diff != "" {
+					t.Errorf("CheckSettings(%v) mismatch (-want +got):\n%s", tt.settings, diff)
+				}
+			}
+		})
+	}
+}
