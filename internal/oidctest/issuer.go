@@ -165,7 +165,7 @@ func (is *Issuer) Claims(aud string, now time.Time) map[string]any {
 		"repository": "acme/web", "repository_id": "4242", "repository_owner": "acme", "repository_owner_id": "77",
 		"ref": "refs/heads/main", "environment": "production",
 		"workflow_ref": "acme/web/.github/workflows/deploy.yml@refs/heads/main",
-		"run_id": "9001", "run_attempt": "1", "event_name": "push",
+		"run_id":       "9001", "run_attempt": "1", "event_name": "push",
 	}
 }
 
