@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
@@ -26,7 +27,7 @@ type AdminAPICmd struct {
 // AdminTokenCmd groups `haloyadm api token ...`; without a subcommand it creates a token.
 type AdminTokenCmd struct {
 	Create AdminTokenCreateCmd `cmd:"" default:"withargs" help:"Create a token and print it on stdout, alone and only this once."`
-	List   AdminTokenListCmd   `cmd:"" help:"List tokens: id, name, created, expires, last used and status; never a token."`
+	List   AdminTokenListCmd   `cmd:"" help:"List tokens: id, name, scopes, apps, created, expires, last used and status; never a token."`
 	Revoke AdminTokenRevokeCmd `cmd:"" help:"Revoke a token at once: the running server refuses it from its next request."`
 }
 
@@ -70,8 +71,8 @@ func printIssued(rt *runtime, t app.IssuedToken) error {
 	if _, err := fmt.Fprintln(rt.stdout, t.Token); err != nil {
 		return err
 	}
-	rt.notes.Info(fmt.Sprintf("created token %q (id %d), expires %s; it is shown only this once",
-		t.Record.Name, t.Record.ID, showTime(t.Record.ExpiresAt, "never")))
+	rt.notes.Info(fmt.Sprintf("created token %q (id %d), expires %s%s; it is shown only this once",
+		t.Record.Name, t.Record.ID, showTime(t.Record.ExpiresAt, "never"), grantNote(t.Record.Grant)))
 	domain := t.APIDomain
 	if domain == "" {
 		domain = "<api-domain>"
@@ -80,16 +81,31 @@ func printIssued(rt *runtime, t app.IssuedToken) error {
 	return nil
 }
 
-// AdminTokenCreateCmd is `haloyadm api token [--name N] [--expires D]`.
+// grantNote describes a restricted grant for the "created token" note, and
+// says nothing of an unrestricted one.
+func grantNote(g core.TokenGrant) string {
+	var s string
+	if g.Scopes != nil {
+		s += ", scopes " + g.ScopeText()
+	}
+	if g.Apps != nil {
+		s += ", apps " + g.AppText()
+	}
+	return s
+}
+
+// AdminTokenCreateCmd is `haloyadm api token [--name N] [--scope S] [--app A] [--expires D]`.
 type AdminTokenCreateCmd struct {
-	Name    string `placeholder:"NAME" help:"Unique name, e.g. ci-production (letters, digits, '.', '_', '-'); default: token-<date>-<time>."`
-	Expires string `placeholder:"DURATION" default:"90d" help:"Lifetime: days (90d) or a Go duration (12h, 30m, 1s), or never."`
+	Name    string   `placeholder:"NAME" help:"Unique name, e.g. ci-production (letters, digits, '.', '_', '-'); default: token-<date>-<time>."`
+	Scope   []string `placeholder:"SCOPE" help:"What the token may do: read (version, status, logs), deploy (plus read), admin (the token API, plus everything); comma-separated or repeated. Default: everything."`
+	App     []string `placeholder:"APP" help:"Apps the token may deploy and read, comma-separated or repeated. Default: every app."`
+	Expires string   `placeholder:"DURATION" default:"90d" help:"Lifetime: days (90d) or a Go duration (12h, 30m, 1s), or never."`
 }
 
 // Run creates a token.
 func (c *AdminTokenCreateCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.CreateToken) error {
-		t, err := uc.Run(ctx, app.CreateTokenInput{Name: c.Name, Expires: c.Expires})
+		t, err := uc.Run(ctx, app.CreateTokenInput{Name: c.Name, Expires: c.Expires, Scopes: c.Scope, Apps: c.App})
 		if err != nil {
 			return err
 		}
@@ -111,6 +127,47 @@ type tokenJSON struct {
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
 	Status     string     `json:"status"`
+	// Scopes and Apps are null for a token without restriction: every
+	// scope, every app.
+	Scopes     []core.Scope `json:"scopes"`
+	Apps       []string     `json:"apps"`
+	ReplacedBy *int64       `json:"replaced_by,omitempty"`
+}
+
+// listJSON returns a token as `list --json` shows it.
+func listJSON(t core.TokenRecord, status core.TokenStatus) tokenJSON {
+	j := tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: optTime(t.ExpiresAt),
+		LastUsedAt: optTime(t.LastUsedAt), RevokedAt: optTime(t.RevokedAt), Status: string(status),
+		Scopes: t.Grant.Scopes, Apps: t.Grant.Apps}
+	if t.ReplacedBy != 0 {
+		j.ReplacedBy = &t.ReplacedBy
+	}
+	return j
+}
+
+// printTokens prints a token list as a table or JSON (haloyadm api token
+// list and haloy token list share it).
+func printTokens(w io.Writer, list []app.TokenListing, asJSON bool) error {
+	if asJSON {
+		out := make([]tokenJSON, len(list))
+		for i, t := range list {
+			out[i] = listJSON(t.TokenRecord, t.Status)
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tAPPS\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
+	for _, t := range list {
+		status := string(t.Status)
+		if t.ReplacedBy != 0 && t.Status == core.TokenActive {
+			status = fmt.Sprintf("rotated (replaced by id %d)", t.ReplacedBy)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Grant.ScopeText(), t.Grant.AppText(), showTime(t.CreatedAt, "-"),
+			showTime(t.ExpiresAt, "never"), showTime(t.LastUsedAt, "never"), status)
+	}
+	return tw.Flush()
 }
 
 func optTime(t time.Time) *time.Time {
@@ -127,27 +184,11 @@ func (c *AdminTokenListCmd) Run(rt *runtime) error {
 		if err != nil {
 			return err
 		}
-		if c.JSON {
-			out := make([]tokenJSON, len(list))
-			for i, t := range list {
-				out[i] = tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: optTime(t.ExpiresAt),
-					LastUsedAt: optTime(t.LastUsedAt), RevokedAt: optTime(t.RevokedAt), Status: string(t.Status)}
-			}
-			enc := json.NewEncoder(rt.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(out)
-		}
-		if len(list) == 0 {
+		if len(list) == 0 && !c.JSON {
 			rt.notes.Info("no tokens; create one with: haloyadm api token")
 			return nil
 		}
-		tw := tabwriter.NewWriter(rt.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
-		for _, t := range list {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, showTime(t.CreatedAt, "-"),
-				showTime(t.ExpiresAt, "never"), showTime(t.LastUsedAt, "never"), t.Status)
-		}
-		return tw.Flush()
+		return printTokens(rt.stdout, list, c.JSON)
 	})
 }
 

@@ -134,9 +134,34 @@ func TestAdminCLI(t *testing.T) {
 		{
 			name: "list", domain: "", setup: [][]string{{"api", "token", "--name", "ci"}, {"api", "token", "--name", "old", "--expires", "never"}, {"api", "token", "revoke", "old"}},
 			args: []string{"api", "token", "list"},
-			wantStdout: "ID  NAME  CREATED               EXPIRES               LAST USED  STATUS\n" +
-				"1   ci    0000-00-00 00:00 UTC  0000-00-00 00:00 UTC  never      active\n" +
-				"2   old   0000-00-00 00:00 UTC  never                 never      revoked\n",
+			wantStdout: "ID  NAME  SCOPES  APPS  CREATED               EXPIRES               LAST USED  STATUS\n" +
+				"1   ci    all     all   0000-00-00 00:00 UTC  0000-00-00 00:00 UTC  never      active\n" +
+				"2   old   all     all   0000-00-00 00:00 UTC  never                 never      revoked\n",
+		},
+		{
+			name: "list_scoped", domain: "", setup: [][]string{{"api", "token", "--name", "ci", "--scope", "read", "--scope", "deploy", "--app", "shop,blog"}, {"api", "token", "--name", "dash", "--scope", "read"}},
+			args: []string{"api", "token", "list"},
+			wantStdout: "ID  NAME  SCOPES       APPS       CREATED               EXPIRES               LAST USED  STATUS\n" +
+				"1   ci    read,deploy  blog,shop  0000-00-00 00:00 UTC  0000-00-00 00:00 UTC  never      active\n" +
+				"2   dash  read         all        0000-00-00 00:00 UTC  0000-00-00 00:00 UTC  never      active\n",
+		},
+		{
+			name: "token_scoped", domain: "", args: []string{"api", "token", "--name", "ci-shop", "--scope", "deploy", "--app", "shop"},
+			wantStdout: "<token>",
+			wantStderr: "haloyadm: created token \"ci-shop\" (id 1), expires 0000-00-00 00:00 UTC, scopes deploy, apps shop; it is shown only this once\n" +
+				"haloyadm: next, on your machine: haloy server add <api-domain> <token>\n",
+		},
+		{
+			name: "token_bad_scope", domain: "", args: []string{"api", "token", "--scope", "deploy,write"}, wantCode: 2,
+			wantStderr: "haloyadm: error: unknown scope \"write\"\n" +
+				"haloyadm: the scopes are read (version, status, logs), deploy (deploy, plus read) and admin (the token API, plus everything)\n" +
+				"haloyadm: hint: use --scope deploy, --scope read or --scope admin\n",
+		},
+		{
+			name: "token_bad_app", domain: "", args: []string{"api", "token", "--scope", "deploy", "--app", "My App"}, wantCode: 2,
+			wantStderr: "haloyadm: error: invalid app name \"My App\"\n" +
+				"haloyadm: an app name is 1 to 255 lower-case letters, digits, '-' and '_', starting with a letter or digit\n" +
+				"haloyadm: hint: name apps as in haloy.yaml: --app my-app, or --app a,b\n",
 		},
 		{
 			name: "revoke_by_id", domain: "", setup: [][]string{{"api", "token", "--name", "ci"}}, args: []string{"api", "token", "revoke", "1"},
@@ -206,6 +231,7 @@ func TestAdminListJSON(t *testing.T) {
 	w := newAdminWorld("")
 	w.run(t, "api", "token", "--name", "ci", "--expires", "1d")
 	w.run(t, "api", "token", "--name", "laptop", "--expires", "never")
+	w.run(t, "api", "token", "--name", "ci-shop", "--scope", "deploy", "--app", "shop", "--expires", "never")
 	code, out, _ := w.run(t, "api", "token", "list", "--json")
 	if code != 0 {
 		t.Fatalf("list --json exit = %d", code)
@@ -221,8 +247,9 @@ func TestAdminListJSON(t *testing.T) {
 		}
 	}
 	want := []map[string]any{
-		{"id": 1.0, "name": "ci", "expires_at": "set", "last_used_at": nil, "revoked_at": nil, "status": "active"},
-		{"id": 2.0, "name": "laptop", "expires_at": nil, "last_used_at": nil, "revoked_at": nil, "status": "active"},
+		{"id": 1.0, "name": "ci", "expires_at": "set", "last_used_at": nil, "revoked_at": nil, "status": "active", "scopes": nil, "apps": nil},
+		{"id": 2.0, "name": "laptop", "expires_at": nil, "last_used_at": nil, "revoked_at": nil, "status": "active", "scopes": nil, "apps": nil},
+		{"id": 3.0, "name": "ci-shop", "expires_at": nil, "last_used_at": nil, "revoked_at": nil, "status": "active", "scopes": []any{"deploy"}, "apps": []any{"shop"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("list --json mismatch (-want +got):\n%s", diff)

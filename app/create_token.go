@@ -30,6 +30,10 @@ type CreateTokenInput struct {
 	Name string
 	// Expires is a lifetime ("90d", "12h", "never"); empty is 90 days.
 	Expires string
+	// Scopes are the --scope values ("deploy,read"); none gives every scope.
+	Scopes []string
+	// Apps are the --app values ("a,b"); none gives every app.
+	Apps []string
 }
 
 // IssuedToken is a token just created: the only time the token itself exists.
@@ -57,11 +61,16 @@ func (uc *CreateToken) Run(ctx context.Context, in CreateTokenInput) (IssuedToke
 			return IssuedToken{}, err
 		}
 	}
+	grant, err := ParseGrant(in.Scopes, in.Apps)
+	if err != nil {
+		return IssuedToken{}, err
+	}
 	settings, err := uc.config.Load(ctx)
 	if err != nil {
 		return IssuedToken{}, err
 	}
-	out, err := issue(ctx, uc.tokens, uc.now(), in.Name, life, never)
+	now := uc.now()
+	out, err := issue(ctx, uc.tokens, now, in.Name, expiry(now, life, never), grant)
 	if err != nil {
 		return IssuedToken{}, err
 	}
@@ -72,17 +81,41 @@ func (uc *CreateToken) Run(ctx context.Context, in CreateTokenInput) (IssuedToke
 	return out, nil
 }
 
-// issue creates a token named name (or one derived from now, made unique
-// with a suffix) that lives life, or forever when never is set.
-func issue(ctx context.Context, tokens ports.TokenStore, now time.Time, name string, life time.Duration, never bool) (IssuedToken, error) {
-	var exp time.Time
-	if !never {
-		exp = now.Add(life)
+// ParseGrant parses --scope and --app values into a grant. Returns a
+// *core.Error of Kind Invalid for an unknown scope or a bad app name.
+func ParseGrant(scopes, apps []string) (core.TokenGrant, error) {
+	var g core.TokenGrant
+	var err error
+	if g.Scopes, err = core.ParseScopes(scopes); err != nil {
+		return core.TokenGrant{}, err
 	}
+	if g.Apps, err = core.ParseTokenApps(apps); err != nil {
+		return core.TokenGrant{}, err
+	}
+	return g, nil
+}
+
+// expiry is when a token made at now that lives life expires; zero when never.
+func expiry(now time.Time, life time.Duration, never bool) time.Time {
+	if never {
+		return time.Time{}
+	}
+	return now.Add(life)
+}
+
+// newToken returns a fresh random token.
+func newToken() string {
 	var random [core.APITokenBytes]byte
 	rand.Read(random[:]) // never fails (crypto/rand, Go 1.24+)
-	tok := core.FormatAPIToken(random)
-	rec := core.NewTokenRecord{Name: name, Hash: core.HashAPIToken(tok), CreatedAt: now, ExpiresAt: exp}
+	return core.FormatAPIToken(random)
+}
+
+// issue mints a token: named name (or one derived from now, made unique
+// with a suffix), expiring at exp (zero: never), allowed what grant
+// allows. Every token is made here, whoever asks for it.
+func issue(ctx context.Context, tokens ports.TokenStore, now time.Time, name string, exp time.Time, grant core.TokenGrant) (IssuedToken, error) {
+	tok := newToken()
+	rec := core.NewTokenRecord{Name: name, Hash: core.HashAPIToken(tok), CreatedAt: now, ExpiresAt: exp, Grant: grant}
 	derived := name == ""
 	for i := 1; ; i++ {
 		if derived {

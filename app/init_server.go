@@ -71,7 +71,8 @@ func (uc *InitServer) Run(ctx context.Context, apiDomain string) (Initialized, e
 	if len(existing) > 0 {
 		return out, nil
 	}
-	out.First, err = issue(ctx, uc.tokens, uc.now(), "", core.DefaultTokenLifetime, false)
+	now := uc.now()
+	out.First, err = issue(ctx, uc.tokens, now, "", now.Add(core.DefaultTokenLifetime), core.TokenGrant{})
 	if err != nil {
 		return Initialized{}, err
 	}

@@ -99,14 +99,22 @@ type TokenRecord struct {
 	ExpiresAt  time.Time
 	LastUsedAt time.Time
 	RevokedAt  time.Time
+	// Grant is what the token may do: its scopes and apps.
+	Grant TokenGrant
+	// ReplacedBy is the id of the token that replaced this one in a
+	// rotation; zero while it is its name's current token.
+	ReplacedBy int64
 }
 
-// NewTokenRecord is what a token store needs to record a new token.
+// NewTokenRecord is what a token store needs to record a new token: the
+// one way to mint one, whatever asks (haloyadm, the token API, rotation or
+// an OIDC exchange).
 type NewTokenRecord struct {
 	Name      string
 	Hash      TokenHash
 	CreatedAt time.Time
 	ExpiresAt time.Time // zero: never expires
+	Grant     TokenGrant
 }
 
 // TokenStatus is a token's state at a given time.

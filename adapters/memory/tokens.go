@@ -39,7 +39,7 @@ func (s *Tokens) Create(_ context.Context, t core.NewTokenRecord) (core.TokenRec
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, r := range s.recs {
-		if r.Name == t.Name {
+		if r.Name == t.Name && r.ReplacedBy == 0 {
 			return core.TokenRecord{}, &core.Error{Kind: core.Conflict, What: "a token named " + strconv.Quote(t.Name) + " already exists",
 				Why: "token names are unique", Fix: "choose another --name, or revoke the old one: haloyadm api token revoke " + t.Name}
 		}
@@ -48,9 +48,37 @@ func (s *Tokens) Create(_ context.Context, t core.NewTokenRecord) (core.TokenRec
 				Why: "two tokens drew the same random bytes, which should never happen", Fix: "run the command again"}
 		}
 	}
-	rec := core.TokenRecord{ID: int64(len(s.recs) + 1), Name: t.Name, CreatedAt: utc(t.CreatedAt), ExpiresAt: utc(t.ExpiresAt)}
+	rec := core.TokenRecord{ID: int64(len(s.recs) + 1), Name: t.Name, CreatedAt: utc(t.CreatedAt), ExpiresAt: utc(t.ExpiresAt), Grant: t.Grant}
 	s.recs = append(s.recs, rec)
 	s.hashes = append(s.hashes, t.Hash)
+	return rec, nil
+}
+
+// Rotate replaces the current token id with a successor.
+func (s *Tokens) Rotate(_ context.Context, id int64, succ core.NewTokenRecord, graceUntil time.Time) (core.TokenRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := int(id - 1)
+	if id < 1 || i >= len(s.recs) {
+		return core.TokenRecord{}, core.UnknownToken(strconv.FormatInt(id, 10), nil)
+	}
+	old := s.recs[i]
+	if err := core.CheckRotatable(old, succ.CreatedAt); err != nil {
+		return core.TokenRecord{}, err
+	}
+	for _, h := range s.hashes {
+		if h == succ.Hash {
+			return core.TokenRecord{}, &core.Error{Kind: core.Conflict, What: "a token with this hash already exists",
+				Why: "two tokens drew the same random bytes, which should never happen", Fix: "run the command again"}
+		}
+	}
+	rec := core.TokenRecord{ID: int64(len(s.recs) + 1), Name: old.Name, CreatedAt: utc(succ.CreatedAt), ExpiresAt: utc(succ.ExpiresAt), Grant: old.Grant}
+	s.recs = append(s.recs, rec)
+	s.hashes = append(s.hashes, succ.Hash)
+	s.recs[i].ReplacedBy = rec.ID
+	if old.ExpiresAt.IsZero() || old.ExpiresAt.After(graceUntil) {
+		s.recs[i].ExpiresAt = utc(graceUntil)
+	}
 	return rec, nil
 }
 
@@ -66,15 +94,22 @@ func (s *Tokens) Revoke(_ context.Context, ref string, at time.Time) (core.Token
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id, idErr := strconv.ParseInt(ref, 10, 64)
+	found := -1
 	for i, r := range s.recs {
 		if (idErr == nil && r.ID == id) || (idErr != nil && r.Name == ref) {
 			if r.RevokedAt.IsZero() {
 				s.recs[i].RevokedAt = utc(at)
 			}
-			return s.recs[i], nil
+			// the current token of the name, else the newest
+			if found < 0 || s.recs[found].ReplacedBy != 0 {
+				found = i
+			}
 		}
 	}
-	return core.TokenRecord{}, core.UnknownToken(ref, s.recs)
+	if found < 0 {
+		return core.TokenRecord{}, core.UnknownToken(ref, s.recs)
+	}
+	return s.recs[found], nil
 }
 
 // Lookup finds a token by hash.

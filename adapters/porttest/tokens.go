@@ -114,6 +114,98 @@ func TokenStore(t *testing.T, open func(t *testing.T) TokenHandles) {
 		}
 	})
 
+	t.Run("grant_round_trip", func(t *testing.T) {
+		h := open(t)
+		grants := map[string]core.TokenGrant{
+			"all":        {},
+			"deploy-a":   {Scopes: []core.Scope{core.ScopeDeploy}, Apps: []string{"a"}},
+			"read-ab":    {Scopes: []core.Scope{core.ScopeRead}, Apps: []string{"a", "b"}},
+			"admin":      {Scopes: []core.Scope{core.ScopeAdmin}},
+			"read-admin": {Scopes: []core.Scope{core.ScopeRead, core.ScopeAdmin}},
+		}
+		for name, g := range grants {
+			if _, err := h.Store.Create(ctx, core.NewTokenRecord{Name: name, Hash: hashOf(name), CreatedAt: t0, Grant: g}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		list, err := h.OtherStore.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range list {
+			if diff := cmp.Diff(grants[r.Name], r.Grant); diff != "" {
+				t.Errorf("List() grant of %q mismatch (-want +got):\n%s", r.Name, diff)
+			}
+			got, ok, err := h.OtherVerifier.Lookup(ctx, hashOf(r.Name))
+			if err != nil || !ok {
+				t.Fatalf("Lookup(%q) = %v, %v", r.Name, ok, err)
+			}
+			if diff := cmp.Diff(grants[r.Name], got.Grant); diff != "" {
+				t.Errorf("Lookup() grant of %q mismatch (-want +got):\n%s", r.Name, diff)
+			}
+		}
+	})
+
+	t.Run("rotate", func(t *testing.T) {
+		h := open(t)
+		g := core.TokenGrant{Scopes: []core.Scope{core.ScopeDeploy}, Apps: []string{"shop"}}
+		old, err := h.Store.Create(ctx, core.NewTokenRecord{Name: "ci", Hash: hashOf("ci"), CreatedAt: t0, ExpiresAt: t0.Add(90 * 24 * time.Hour), Grant: g})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := t0.Add(time.Hour)
+		succ, err := h.Store.Rotate(ctx, old.ID, core.NewTokenRecord{Name: "ignored", Hash: hashOf("ci-2"), CreatedAt: at, ExpiresAt: at.Add(90 * 24 * time.Hour)}, at.Add(10*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := core.TokenRecord{ID: succ.ID, Name: "ci", CreatedAt: at, ExpiresAt: at.Add(90 * 24 * time.Hour), Grant: g}
+		if diff := cmp.Diff(want, succ); diff != "" {
+			t.Errorf("Rotate() mismatch (-want +got):\n%s", diff)
+		}
+		// the old token keeps its record and works until the grace ends
+		gotOld, ok, err := h.OtherVerifier.Lookup(ctx, hashOf("ci"))
+		if err != nil || !ok {
+			t.Fatalf("Lookup(old) = %v, %v", ok, err)
+		}
+		wantOld := old
+		wantOld.ReplacedBy, wantOld.ExpiresAt = succ.ID, at.Add(10*time.Minute)
+		if diff := cmp.Diff(wantOld, gotOld); diff != "" {
+			t.Errorf("old token after Rotate mismatch (-want +got):\n%s", diff)
+		}
+		if st := gotOld.Status(at.Add(9 * time.Minute)); st != core.TokenActive {
+			t.Errorf("old token's status in its grace period = %q, want active", st)
+		}
+		// a token is replaced once
+		_, err = h.OtherStore.Rotate(ctx, old.ID, core.NewTokenRecord{Hash: hashOf("ci-3"), CreatedAt: at}, at.Add(10*time.Minute))
+		wantKind(t, "Rotate of a replaced token", err, core.Conflict)
+		// the name stays unique among current tokens
+		_, err = h.Store.Create(ctx, core.NewTokenRecord{Name: "ci", Hash: hashOf("ci-4"), CreatedAt: at})
+		wantKind(t, `Create("ci") after a rotation`, err, core.Conflict)
+		// the successor rotates in turn; a short grace never lengthens a life
+		third, err := h.Store.Rotate(ctx, succ.ID, core.NewTokenRecord{Hash: hashOf("ci-5"), CreatedAt: at}, at.Add(100*365*24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := h.Verifier.Lookup(ctx, hashOf("ci-2")); !got.ExpiresAt.Equal(at.Add(90 * 24 * time.Hour)) {
+			t.Errorf("expiry after a long grace = %v, want it unchanged at %v", got.ExpiresAt, at.Add(90*24*time.Hour))
+		}
+		// revoking the name revokes every token of it, and returns the current one
+		rev, err := h.OtherStore.Revoke(ctx, "ci", at.Add(2*time.Minute))
+		if err != nil || rev.ID != third.ID {
+			t.Fatalf("Revoke(ci) = %v, %v, want the current token %d", rev, err, third.ID)
+		}
+		for _, n := range []string{"ci", "ci-2", "ci-5"} {
+			if got, _, _ := h.Verifier.Lookup(ctx, hashOf(n)); got.Status(at.Add(3*time.Minute)) != core.TokenRevoked {
+				t.Errorf("token %s after Revoke(ci): %v, want revoked", n, got.Status(at.Add(3*time.Minute)))
+			}
+		}
+		// revoked or unknown tokens are not rotated
+		_, err = h.Store.Rotate(ctx, third.ID, core.NewTokenRecord{Hash: hashOf("ci-6"), CreatedAt: at.Add(time.Hour)}, at.Add(2*time.Hour))
+		wantKind(t, "Rotate of a revoked token", err, core.Conflict)
+		_, err = h.Store.Rotate(ctx, 999, core.NewTokenRecord{Hash: hashOf("ci-7"), CreatedAt: at}, at)
+		wantKind(t, "Rotate of an unknown token", err, core.NotFound)
+	})
+
 	t.Run("revoke_unknown", func(t *testing.T) {
 		h := open(t)
 		_, err := h.Store.Revoke(ctx, "nope", t0)

@@ -86,16 +86,41 @@ func (s *Store) Close() error {
 	return err
 }
 
-const schema = `
-CREATE TABLE IF NOT EXISTS tokens (
+// schemaVersion is the PRAGMA user_version of the current schema. 0 is the
+// schema before scopes (names unique among all tokens, no scopes or apps);
+// 1 adds each token's scopes and apps, and rotation: a rotated-away token
+// keeps its record and name, marked replaced_by its successor, so names are
+// unique only among current tokens.
+const schemaVersion = 1
+
+const tokensV1 = `
+CREATE TABLE tokens (
 	id           INTEGER PRIMARY KEY AUTOINCREMENT,
-	name         TEXT    NOT NULL UNIQUE,
+	name         TEXT    NOT NULL,
 	hash         BLOB    NOT NULL UNIQUE,
 	created_at   INTEGER NOT NULL,
 	expires_at   INTEGER,
 	last_used_at INTEGER,
-	revoked_at   INTEGER
+	revoked_at   INTEGER,
+	scopes       TEXT,
+	apps         TEXT,
+	replaced_by  INTEGER
 );
+CREATE UNIQUE INDEX tokens_current_name ON tokens (name) WHERE replaced_by IS NULL;
+`
+
+// migrateV0 rebuilds a version-0 tokens table (SQLite cannot drop a UNIQUE
+// constraint in place), keeping every row and id. Its tokens keep today's
+// meaning: NULL scopes and apps, every scope and every app.
+const migrateV0 = `
+ALTER TABLE tokens RENAME TO tokens_v0;
+` + tokensV1 + `
+INSERT INTO tokens (id, name, hash, created_at, expires_at, last_used_at, revoked_at)
+	SELECT id, name, hash, created_at, expires_at, last_used_at, revoked_at FROM tokens_v0 ORDER BY id;
+DROP TABLE tokens_v0;
+`
+
+const deploymentsSchema = `
 CREATE TABLE IF NOT EXISTS deployments (
 	seq           INTEGER PRIMARY KEY AUTOINCREMENT,
 	deployment_id TEXT    NOT NULL UNIQUE,
@@ -107,6 +132,51 @@ CREATE TABLE IF NOT EXISTS deployments (
 );
 CREATE INDEX IF NOT EXISTS deployments_by_app ON deployments (app, seq);
 `
+
+// migrate brings the database to schemaVersion: it creates the tables of a
+// new database, or migrates an older one in place, in one transaction
+// (BEGIN IMMEDIATE: two processes opening at once migrate once). A
+// database made by a newer haloyadm is refused, not altered.
+func migrate(ctx context.Context, db *sql.DB, path string) error {
+	var v int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return fmt.Errorf("read schema version of %s: %w", path, err)
+	}
+	if v == schemaVersion {
+		return nil
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", path, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
+	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return fmt.Errorf("read schema version of %s: %w", path, err)
+	}
+	switch {
+	case v == schemaVersion: // another process migrated meanwhile
+		return nil
+	case v > schemaVersion:
+		return &core.Error{Kind: core.Unsafe, What: "token store " + strconv.Quote(path) + " was made by a newer haloyadm",
+			Why: fmt.Sprintf("its schema version is %d; this haloyadm knows versions up to %d", v, schemaVersion),
+			Fix: "run the haloyadm that made it, or upgrade this one"}
+	}
+	var tables int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tokens'`).Scan(&tables); err != nil {
+		return fmt.Errorf("migrate %s: %w", path, err)
+	}
+	step := tokensV1
+	if tables > 0 {
+		step = migrateV0
+	}
+	if _, err := tx.ExecContext(ctx, step+deploymentsSchema+fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
+		return fmt.Errorf("migrate %s to schema version %d: %w", path, schemaVersion, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate %s to schema version %d: %w", path, schemaVersion, err)
+	}
+	return nil
+}
 
 // open returns the database, opening it on first use.
 func (s *Store) open(ctx context.Context) (*sql.DB, error) {
@@ -134,10 +204,10 @@ func (s *Store) open(ctx context.Context) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open token store %s: %w", path, err)
 	}
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if err := migrate(ctx, db, path); err != nil {
 		db.Close()
 		closeWatch(w)
-		return nil, fmt.Errorf("create tables in %s: %w", path, err)
+		return nil, err
 	}
 	// the WAL and SHM files now exist: check them too
 	if err := checkModes(path); err != nil {
@@ -217,23 +287,58 @@ func fromNull(n sql.NullInt64) time.Time {
 	return time.Unix(0, n.Int64).UTC()
 }
 
-const tokenCols = `id, name, created_at, expires_at, last_used_at, revoked_at`
+const tokenCols = `id, name, created_at, expires_at, last_used_at, revoked_at, scopes, apps, replaced_by`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanToken(r scanner, extra ...any) (core.TokenRecord, error) {
 	var (
-		t                          core.TokenRecord
-		created                    int64
-		expires, lastUsed, revoked sql.NullInt64
+		t                                      core.TokenRecord
+		created                                int64
+		expires, lastUsed, revoked, replacedBy sql.NullInt64
+		scopes, apps                           sql.NullString
 	)
-	dest := append([]any{&t.ID, &t.Name, &created, &expires, &lastUsed, &revoked}, extra...)
+	dest := append([]any{&t.ID, &t.Name, &created, &expires, &lastUsed, &revoked, &scopes, &apps, &replacedBy}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return core.TokenRecord{}, err
 	}
 	t.CreatedAt = time.Unix(0, created).UTC()
 	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromNull(expires), fromNull(lastUsed), fromNull(revoked)
+	t.ReplacedBy = replacedBy.Int64
+	if scopes.Valid {
+		t.Grant.Scopes = []core.Scope{}
+		for _, s := range splitList(scopes.String) {
+			t.Grant.Scopes = append(t.Grant.Scopes, core.Scope(s))
+		}
+	}
+	if apps.Valid {
+		t.Grant.Apps = splitList(apps.String)
+	}
 	return t, nil
+}
+
+// splitList reads a stored comma-separated list; "" is the empty list.
+func splitList(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, ",")
+}
+
+// grantCols returns the stored forms of g's scopes and apps: NULL for
+// "every", else a comma-separated list (scopes and app names hold no commas).
+func grantCols(g core.TokenGrant) (scopes, apps sql.NullString) {
+	if g.Scopes != nil {
+		s := make([]string, len(g.Scopes))
+		for i, x := range g.Scopes {
+			s[i] = string(x)
+		}
+		scopes = sql.NullString{String: strings.Join(s, ","), Valid: true}
+	}
+	if g.Apps != nil {
+		apps = sql.NullString{String: strings.Join(g.Apps, ","), Valid: true}
+	}
+	return scopes, apps
 }
 
 func isUnique(err error) bool {
@@ -247,8 +352,9 @@ func (s *Store) Create(ctx context.Context, t core.NewTokenRecord) (core.TokenRe
 	if err != nil {
 		return core.TokenRecord{}, err
 	}
-	row := db.QueryRowContext(ctx, `INSERT INTO tokens (name, hash, created_at, expires_at) VALUES (?, ?, ?, ?) RETURNING `+tokenCols,
-		t.Name, t.Hash[:], t.CreatedAt.UnixNano(), nullTime(t.ExpiresAt))
+	scopes, apps := grantCols(t.Grant)
+	row := db.QueryRowContext(ctx, `INSERT INTO tokens (name, hash, created_at, expires_at, scopes, apps) VALUES (?, ?, ?, ?, ?, ?) RETURNING `+tokenCols,
+		t.Name, t.Hash[:], t.CreatedAt.UnixNano(), nullTime(t.ExpiresAt), scopes, apps)
 	rec, err := scanToken(row)
 	if isUnique(err) {
 		if strings.Contains(err.Error(), "tokens.hash") {
@@ -293,7 +399,9 @@ func (s *Store) List(ctx context.Context) ([]core.TokenRecord, error) {
 	return out, nil
 }
 
-// Revoke marks the token with id or name ref as revoked.
+// Revoke marks the token with id or name ref as revoked. A name revokes
+// its current token and the tokens it replaced that are still in their
+// grace period: revoking a name leaves no token of that name working.
 func (s *Store) Revoke(ctx context.Context, ref string, at time.Time) (core.TokenRecord, error) {
 	db, err := s.open(ctx)
 	if err != nil {
@@ -303,22 +411,90 @@ func (s *Store) Revoke(ctx context.Context, ref string, at time.Time) (core.Toke
 	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
 		where, arg = "id = ?", id
 	}
-	row := db.QueryRowContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE `+where+` RETURNING `+tokenCols,
+	rows, err := db.QueryContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE `+where+` RETURNING `+tokenCols,
 		at.UnixNano(), arg)
-	t, err := scanToken(row)
+	if err != nil {
+		return core.TokenRecord{}, fmt.Errorf("revoke token %q: %w", ref, err)
+	}
+	var (
+		t     core.TokenRecord
+		found bool
+	)
+	for rows.Next() {
+		r, err := scanToken(rows)
+		if err != nil {
+			rows.Close()
+			return core.TokenRecord{}, fmt.Errorf("revoke token %q: %w", ref, err)
+		}
+		// the current token of the name, else the newest
+		if !found || t.ReplacedBy != 0 && (r.ReplacedBy == 0 || r.ID > t.ID) {
+			t, found = r, true
+		}
+	}
+	err = rows.Err()
+	rows.Close()
 	// the watch sees this write too; this is for a store whose watch is off
 	s.invalidate()
-	if errors.Is(err, sql.ErrNoRows) {
+	if err != nil {
+		return core.TokenRecord{}, fmt.Errorf("revoke token %q: %w", ref, err)
+	}
+	if !found {
 		list, lerr := s.List(ctx)
 		if lerr != nil {
 			return core.TokenRecord{}, lerr
 		}
 		return core.TokenRecord{}, core.UnknownToken(ref, list)
 	}
-	if err != nil {
-		return core.TokenRecord{}, fmt.Errorf("revoke token %q: %w", ref, err)
-	}
 	return t, nil
+}
+
+// Rotate replaces the current token id with a successor of the same name
+// and grant, in one transaction.
+func (s *Store) Rotate(ctx context.Context, id int64, succ core.NewTokenRecord, graceUntil time.Time) (core.TokenRecord, error) {
+	db, err := s.open(ctx)
+	if err != nil {
+		return core.TokenRecord{}, err
+	}
+	defer s.invalidate()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return core.TokenRecord{}, fmt.Errorf("rotate token %d: %w", id, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
+	old, err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.TokenRecord{}, core.UnknownToken(strconv.FormatInt(id, 10), nil)
+	}
+	if err != nil {
+		return core.TokenRecord{}, fmt.Errorf("rotate token %d: %w", id, err)
+	}
+	if err := core.CheckRotatable(old, succ.CreatedAt); err != nil {
+		return core.TokenRecord{}, err
+	}
+	// the old token leaves the name's unique index before its successor
+	// takes the name; replaced_by gets the successor's id below
+	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET replaced_by = 0 WHERE id = ?`, id); err != nil {
+		return core.TokenRecord{}, fmt.Errorf("rotate token %d: %w", id, err)
+	}
+	scopes, apps := grantCols(old.Grant)
+	rec, err := scanToken(tx.QueryRowContext(ctx, `INSERT INTO tokens (name, hash, created_at, expires_at, scopes, apps) VALUES (?, ?, ?, ?, ?, ?) RETURNING `+tokenCols,
+		old.Name, succ.Hash[:], succ.CreatedAt.UnixNano(), nullTime(succ.ExpiresAt), scopes, apps))
+	if isUnique(err) {
+		return core.TokenRecord{}, &core.Error{Kind: core.Conflict, What: "a token with this hash already exists",
+			Why: "two tokens drew the same random bytes, which should never happen", Fix: "run the command again"}
+	}
+	if err != nil {
+		return core.TokenRecord{}, fmt.Errorf("rotate token %d: %w", id, err)
+	}
+	grace := graceUntil.UnixNano()
+	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET replaced_by = ?, expires_at = CASE WHEN expires_at IS NULL OR expires_at > ? THEN ? ELSE expires_at END WHERE id = ?`,
+		rec.ID, grace, grace, id); err != nil {
+		return core.TokenRecord{}, fmt.Errorf("rotate token %d: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return core.TokenRecord{}, fmt.Errorf("rotate token %d: %w", id, err)
+	}
+	return rec, nil
 }
 
 // Lookup finds a token by its hash, with one index search.

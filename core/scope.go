@@ -1,0 +1,253 @@
+package core
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Scope is what a token may do on its server. The scopes are ranked: each
+// includes the ones below it, so admin can do everything, deploy can also
+// read, and every valid token can read.
+type Scope string
+
+// The scopes, weakest first.
+const (
+	// ScopeRead allows the version, an app's status and deployment logs.
+	ScopeRead Scope = "read"
+	// ScopeDeploy allows a deployment and following its log, plus read.
+	ScopeDeploy Scope = "deploy"
+	// ScopeAdmin allows the token API (/v1/tokens), plus everything else.
+	ScopeAdmin Scope = "admin"
+)
+
+// AllScopes are the scopes, weakest first.
+var AllScopes = []Scope{ScopeRead, ScopeDeploy, ScopeAdmin}
+
+// The headers of the scope model. Every authenticated answer carries
+// HeaderTokenExpires (absent for a token that never expires); a 403 carries
+// HeaderAcceptedScopes, the scopes any of which the route accepts.
+const (
+	HeaderTokenExpires   = "Haloy-Token-Expires"
+	HeaderAcceptedScopes = "Haloy-Accepted-Scopes"
+)
+
+// DefaultRotationGrace is how long a rotated-away token keeps working after
+// its successor is issued, unless haloyadm.yaml says otherwise.
+const DefaultRotationGrace = 10 * time.Minute
+
+func (s Scope) rank() int { return slices.Index(AllScopes, s) }
+
+// Includes reports whether a token holding s may do what need allows.
+func (s Scope) Includes(need Scope) bool {
+	r := s.rank()
+	return r >= 0 && r >= need.rank() && need.rank() >= 0
+}
+
+// AcceptedScopes returns the scopes that allow need: need and every scope
+// above it, weakest first.
+func AcceptedScopes(need Scope) []Scope {
+	r := need.rank()
+	if r < 0 {
+		return nil
+	}
+	return append([]Scope{}, AllScopes[r:]...)
+}
+
+// JoinScopes returns scopes as "read, deploy".
+func JoinScopes(scopes []Scope) string {
+	s := make([]string, len(scopes))
+	for i, x := range scopes {
+		s[i] = string(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+// ParseScopes parses --scope values, each one scope or a comma-separated
+// list ("deploy,read"), into a list without repeats, weakest first. No
+// values at all returns nil: a token without restriction. Returns a *Error
+// of Kind Invalid for an unknown or empty scope.
+func ParseScopes(values []string) ([]Scope, error) {
+	var out []Scope
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			s := Scope(strings.ToLower(strings.TrimSpace(part)))
+			if s.rank() < 0 {
+				return nil, &Error{Kind: Invalid, What: "unknown scope " + strconv.Quote(part),
+					Why: "the scopes are read (version, status, logs), deploy (deploy, plus read) and admin (the token API, plus everything)",
+					Fix: "use --scope deploy, --scope read or --scope admin"}
+			}
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Scope) int { return a.rank() - b.rank() })
+	return out, nil
+}
+
+// ParseTokenApps parses --app values, each one app or a comma-separated
+// list, into a sorted list without repeats. No values returns nil: every
+// app. Returns a *Error of Kind Invalid for a name that is not an app name.
+func ParseTokenApps(values []string) ([]string, error) {
+	var out []string
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			a := strings.TrimSpace(part)
+			if err := CheckDeploymentApp(a); err != nil {
+				e := err.(*Error)
+				e.Fix = "name apps as in haloy.yaml: --app my-app, or --app a,b"
+				return nil, e
+			}
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// TokenGrant is what a token may do: its scopes and apps. Nil Scopes means
+// every scope (a token made without --scope, or before scopes existed); nil
+// Apps means every app.
+type TokenGrant struct {
+	Scopes []Scope  `json:"scopes"`
+	Apps   []string `json:"apps"`
+}
+
+// Allows reports whether the grant includes need.
+func (g TokenGrant) Allows(need Scope) bool {
+	if g.Scopes == nil {
+		return need.rank() >= 0
+	}
+	for _, s := range g.Scopes {
+		if s.Includes(need) {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowsApp reports whether the grant covers app.
+func (g TokenGrant) AllowsApp(app string) bool {
+	return g.Apps == nil || slices.Contains(g.Apps, app)
+}
+
+// Covers reports whether g includes everything sub allows, so that a
+// token holding g may mint a token holding sub: no scope and no app more.
+func (g TokenGrant) Covers(sub TokenGrant) bool {
+	if sub.Scopes == nil && !g.Allows(ScopeAdmin) {
+		return false
+	}
+	for _, s := range sub.Scopes {
+		if !g.Allows(s) {
+			return false
+		}
+	}
+	if g.Apps == nil {
+		return true
+	}
+	if sub.Apps == nil {
+		return false
+	}
+	for _, a := range sub.Apps {
+		if !slices.Contains(g.Apps, a) {
+			return false
+		}
+	}
+	return true
+}
+
+// ScopeText describes the scopes for a list: "all" when unrestricted.
+func (g TokenGrant) ScopeText() string {
+	if g.Scopes == nil {
+		return "all"
+	}
+	return strings.ReplaceAll(JoinScopes(g.Scopes), " ", "")
+}
+
+// AppText describes the apps for a list: "all" when unrestricted.
+func (g TokenGrant) AppText() string {
+	if g.Apps == nil {
+		return "all"
+	}
+	return strings.Join(g.Apps, ",")
+}
+
+// GrantFlags returns the haloyadm flags that make a token with grant g,
+// e.g. " --scope deploy --app my-app", or "" for an unrestricted one.
+func (g TokenGrant) GrantFlags() string {
+	var b strings.Builder
+	if g.Scopes != nil {
+		b.WriteString(" --scope " + g.ScopeText())
+	}
+	if g.Apps != nil {
+		b.WriteString(" --app " + g.AppText())
+	}
+	return b.String()
+}
+
+// Refusal says why a valid token may not make a request: the scope it
+// lacks, or the app it is not for. The zero value is no refusal.
+type Refusal struct {
+	// Token names the token refused.
+	Token string
+	// Need is the scope the route needs; set when the token lacks it.
+	Need Scope
+	// App is the app the request touches; set when the token is not for it.
+	App string
+	// Has is the token's grant.
+	Has TokenGrant
+}
+
+// Authorize checks a token's grant against what a request needs: scope
+// need, for app (empty when the request touches no app). It returns the
+// refusal, or the zero Refusal when the grant allows the request.
+func Authorize(name string, g TokenGrant, need Scope, app string) Refusal {
+	switch {
+	case !g.Allows(need):
+		return Refusal{Token: name, Need: need, Has: g}
+	case app != "" && !g.AllowsApp(app):
+		return Refusal{Token: name, App: app, Has: g}
+	}
+	return Refusal{}
+}
+
+// Refused reports whether r refuses the request.
+func (r Refusal) Refused() bool { return r.Need != "" || r.App != "" }
+
+// Message is the refusal for the 403 body and the log: which token, what
+// it lacks, and what it has.
+func (r Refusal) Message() string {
+	if r.Need != "" {
+		return "token " + strconv.Quote(r.Token) + " lacks the " + string(r.Need) + " scope this route needs (it has: " + r.Has.ScopeText() + ")"
+	}
+	return "token " + strconv.Quote(r.Token) + " is not for app " + strconv.Quote(r.App) + " (its apps: " + r.Has.AppText() + ")"
+}
+
+// CheckRotatable returns nil if t may be rotated at now: it is its name's
+// current token, not revoked and not expired. Otherwise it returns a
+// *Error of Kind Conflict saying why.
+func CheckRotatable(t TokenRecord, now time.Time) error {
+	name := strconv.Quote(t.Name)
+	switch {
+	case t.ReplacedBy != 0:
+		return &Error{Kind: Conflict, What: "token " + name + " (id " + strconv.FormatInt(t.ID, 10) + ") was already rotated",
+			Why: "a token is replaced once; its successor now holds the name", Fix: "use the successor, or on the server: haloyadm api token list"}
+	case t.Status(now) != TokenActive:
+		return &Error{Kind: Conflict, What: "token " + name + " cannot be rotated",
+			Why: "it is " + string(t.Status(now)), Fix: "on the server: sudo haloyadm api token --name " + t.Name + t.Grant.GrantFlags()}
+	}
+	return nil
+}
+
+// SuccessorExpiry is when the successor of t, issued at now, expires: t's
+// lifetime from now, or never when t never expires.
+func SuccessorExpiry(t TokenRecord, now time.Time) time.Time {
+	if t.ExpiresAt.IsZero() {
+		return time.Time{}
+	}
+	return now.Add(t.ExpiresAt.Sub(t.CreatedAt))
+}
