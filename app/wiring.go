@@ -8,9 +8,13 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/haloy-auth/haloy/adapters/awssecrets"
+	"github.com/haloy-auth/haloy/adapters/bitwarden"
 	"github.com/haloy-auth/haloy/adapters/configfile"
+	"github.com/haloy-auth/haloy/adapters/doppler"
 	"github.com/haloy-auth/haloy/adapters/envfile"
 	"github.com/haloy-auth/haloy/adapters/fs"
+	"github.com/haloy-auth/haloy/adapters/gcpsecrets"
 	"github.com/haloy-auth/haloy/adapters/httpclient"
 	"github.com/haloy-auth/haloy/adapters/httpserver"
 	"github.com/haloy-auth/haloy/adapters/onepassword"
@@ -18,6 +22,7 @@ import (
 	"github.com/haloy-auth/haloy/adapters/pass"
 	"github.com/haloy-auth/haloy/adapters/serverconfig"
 	"github.com/haloy-auth/haloy/adapters/sqlite"
+	"github.com/haloy-auth/haloy/adapters/vault"
 	"github.com/haloy-auth/haloy/ports"
 )
 
@@ -72,8 +77,14 @@ var (
 		fx.Annotate(envfile.New, fx.As(new(ports.EnvFiles))),
 		func() ports.SecretSources {
 			return ports.SecretSources{
-				onepassword.Provider: onepassword.New(),
-				pass.Provider:        pass.New(),
+				onepassword.Provider:  onepassword.New(),
+				pass.Provider:         pass.New(),
+				bitwarden.Provider:    bitwarden.New(),
+				doppler.Provider:      doppler.New(),
+				awssecrets.Provider:   awssecrets.New(),
+				gcpsecrets.Provider:   gcpsecrets.New(),
+				vault.Provider:        vault.New(),
+				vault.OpenBaoProvider: vault.NewOpenBao(),
 			}
 		},
 	)
