@@ -19,7 +19,9 @@ import (
 func TestContract(t *testing.T) {
 	porttest.SecretBackendContract(t, porttest.SecretBackend{
 		Provider: awssecrets.Provider,
-		Settings: func(item string) map[string]string { return map[string]string{"secret_id": "prod/" + item, "region": "eu-west-1"} },
+		Settings: func(item string) map[string]string {
+			return map[string]string{"secret_id": "prod/" + item, "region": "eu-west-1"}
+		},
 		Required: "secret_id",
 		New: func(t *testing.T, items porttest.SecretItems) porttest.SecretFixture {
 			a := porttest.NewFakeAWS(t, prefixed(items))

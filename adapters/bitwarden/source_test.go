@@ -79,7 +79,9 @@ func TestFieldsErrors(t *testing.T) {
 		{"ambiguous", func(t *testing.T, bw *porttest.FakeCLI) { bw.Item(t, "Haloy.ambiguous", nil) }, &core.Error{Kind: core.Invalid,
 			What: "cannot read Bitwarden item Haloy", Why: `several Bitwarden items are called "Haloy"`,
 			Fix: `give the item's id as item: under secret_providers.bitwarden.deploy (bw list items --search "Haloy")`}},
-		{"not_json", func(t *testing.T, bw *porttest.FakeCLI) { bw.Item(t, "Haloy", []byte(`{"fields": [{"name": "p", "value": "tok-prod-9999`)) }, &core.Error{Kind: core.Unavailable,
+		{"not_json", func(t *testing.T, bw *porttest.FakeCLI) {
+			bw.Item(t, "Haloy", []byte(`{"fields": [{"name": "p", "value": "tok-prod-9999`))
+		}, &core.Error{Kind: core.Unavailable,
 			What: "cannot read Bitwarden item Haloy", Why: "bw printed something other than an item in JSON", Fix: "update bw, then run the command again"}},
 	}
 	for _, tt := range tests {

@@ -56,8 +56,8 @@ func BitwardenItem(name string, fields map[string]string) []byte {
 		"passwordHistory": nil, "revisionDate": "2026-01-12T16:29:26.043Z", "creationDate": "2026-01-12T16:29:26.043Z",
 		"deletedDate": nil, "object": "item", "id": "2f5e6a1c-7b7e-4d4e-9a53-b1d90145a1c0", "organizationId": nil,
 		"folderId": nil, "type": 1, "reprompt": 0, "name": name, "notes": opt("notes"), "favorite": false,
-		"fields": custom,
-		"login": map[string]any{"uris": []any{}, "username": opt("username"), "password": opt("password"), "totp": nil, "passwordRevisionDate": nil},
+		"fields":        custom,
+		"login":         map[string]any{"uris": []any{}, "username": opt("username"), "password": opt("password"), "totp": nil, "passwordRevisionDate": nil},
 		"collectionIds": []any{},
 	})
 }

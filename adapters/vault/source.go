@@ -39,7 +39,9 @@ type Source struct {
 }
 
 // New returns a Source that runs "vault" from PATH.
-func New() *Source { return &Source{bin: "vault", name: "vault", product: "Vault", timeout: DefaultTimeout} }
+func New() *Source {
+	return &Source{bin: "vault", name: "vault", product: "Vault", timeout: DefaultTimeout}
+}
 
 // NewOpenBao returns a Source that runs OpenBao's "bao" from PATH.
 func NewOpenBao() *Source {
