@@ -14,21 +14,26 @@ import (
 // assignment that may span several physical lines (a quoted value with line
 // breaks). key is "" for anything that is not an assignment.
 type entry struct {
-	raw string // the physical lines, joined by "\n", without the final line break
+	raw string // the physical lines as in the file, line breaks (\n or \r\n) included
 	key string
 }
 
 var assignKey = regexp.MustCompile(`\A\s*(?:export\s+)?([\w.]+)\s*(?:=|:\s)`)
 
 // splitEntries cuts a .env file into entries the way gotenv groups lines, so
-// that a multi-line quoted value is kept whole.
+// that a multi-line quoted value is kept whole. Joined, the entries' raw
+// texts are data, byte for byte.
 func splitEntries(data []byte) []entry {
-	text := strings.ReplaceAll(string(data), "\r\n", "\n")
-	text = strings.TrimSuffix(text, "\n")
-	if text == "" {
-		return nil
+	var lines []string
+	for text := string(data); text != ""; {
+		i := strings.IndexByte(text, '\n')
+		if i < 0 {
+			lines = append(lines, text)
+			break
+		}
+		lines = append(lines, text[:i+1])
+		text = text[i+1:]
 	}
-	lines := strings.Split(text, "\n")
 	var out []entry
 	for i := 0; i < len(lines); i++ {
 		raw := lines[i]
@@ -40,8 +45,8 @@ func splitEntries(data []byte) []entry {
 		quote := openQuote(line)
 		for quote != "" && i+1 < len(lines) {
 			i++
-			l := lines[i]
-			raw += "\n" + l
+			raw += lines[i]
+			l := strings.TrimSuffix(strings.TrimSuffix(lines[i], "\n"), "\r")
 			j := strings.LastIndex(l, quote)
 			if j > 0 && l[j-1] == '\\' {
 				continue
@@ -57,6 +62,18 @@ func splitEntries(data []byte) []entry {
 		out = append(out, e)
 	}
 	return out
+}
+
+// lineBreak returns the line break that ends raw: "\r\n", "\n", or "" for
+// a last line without one.
+func lineBreak(raw string) string {
+	switch {
+	case strings.HasSuffix(raw, "\r\n"):
+		return "\r\n"
+	case strings.HasSuffix(raw, "\n"):
+		return "\n"
+	}
+	return ""
 }
 
 // openQuote returns the quote character when line starts a quoted value that
@@ -137,38 +154,47 @@ func encodeLine(key, value string) (string, error) {
 	return line, nil
 }
 
-// rewriteEnv returns the new .env content: old's entries kept in order,
-// entries of keys that are gone from want dropped, entries whose value
-// changed replaced in place, new keys appended in sorted order. Of a key
-// written twice only the last entry (the one readers use) is kept. have is
-// what old parses to.
+// rewriteEnv returns the new .env content: old's entries kept in order and
+// byte for byte (line breaks, \r\n included, and a variable written twice),
+// except the entries of keys that are gone from want, dropped, and of keys
+// whose value changed: the last one (the one readers use) is replaced in
+// place and earlier ones, which hold old values, dropped. New keys are
+// appended in sorted order, with the file's line break. have is what old
+// parses to.
 func rewriteEnv(old []byte, have, want map[string]string) ([]byte, error) {
 	entries := splitEntries(old)
 	last := map[string]int{}
+	eol := "\n"
 	for i, e := range entries {
 		if e.key != "" {
 			last[e.key] = i
+		}
+		if i == 0 && lineBreak(e.raw) == "\r\n" {
+			eol = "\r\n"
 		}
 	}
 	var b bytes.Buffer
 	for i, e := range entries {
 		if e.key == "" {
-			b.WriteString(e.raw + "\n")
+			b.WriteString(e.raw)
 			continue
 		}
 		v, keep := want[e.key]
-		if !keep || last[e.key] != i {
+		if !keep {
 			continue
 		}
 		if hv, ok := have[e.key]; ok && hv == v {
-			b.WriteString(e.raw + "\n")
+			b.WriteString(e.raw)
+			continue
+		}
+		if last[e.key] != i {
 			continue
 		}
 		line, err := encodeLine(e.key, v)
 		if err != nil {
 			return nil, err
 		}
-		b.WriteString(line + "\n")
+		b.WriteString(line + lineBreak(e.raw))
 	}
 	var added []string
 	for k := range want {
@@ -177,12 +203,15 @@ func rewriteEnv(old []byte, have, want map[string]string) ([]byte, error) {
 		}
 	}
 	slices.Sort(added)
+	if len(added) > 0 && b.Len() > 0 && !bytes.HasSuffix(b.Bytes(), []byte("\n")) {
+		b.WriteString(eol)
+	}
 	for _, k := range added {
 		line, err := encodeLine(k, want[k])
 		if err != nil {
 			return nil, err
 		}
-		b.WriteString(line + "\n")
+		b.WriteString(line + eol)
 	}
 	return b.Bytes(), nil
 }
@@ -198,7 +227,7 @@ func badLine(data []byte) string {
 			}
 			return fmt.Sprintf("line %d", line)
 		}
-		line += strings.Count(e.raw, "\n") + 1
+		line += strings.Count(e.raw, "\n")
 	}
 	return "a line"
 }

@@ -141,6 +141,7 @@ func TestRewriteEnv(t *testing.T) {
 		"\n" +
 		"HALOY_API_TOKEN_A='new#1'\n" +
 		"MULTI=\"line one\nline two\"\n" +
+		"DUP=first\n" + // the user's own duplicate stays (it was dropped)
 		"DUP=second\n" +
 		"HALOY_API_TOKEN_C=cc\n" +
 		"HALOY_API_TOKEN_Z=zz\n"
@@ -153,5 +154,49 @@ func TestRewriteEnv(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, map[string]string(back)); diff != "" {
 		t.Errorf("rewritten file parses to (-want +got):\n%s", diff)
+	}
+}
+
+// TestRewriteEnvKeepsBytes: lines haloy does not own stay byte for byte,
+// \r\n line breaks and a variable written twice included; a replaced token
+// keeps its line break, and new lines use the file's.
+func TestRewriteEnvKeepsBytes(t *testing.T) {
+	tests := []struct {
+		name, old string
+		want      map[string]string
+		wantText  string
+	}{
+		{"crlf_kept_and_used",
+			"# mine\r\nFOO=1\r\nFOO=2\r\nHALOY_API_TOKEN_A=old\r\n",
+			map[string]string{"FOO": "2", "HALOY_API_TOKEN_A": "new", "HALOY_API_TOKEN_B": "b"},
+			"# mine\r\nFOO=1\r\nFOO=2\r\nHALOY_API_TOKEN_A=new\r\nHALOY_API_TOKEN_B=b\r\n"},
+		{"no_final_line_break",
+			"FOO=1",
+			map[string]string{"FOO": "1", "HALOY_API_TOKEN_B": "b"},
+			"FOO=1\nHALOY_API_TOKEN_B=b\n"},
+		{"no_final_line_break_untouched",
+			"FOO=1\nHALOY_API_TOKEN_A=old",
+			map[string]string{"FOO": "1", "HALOY_API_TOKEN_A": "new"},
+			"FOO=1\nHALOY_API_TOKEN_A=new"},
+		// an earlier entry of a replaced or removed token holds an old token: it goes
+		{"shadowed_token_dropped",
+			"HALOY_API_TOKEN_A=older\r\nHALOY_API_TOKEN_A=old\r\nHALOY_API_TOKEN_B=x\nHALOY_API_TOKEN_B=y\n",
+			map[string]string{"HALOY_API_TOKEN_A": "new"},
+			"HALOY_API_TOKEN_A=new\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			have, err := gotenv.StrictParse(strings.NewReader(tt.old))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := rewriteEnv([]byte(tt.old), have, tt.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.wantText, string(got)); diff != "" {
+				t.Errorf("rewriteEnv(%q) mismatch (-want +got):\n%s", tt.old, diff)
+			}
+		})
 	}
 }
