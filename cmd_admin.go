@@ -77,7 +77,7 @@ func printIssued(rt *runtime, t app.IssuedToken) error {
 	if domain == "" {
 		domain = "<api-domain>"
 	}
-	rt.notes.Info("next, on your machine: haloy server add " + domain + " <token>")
+	rt.notes.Info("next, on your machine: haloy server add " + domain + " --token-stdin (then paste the token)")
 	return nil
 }
 

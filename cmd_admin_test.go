@@ -77,7 +77,7 @@ func TestAdminCLI(t *testing.T) {
 			wantStdout: "<token>",
 			wantStderr: "haloyadm: initialized\n" +
 				"haloyadm: created token \"token-00000000-000000\" (id 1), expires 0000-00-00 00:00 UTC; it is shown only this once\n" +
-				"haloyadm: next, on your machine: haloy server add api.example.com <token>\n",
+				"haloyadm: next, on your machine: haloy server add api.example.com --token-stdin (then paste the token)\n",
 		},
 		{
 			name: "init_twice", domain: "-", setup: [][]string{{"init"}}, args: []string{"init"},
@@ -94,20 +94,20 @@ func TestAdminCLI(t *testing.T) {
 			name: "token_default", domain: "api.example.com", args: []string{"api", "token"},
 			wantStdout: "<token>",
 			wantStderr: "haloyadm: created token \"token-00000000-000000\" (id 1), expires 0000-00-00 00:00 UTC; it is shown only this once\n" +
-				"haloyadm: next, on your machine: haloy server add api.example.com <token>\n",
+				"haloyadm: next, on your machine: haloy server add api.example.com --token-stdin (then paste the token)\n",
 		},
 		{
 			name: "token_named_never", domain: "", args: []string{"api", "token", "--name", "laptop", "--expires", "never"},
 			wantStdout: "<token>",
 			wantStderr: "haloyadm: warning: token \"laptop\" never expires; revoke it when it is no longer needed: haloyadm api token revoke laptop\n" +
 				"haloyadm: created token \"laptop\" (id 1), expires never; it is shown only this once\n" +
-				"haloyadm: next, on your machine: haloy server add <api-domain> <token>\n",
+				"haloyadm: next, on your machine: haloy server add <api-domain> --token-stdin (then paste the token)\n",
 		},
 		{
 			name: "token_create_explicit", domain: "", args: []string{"api", "token", "create", "--name", "ci", "--expires", "12h"},
 			wantStdout: "<token>",
 			wantStderr: "haloyadm: created token \"ci\" (id 1), expires 0000-00-00 00:00 UTC; it is shown only this once\n" +
-				"haloyadm: next, on your machine: haloy server add <api-domain> <token>\n",
+				"haloyadm: next, on your machine: haloy server add <api-domain> --token-stdin (then paste the token)\n",
 		},
 		{
 			name: "token_not_initialized", domain: "-", args: []string{"api", "token"}, wantCode: 2,

@@ -231,7 +231,7 @@ func TestDeployFailsEarly(t *testing.T) {
 	limited := &core.Error{Kind: core.Unavailable, What: `version check of "staging.haloy.com" failed`,
 		Why: "staging.haloy.com is rate-limiting this address after too many failed attempts (HTTP 429)", Fix: "wait 1m0s, then try again; check the token if it keeps happening"}
 	badCA := &core.Error{Kind: core.Unavailable, What: `cannot reach "staging.haloy.com" at https://staging.haloy.com/v1/version`,
-		Why: "its TLS certificate is signed by an authority this machine does not trust", Fix: "haloy server add staging.haloy.com <token> --force --ca-cert <ca.pem>, or set SSL_CERT_FILE"}
+		Why: "its TLS certificate is signed by an authority this machine does not trust", Fix: "haloy server add staging.haloy.com --force --token-stdin --ca-cert <ca.pem>, or set SSL_CERT_FILE"}
 	tests := []struct {
 		name    string
 		change  func(w *deployWorld)
@@ -386,7 +386,7 @@ func TestDeployClientStoreTokenRejected(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Kind != core.Unauthorized {
 		t.Fatalf("Run() error = %v, want Kind Unauthorized", err)
 	}
-	wantFix := "on the server: sudo haloyadm api token; then: haloy server add prod.haloy.com <new-token> --force"
+	wantFix := "on the server: sudo haloyadm api token; then: haloy server add prod.haloy.com --force --token-stdin"
 	if ce.Fix != wantFix {
 		t.Errorf("Run() error Fix = %q, want %q", ce.Fix, wantFix)
 	}

@@ -37,7 +37,7 @@ func storeEndpoint(st core.ClientState, env ports.Env, server string) (core.Endp
 	}
 	ep := core.Endpoint{Server: server, CACert: ref.CACert, Token: r.Value, TokenSource: r.Source}
 	if !known || ref.TokenEnv == "" || !strings.HasPrefix(r.Source, "client store ") {
-		ep.TokenFix = "export " + core.HaloyAPITokenEnv + "=<new-token>, or haloy server add " + server + " <new-token>"
+		ep.TokenFix = "export " + core.HaloyAPITokenEnv + "=<new-token>, or haloy server add " + server + " --token-stdin"
 	}
 	return ep, nil
 }
@@ -79,7 +79,7 @@ func expiryNote(server string, v core.VersionResponse, now time.Time) string {
 	if v.TokenName != "" {
 		name = "token " + strconv.Quote(v.TokenName)
 	}
-	return fmt.Sprintf("%s for %s expires in %s (%s); on the server: sudo haloyadm api token, then: haloy server add %s <new-token> --force",
+	return fmt.Sprintf("%s for %s expires in %s (%s); on the server: sudo haloyadm api token, then: haloy server add %s --force --token-stdin",
 		name, server, roundDays(left), v.TokenExpiresAt.UTC().Format(time.DateOnly), server)
 }
 
@@ -105,7 +105,7 @@ func targetEndpoint(t ResolvedTarget, st core.ClientState, file string) core.End
 	case tok != nil && tok.Value != "":
 		ep.TokenFix = "replace api_token.value in " + file + ", better with api_token.from.env and the token in .env"
 	case strings.HasPrefix(t.TokenSource, "fallback "):
-		ep.TokenFix = "export " + core.HaloyAPITokenEnv + "=<new-token>, or haloy server add " + t.Server + " <new-token>"
+		ep.TokenFix = "export " + core.HaloyAPITokenEnv + "=<new-token>, or haloy server add " + t.Server + " --token-stdin"
 	}
 	return ep
 }

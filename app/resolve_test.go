@@ -138,7 +138,7 @@ func TestResolveScenarios(t *testing.T) {
 			name: "no_server_anywhere",
 			w:    world{configs: memory.AppConfigs{"haloy.yaml": {TargetConfig: core.TargetConfig{Name: "my-app"}}}},
 			want: []summary{{App: "my-app", Errs: []string{
-				"no server to deploy to | haloy.yaml sets no server: and no server is configured on this machine | haloy server add <server> <token>, or add a line to haloy.yaml: server: <server>"}}},
+				"no server to deploy to | haloy.yaml sets no server: and no server is configured on this machine | haloy server add <server> --token-stdin, or add a line to haloy.yaml: server: <server>"}}},
 		},
 		{
 			name: "from_env_in_process_environment",
@@ -209,7 +209,7 @@ func TestResolveScenarios(t *testing.T) {
 			name: "server_not_in_client_config",
 			w:    world{configs: memory.AppConfigs{"haloy.yaml": {TargetConfig: core.TargetConfig{Name: "my-app", Server: "other.haloy.com"}}}},
 			want: []summary{{App: "my-app", Server: "other.haloy.com", ServerWhy: "server: in haloy.yaml", Errs: []string{
-				`no API token for server "other.haloy.com" | the server is not in the client config, haloy.yaml sets no api_token:, and HALOY_API_TOKEN is not set | haloy server list; haloy server add other.haloy.com <token>`}}},
+				`no API token for server "other.haloy.com" | the server is not in the client config, haloy.yaml sets no api_token:, and HALOY_API_TOKEN is not set | haloy server list; haloy server add other.haloy.com --token-stdin`}}},
 		},
 		{
 			name: "server_in_client_config_variable_unset",
@@ -218,7 +218,7 @@ func TestResolveScenarios(t *testing.T) {
 				client:  core.ClientState{Servers: map[string]core.ServerRef{"prod.haloy.com": prodServer}},
 			},
 			want: []summary{{App: "my-app", Server: "prod.haloy.com", ServerWhy: "server: in haloy.yaml", Errs: []string{
-				`no API token for server "prod.haloy.com" | client.yaml names HALOY_API_TOKEN_PROD_HALOY_COM for it, which is set neither in the environment nor in the config directory's .env | haloy server add prod.haloy.com <token> --force, or export HALOY_API_TOKEN_PROD_HALOY_COM=<token>`}}},
+				`no API token for server "prod.haloy.com" | client.yaml names HALOY_API_TOKEN_PROD_HALOY_COM for it, which is set neither in the environment nor in the config directory's .env | haloy server add prod.haloy.com --force --token-stdin, or export HALOY_API_TOKEN_PROD_HALOY_COM=<token>`}}},
 		},
 		{
 			name: "targets_with_different_servers_and_tokens",

@@ -121,21 +121,21 @@ func TestServerVersion(t *testing.T) {
 			setup: func(a *memory.ServerAPI) { a.Revoke("prod.haloy.com", prodToken) },
 			wantErr: &core.Error{Kind: core.Unauthorized, What: `authentication failed for "prod.haloy.com"`,
 				Why: "the token from client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env) was rejected (invalid, revoked or expired)",
-				Fix: "on the server: sudo haloyadm api token; then: haloy server add prod.haloy.com <new-token> --force"},
+				Fix: "on the server: sudo haloyadm api token; then: haloy server add prod.haloy.com --force --token-stdin"},
 		},
 		{
 			name: "rejected_fallback_token", state: core.ClientState{}, server: "prod.haloy.com",
 			env: memory.Env{"HALOY_API_TOKEN": stagingToken},
 			wantErr: &core.Error{Kind: core.Unauthorized, What: `authentication failed for "prod.haloy.com"`,
 				Why: "the token from fallback HALOY_API_TOKEN was rejected (invalid, revoked or expired)",
-				Fix: "on the server: sudo haloyadm api token; then: export HALOY_API_TOKEN=<new-token>, or haloy server add prod.haloy.com <new-token>"},
+				Fix: "on the server: sudo haloyadm api token; then: export HALOY_API_TOKEN=<new-token>, or haloy server add prod.haloy.com --token-stdin"},
 		},
 		{
 			name: "token_unset", server: "prod.haloy.com",
 			state: core.ClientState{Servers: map[string]core.ServerRef{"prod.haloy.com": {TokenEnv: "HALOY_API_TOKEN_PROD_HALOY_COM"}}},
 			wantErr: &core.Error{Kind: core.Missing, What: `no API token for server "prod.haloy.com"`,
 				Why: "client.yaml names HALOY_API_TOKEN_PROD_HALOY_COM for it, which is set neither in the environment nor in the config directory's .env",
-				Fix: "haloy server add prod.haloy.com <token> --force, or export HALOY_API_TOKEN_PROD_HALOY_COM=<token>"},
+				Fix: "haloy server add prod.haloy.com --force --token-stdin, or export HALOY_API_TOKEN_PROD_HALOY_COM=<token>"},
 		},
 		{
 			name: "unreachable", state: twoServers(), server: "prod.haloy.com",
@@ -151,7 +151,7 @@ func TestServerVersion(t *testing.T) {
 			},
 			want: ServerVersionResult{Server: "prod.haloy.com", Version: core.VersionResponse{Haloyd: "1.4.0", TokenName: "prod-ci", TokenExpiresAt: &soon},
 				TokenSource: "client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)"},
-			wantWarns: []string{`token "prod-ci" for prod.haloy.com expires in 5 days (2026-01-10); on the server: sudo haloyadm api token, then: haloy server add prod.haloy.com <new-token> --force`},
+			wantWarns: []string{`token "prod-ci" for prod.haloy.com expires in 5 days (2026-01-10); on the server: sudo haloyadm api token, then: haloy server add prod.haloy.com --force --token-stdin`},
 		},
 	}
 	for _, tt := range tests {
@@ -245,7 +245,7 @@ func TestCheckServers(t *testing.T) {
 			name: "one_rejected", state: twoServers(),
 			setup: func(a *memory.ServerAPI) { a.Revoke("prod.haloy.com", prodToken) },
 			want: []ServerCheck{{Server: "prod.haloy.com", URL: "https://prod.haloy.com", Reachable: true, Version: "1.4.0", TokenSource: okProd.TokenSource,
-				Problem: `authentication failed for "prod.haloy.com": the token from client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env) was rejected (invalid, revoked or expired) (hint: on the server: sudo haloyadm api token; then: haloy server add prod.haloy.com <new-token> --force)`},
+				Problem: `authentication failed for "prod.haloy.com": the token from client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env) was rejected (invalid, revoked or expired) (hint: on the server: sudo haloyadm api token; then: haloy server add prod.haloy.com --force --token-stdin)`},
 				okStaging},
 			wantErr: &core.Error{Kind: core.Unauthorized, What: "1 of 2 servers failed the check: prod.haloy.com", Fix: "see the problem of each server above"},
 		},
@@ -253,7 +253,7 @@ func TestCheckServers(t *testing.T) {
 			name:  "no_token_but_reachable",
 			state: core.ClientState{Servers: map[string]core.ServerRef{"prod.haloy.com": {TokenEnv: "HALOY_API_TOKEN_PROD_HALOY_COM"}}},
 			want: []ServerCheck{{Server: "prod.haloy.com", URL: "https://prod.haloy.com", Reachable: true, Version: "1.4.0",
-				Problem: `no API token for server "prod.haloy.com": client.yaml names HALOY_API_TOKEN_PROD_HALOY_COM for it, which is set neither in the environment nor in the config directory's .env (hint: haloy server add prod.haloy.com <token> --force, or export HALOY_API_TOKEN_PROD_HALOY_COM=<token>)`}},
+				Problem: `no API token for server "prod.haloy.com": client.yaml names HALOY_API_TOKEN_PROD_HALOY_COM for it, which is set neither in the environment nor in the config directory's .env (hint: haloy server add prod.haloy.com --force --token-stdin, or export HALOY_API_TOKEN_PROD_HALOY_COM=<token>)`}},
 			wantErr: &core.Error{Kind: core.Unavailable, What: "1 of 1 servers failed the check: prod.haloy.com", Fix: "see the problem of each server above"},
 		},
 	}

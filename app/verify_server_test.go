@@ -33,7 +33,7 @@ func TestVerifyServer(t *testing.T) {
 			name: "rejected", state: core.ClientState{}, in: core.AddServer{Server: "prod.haloy.com", Token: stagingToken},
 			wantErr: &core.Error{Kind: core.Unauthorized, What: `not added: authentication failed for "prod.haloy.com"`,
 				Why: "the token from your input was rejected (invalid, revoked or expired)",
-				Fix: "on the server: sudo haloyadm api token; then: haloy server add prod.haloy.com <new-token> --verify"},
+				Fix: "on the server: sudo haloyadm api token; then: haloy server add prod.haloy.com --verify --token-stdin"},
 			wantCalls: []memory.Call{{Method: "Health"}, {Method: "Version", Token: stagingToken}},
 		},
 		{

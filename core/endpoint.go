@@ -72,7 +72,7 @@ func TokenRejected(ep Endpoint) *Error {
 	}
 	fix := ep.TokenFix
 	if fix == "" {
-		fix = "haloy server add " + ep.Server + " <new-token> --force"
+		fix = "haloy server add " + ep.Server + " --force --token-stdin"
 	}
 	return &Error{
 		Kind: Unauthorized,

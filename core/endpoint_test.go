@@ -45,7 +45,7 @@ func TestTokenRejected(t *testing.T) {
 			ep:   Endpoint{Server: "prod.haloy.com", Token: "tok-123", TokenSource: "client store HALOY_API_TOKEN_PROD_HALOY_COM"},
 			want: &Error{Kind: Unauthorized, What: `authentication failed for "prod.haloy.com"`,
 				Why: "the token from client store HALOY_API_TOKEN_PROD_HALOY_COM was rejected (invalid, revoked or expired)",
-				Fix: "on the server: sudo haloyadm api token; then: haloy server add prod.haloy.com <new-token> --force"},
+				Fix: "on the server: sudo haloyadm api token; then: haloy server add prod.haloy.com --force --token-stdin"},
 		},
 		{
 			name: "from_is_not_doubled",

@@ -76,7 +76,7 @@ func SelectServer(fromConfig, where string, configured []string) (ServerChoice, 
 	case 0:
 		return ServerChoice{}, &Error{Kind: Missing, What: "no server to deploy to",
 			Why: file + " sets no server: and no server is configured on this machine",
-			Fix: "haloy server add <server> <token>, or add a line to " + file + ": server: <server>"}
+			Fix: "haloy server add <server> --token-stdin, or add a line to " + file + ": server: <server>"}
 	default:
 		return ServerChoice{}, &Error{Kind: Missing, What: "several servers are configured and " + file + " names none",
 			Why: "configured: " + strings.Join(configured, ", ") + " (haloy server list)",
@@ -197,11 +197,11 @@ func ResolveToken(in TokenInput) (Resolved, error) {
 	if known && ref.TokenEnv != "" {
 		return Resolved{}, &Error{Kind: Missing, What: what,
 			Why: "client.yaml names " + ref.TokenEnv + " for it, which is set neither in the environment nor in the config directory's .env",
-			Fix: "haloy server add " + in.Server + " <token> --force, or export " + ref.TokenEnv + "=<token>"}
+			Fix: "haloy server add " + in.Server + " --force --token-stdin, or export " + ref.TokenEnv + "=<token>"}
 	}
 	return Resolved{}, &Error{Kind: Missing, What: what,
 		Why: "the server is not in the client config, " + in.File + " sets no api_token:, and " + HaloyAPITokenEnv + " is not set",
-		Fix: "haloy server list; haloy server add " + in.Server + " <token>"}
+		Fix: "haloy server list; haloy server add " + in.Server + " --token-stdin"}
 }
 
 // ResolveEnv resolves the values of a target's env entries, in order. It

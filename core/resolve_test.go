@@ -52,7 +52,7 @@ func TestSelectServer(t *testing.T) {
 			core.ServerChoice{Server: "only.haloy.com", Why: "the only server configured (haloy server list); haloy.yaml sets no server:"}, nil},
 		{"none_configured", "", nil, core.ServerChoice{}, &core.Error{Kind: core.Missing, What: "no server to deploy to",
 			Why: "haloy.yaml sets no server: and no server is configured on this machine",
-			Fix: "haloy server add <server> <token>, or add a line to haloy.yaml: server: <server>"}},
+			Fix: "haloy server add <server> --token-stdin, or add a line to haloy.yaml: server: <server>"}},
 		{"several_configured", "", []string{"production.haloy.com", "staging.haloy.com"}, core.ServerChoice{}, &core.Error{Kind: core.Missing,
 			What: "several servers are configured and haloy.yaml names none",
 			Why:  "configured: production.haloy.com, staging.haloy.com (haloy server list)",
@@ -159,9 +159,9 @@ func TestResolveToken(t *testing.T) {
 		{"not_in_store_falls_back", core.TokenInput{Env: env(map[string]string{"HALOY_API_TOKEN": "tok-fallback"})},
 			result{"tok-fallback", "fallback HALOY_API_TOKEN", ""}, ""},
 		{"store_variable_unset", core.TokenInput{Servers: stored, Env: env(nil)}, result{},
-			`no API token for server "prod.haloy.com" | client.yaml names HALOY_API_TOKEN_PROD_HALOY_COM for it, which is set neither in the environment nor in the config directory's .env | haloy server add prod.haloy.com <token> --force, or export HALOY_API_TOKEN_PROD_HALOY_COM=<token>`},
+			`no API token for server "prod.haloy.com" | client.yaml names HALOY_API_TOKEN_PROD_HALOY_COM for it, which is set neither in the environment nor in the config directory's .env | haloy server add prod.haloy.com --force --token-stdin, or export HALOY_API_TOKEN_PROD_HALOY_COM=<token>`},
 		{"not_in_store", core.TokenInput{Env: env(nil)}, result{},
-			`no API token for server "prod.haloy.com" | the server is not in the client config, haloy.yaml sets no api_token:, and HALOY_API_TOKEN is not set | haloy server list; haloy server add prod.haloy.com <token>`},
+			`no API token for server "prod.haloy.com" | the server is not in the client config, haloy.yaml sets no api_token:, and HALOY_API_TOKEN is not set | haloy server list; haloy server add prod.haloy.com --token-stdin`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,7 +19,7 @@ func TestFailures(t *testing.T) {
 		c.Write(t, "haloy.yaml", appYAML("my-app", "", ""))
 		r := c.Run(t, "deploy")
 		wantExit(t, "haloy deploy with another server's token", r, 3)
-		wantIn(t, "haloy deploy stderr", r.stderr, "authentication failed for", a.Name, "haloy server add "+a.Name+" <new-token> --force")
+		wantIn(t, "haloy deploy stderr", r.stderr, "authentication failed for", a.Name, "haloy server add "+a.Name+" --force --token-stdin")
 		wantIn(t, "server log", a.WaitLog("reason=unknown token"), "reason=unknown token")
 		wantNoAuthFailure(t, b)
 	})

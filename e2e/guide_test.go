@@ -398,7 +398,7 @@ secretProviders:
 		wantIn(t, "haloy deploy stderr", r.stderr,
 			`haloy: error: authentication failed for "`+s.Name+`"`,
 			"was rejected (invalid, revoked or expired)",
-			"haloy: hint: on the server: sudo haloyadm api token; then: haloy server add "+s.Name+" <new-token> --force")
+			"haloy: hint: on the server: sudo haloyadm api token; then: haloy server add "+s.Name+" --force --token-stdin")
 		want := `reason=revoked token "` + s.FirstName + `"`
 		wantIn(t, "server log", s.WaitLog(want), want)
 		wantDeployed(t, s, "my-app", s.FirstName, 1)

@@ -282,7 +282,7 @@ func (c *Client) httpClient(ep core.Endpoint, base *url.URL) (*http.Client, erro
 				return &core.Error{Kind: core.Unsafe,
 					What: fmt.Sprintf("%s redirected %s to %s", ep.Server, via[0].URL.Path, req.URL.Redacted()),
 					Why:  "haloy does not follow a redirect to another host or scheme, so that your token is never sent there",
-					Fix:  "add the server under the name it redirects to: haloy server add " + req.URL.Host + " <token>"}
+					Fix:  "add the server under the name it redirects to: haloy server add " + req.URL.Host + " --token-stdin"}
 			}
 			if len(via) >= maxRedirects {
 				return &core.Error{Kind: core.Unavailable, What: fmt.Sprintf("%s redirected %d times", ep.Server, len(via)),
@@ -362,12 +362,12 @@ func loadCA(ep core.Endpoint) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(ep.CACert)
 	if err != nil {
 		return nil, &core.Error{Kind: core.Missing, What: "cannot read the CA file of " + strconv.Quote(ep.Server),
-			Why: err.Error(), Fix: "haloy server add " + ep.Server + " <token> --force --ca-cert <file>", Err: err}
+			Why: err.Error(), Fix: "haloy server add " + ep.Server + " --force --ca-cert <file> --token-stdin", Err: err}
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, &core.Error{Kind: core.Invalid, What: "no certificate in the CA file of " + strconv.Quote(ep.Server),
-			Why: strconv.Quote(ep.CACert) + " holds no PEM certificate", Fix: "haloy server add " + ep.Server + " <token> --force --ca-cert <file>"}
+			Why: strconv.Quote(ep.CACert) + " holds no PEM certificate", Fix: "haloy server add " + ep.Server + " --force --ca-cert <file> --token-stdin"}
 	}
 	return pool, nil
 }
@@ -417,10 +417,10 @@ func transportError(ctx context.Context, ep core.Endpoint, target, what string, 
 		e.Fix = "start the API on the server (haloyadm serve), and check the port and firewall"
 	case errors.As(err, &unknownCA):
 		e.Why = "its TLS certificate is signed by an authority this machine does not trust"
-		e.Fix = "haloy server add " + ep.Server + " <token> --force --ca-cert <ca.pem>, or set SSL_CERT_FILE"
+		e.Fix = "haloy server add " + ep.Server + " --force --ca-cert <ca.pem> --token-stdin, or set SSL_CERT_FILE"
 		if ep.CACert != "" {
 			e.Why = "its TLS certificate does not chain to the CA file " + strconv.Quote(ep.CACert)
-			e.Fix = "haloy server add " + ep.Server + " <token> --force --ca-cert <the right ca.pem>"
+			e.Fix = "haloy server add " + ep.Server + " --force --ca-cert <the right ca.pem> --token-stdin"
 		}
 	case errors.As(err, &hostErr):
 		e.Why = "its TLS certificate is not valid for " + strconv.Quote(host) + ": " + hostErr.Error()

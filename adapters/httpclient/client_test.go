@@ -144,7 +144,7 @@ func TestTLSFailures(t *testing.T) {
 		why     string // a part of Why
 		fixPart string // a part of Fix
 	}{
-		{"unknown_authority", good, "", core.Unavailable, "authority this machine does not trust", "--ca-cert <ca.pem>, or set SSL_CERT_FILE"},
+		{"unknown_authority", good, "", core.Unavailable, "authority this machine does not trust", "--ca-cert <ca.pem> --token-stdin, or set SSL_CERT_FILE"},
 		{"wrong_ca_file", good, otherCA.file, core.Unavailable, "does not chain to the CA file " + fmt.Sprintf("%q", otherCA.file), "--ca-cert <the right ca.pem>"},
 		{"name_mismatch", wrongName, ca.file, core.Unavailable, `not valid for "127.0.0.3"`, "--tls-cert"},
 		{"plain_http_server", plain, ca.file, core.Unavailable, "answered plain HTTP where haloy expects HTTPS", "haloyadm serve --tls-cert"},
