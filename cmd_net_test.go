@@ -228,7 +228,7 @@ func TestServerCheckCLI(t *testing.T) {
 	want := `SERVER             REACHABLE  TOKEN               VERSION  TOKEN SOURCE
 prod.haloy.com     yes        accepted (prod-ci)  1.4.0    client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)
 staging.haloy.com  yes        rejected            1.5.0    client store HALOY_API_TOKEN_STAGING_HALOY_COM (set in the config directory's .env)
-staging.haloy.com: authentication failed for "staging.haloy.com": the token from client store HALOY_API_TOKEN_STAGING_HALOY_COM (set in the config directory's .env) was rejected (invalid, revoked or expired) (hint: on the server: sudo haloyadm api token; then: haloy server add staging.haloy.com <new-token> --force)
+staging.haloy.com: authentication failed for "staging.haloy.com": the token from client store HALOY_API_TOKEN_STAGING_HALOY_COM (set in the config directory's .env) was rejected (invalid, revoked or expired) (hint: on the server: sudo haloyadm api token; then: haloy server add staging.haloy.com --force --token-stdin)
 `
 	wantErr := "haloy: error: 1 of 2 servers failed the check: staging.haloy.com\nhaloy: hint: see the problem of each server above\n"
 	if code != 3 {
@@ -264,7 +264,7 @@ func TestServerAddVerifyCLI(t *testing.T) {
 	code, _, stderr := w.run(t, netStagingToken+"\n", "server", "add", "new.haloy.com", "--token-stdin", "--verify")
 	wantErr := `haloy: error: not added: authentication failed for "new.haloy.com"
 haloy: the token from your input was rejected (invalid, revoked or expired)
-haloy: hint: on the server: sudo haloyadm api token; then: haloy server add new.haloy.com <new-token> --verify
+haloy: hint: on the server: sudo haloyadm api token; then: haloy server add new.haloy.com --verify --token-stdin
 `
 	if code != 3 || stderr != wantErr {
 		t.Errorf("server add --verify (rejected) = %d, %q; want 3, %q", code, stderr, wantErr)

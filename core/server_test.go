@@ -408,3 +408,37 @@ func TestValidateAdd(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckTokenEnvs(t *testing.T) {
+	collided, _ := AssignTokenEnv(ClientState{Servers: map[string]ServerRef{"a-b.example.com": {TokenEnv: TokenEnv("a.b.example.com")}}}, "a.b.example.com")
+	tests := []struct {
+		name    string
+		servers map[string]ServerRef
+		wantErr string
+	}{
+		{"derived", map[string]ServerRef{"a.example.com": {TokenEnv: "HALOY_API_TOKEN_A_EXAMPLE_COM"}, "[::1]:9922": {TokenEnv: "HALOY_API_TOKEN__1_9922"}}, ""},
+		{"collision_suffix", map[string]ServerRef{"a-b.example.com": {TokenEnv: TokenEnv("a-b.example.com")}, "a.b.example.com": {TokenEnv: collided}}, ""},
+		// a writer of client.yaml points b at a's variable: b would get a's token
+		{"other_servers_variable", map[string]ServerRef{"a.example.com": {TokenEnv: "HALOY_API_TOKEN_A_EXAMPLE_COM"}, "b.example.com": {TokenEnv: "HALOY_API_TOKEN_A_EXAMPLE_COM"}},
+			`client.yaml gives servers "a.example.com" and "b.example.com" the same token variable HALOY_API_TOKEN_A_EXAMPLE_COM: one of them would be sent the other's token`},
+		{"hand_chosen", map[string]ServerRef{"b.example.com": {TokenEnv: "GITHUB_TOKEN"}},
+			`client.yaml gives server "b.example.com" the token variable GITHUB_TOKEN: haloy names it HALOY_API_TOKEN_B_EXAMPLE_COM; a variable chosen by hand could hold another server's token, which would be sent to b.example.com`},
+		{"wrong_suffix", map[string]ServerRef{"b.example.com": {TokenEnv: "HALOY_API_TOKEN_B_EXAMPLE_COM_DEADBEEF"}},
+			`client.yaml gives server "b.example.com" the token variable HALOY_API_TOKEN_B_EXAMPLE_COM_DEADBEEF: haloy names it HALOY_API_TOKEN_B_EXAMPLE_COM; a variable chosen by hand could hold another server's token, which would be sent to b.example.com`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ClientState{Servers: tt.servers}.CheckTokenEnvs("client.yaml")
+			got := ""
+			if err != nil {
+				got = err.Error()
+				if e, ok := err.(*Error); !ok || e.Kind != Unsafe {
+					t.Errorf("CheckTokenEnvs error %#v, want a *Error of Kind Unsafe", err)
+				}
+			}
+			if got != tt.wantErr {
+				t.Errorf("CheckTokenEnvs() = %q, want %q", got, tt.wantErr)
+			}
+		})
+	}
+}

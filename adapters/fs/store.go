@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -93,6 +94,9 @@ func (s *Store) Load(ctx context.Context) (core.ClientState, error) {
 	if err != nil {
 		return core.ClientState{}, err
 	}
+	if err := snap.state.CheckTokenEnvs(filepath.Join(dir, ClientFile)); err != nil {
+		return core.ClientState{}, err
+	}
 	return snap.state, nil
 }
 
@@ -109,11 +113,28 @@ func (s *Store) Update(ctx context.Context, fn func(*core.ClientState) error) er
 	if err := s.makeDir(dir); err != nil {
 		return err
 	}
-	lock := flock.New(filepath.Join(dir, LockFile), flock.SetPermissions(0o600))
+	if err := checkDir(dir, "haloy's config directory"); err != nil {
+		return err
+	}
+	// O_NOFOLLOW: a symbolic link planted as the lock file must not make
+	// haloy create or open the file it points to.
+	lock := flock.New(filepath.Join(dir, LockFile), flock.SetFlag(os.O_CREATE|os.O_RDONLY|noFollow), flock.SetPermissions(0o600))
 	if _, err := lock.TryLockContext(ctx, lockRetry); err != nil {
+		if li, lerr := os.Lstat(lock.Path()); lerr == nil && li.Mode()&iofs.ModeSymlink != 0 {
+			return &core.Error{Kind: core.Unsafe, What: strconv.Quote(lock.Path()) + " is a symbolic link",
+				Why: "haloy's lock file must be a file of its own, not a link to another file",
+				Fix: "remove it: rm " + shellQuote(lock.Path()), Err: err}
+		}
 		return fmt.Errorf("lock %s: %w", lock.Path(), err)
 	}
 	defer lock.Unlock() //nolint:errcheck // closing the file releases the lock anyway
+	info, err := lock.Stat() // fstat of the locked descriptor
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", lock.Path(), err)
+	}
+	if err := checkOwner(lock.Path(), info, "file"); err != nil {
+		return err
+	}
 	removeStaleTemps(dir)
 
 	old, err := s.read(dir)
@@ -122,6 +143,11 @@ func (s *Store) Update(ctx context.Context, fn func(*core.ClientState) error) er
 	}
 	next := core.ClientState{Servers: maps.Clone(old.state.Servers), Tokens: maps.Clone(old.state.Tokens)}
 	if err := fn(&next); err != nil {
+		return err
+	}
+	// Checked on the result, so that deleting the server a bad entry names
+	// repairs the file.
+	if err := next.CheckTokenEnvs(filepath.Join(dir, ClientFile)); err != nil {
 		return err
 	}
 
@@ -192,18 +218,19 @@ func (s *Store) makeDir(dir string) error {
 	return nil
 }
 
-// read loads both files of dir, checking and tightening .env's mode.
+// read loads both files of dir, checking owners and modes (see readOwned).
 func (s *Store) read(dir string) (snapshot, error) {
 	snap := snapshot{state: core.ClientState{Servers: map[string]core.ServerRef{}, Tokens: map[string]string{}}}
-	if err := checkDir(dir); err != nil {
+	if err := checkDir(dir, "haloy's config directory"); err != nil {
 		return snap, err
 	}
 	yamlPath := filepath.Join(dir, ClientFile)
-	data, err := os.ReadFile(yamlPath)
+	data, _, err := s.readOwned(yamlPath, "whoever can write it can send one server's token to another, or to a CA of theirs",
+		"says which token goes to which server")
 	switch {
 	case errors.Is(err, iofs.ErrNotExist):
 	case err != nil:
-		return snap, fmt.Errorf("read %s: %w", yamlPath, err)
+		return snap, err
 	default:
 		snap.yamlData = data
 		servers, err := decodeClient(yamlPath, data)
@@ -213,23 +240,13 @@ func (s *Store) read(dir string) (snapshot, error) {
 		snap.state.Servers = servers
 	}
 
-	snap.envPath = filepath.Join(dir, EnvFile)
-	if target, err := filepath.EvalSymlinks(snap.envPath); err == nil {
-		snap.envPath = target
-	}
-	info, err := os.Stat(snap.envPath)
+	data, target, err := s.readOwned(filepath.Join(dir, EnvFile), "whoever can write it can swap a server's API token", "holds API tokens")
+	snap.envPath = target
 	switch {
-	case errors.Is(err, iofs.ErrNotExist):
+	case errors.Is(err, iofs.ErrNotExist) && target != "":
 		return snap, nil
 	case err != nil:
-		return snap, fmt.Errorf("stat %s: %w", snap.envPath, err)
-	}
-	if err := s.checkMode(snap.envPath, info.Mode().Perm()); err != nil {
 		return snap, err
-	}
-	data, err = os.ReadFile(snap.envPath)
-	if err != nil {
-		return snap, fmt.Errorf("read %s: %w", snap.envPath, err)
 	}
 	snap.envData = data
 	env, err := gotenv.StrictParse(bytes.NewReader(data))
@@ -244,9 +261,17 @@ func (s *Store) read(dir string) (snapshot, error) {
 	return snap, nil
 }
 
-// checkDir refuses a config directory that others can write: they could
-// put a .env or client.yaml of their own in it, or swap ours by rename.
-func checkDir(dir string) error {
+// checkDir refuses a directory that is not the current user's or that others
+// can write (what names it in messages): they could put a .env or
+// client.yaml of their own in it, swap ours by rename, or plant symbolic
+// links that make haloy read or replace another file. A missing directory
+// passes: it is created 0700 when needed.
+func checkDir(dir, what string) error {
+	if li, err := os.Lstat(dir); err == nil && li.Mode()&iofs.ModeSymlink != 0 {
+		if err := checkOwner(dir, li, "symbolic link"); err != nil {
+			return err
+		}
+	}
 	info, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, iofs.ErrNotExist):
@@ -254,30 +279,120 @@ func checkDir(dir string) error {
 	case err != nil:
 		return fmt.Errorf("stat %s: %w", dir, err)
 	}
-	if perm := info.Mode().Perm(); perm&0o022 != 0 {
-		return &core.Error{Kind: core.Unsafe, What: "haloy's config directory " + strconv.Quote(dir) + " is writable by other users",
-			Why: fmt.Sprintf("its mode is %04o; whoever can write it can replace the files that hold your API tokens", perm),
+	if err := checkOwner(dir, info, "directory"); err != nil {
+		return err
+	}
+	if info.Mode().Perm()&0o022 != 0 {
+		return &core.Error{Kind: core.Unsafe, What: what + " " + strconv.Quote(dir) + " is writable by other users",
+			Why: "its mode is " + core.OctalMode(info.Mode()) + "; whoever can write it can replace the files that hold your API tokens",
 			Fix: "chmod 700 " + shellQuote(dir)}
 	}
 	return nil
 }
 
-// checkMode refuses a .env that others can write (they could swap a token)
-// and tightens one that others can read.
-func (s *Store) checkMode(path string, perm iofs.FileMode) error {
+// checkOwner refuses a file, directory or symbolic link (kind) that another
+// user owns: they can change it, or point it at a file of ours.
+func checkOwner(path string, info iofs.FileInfo, kind string) error {
+	uid, ok := ownerOf(info)
+	if !ok || uid == me() {
+		return nil
+	}
+	return &core.Error{Kind: core.Unsafe, What: fmt.Sprintf("%s is a %s owned by another user (uid %d)", strconv.Quote(path), kind, uid),
+		Why: fmt.Sprintf("haloy uses only files of the user it runs as (uid %d): another user could change it, or point it at a file of yours", me()),
+		Fix: fmt.Sprintf("if it is yours: chown %d %s; otherwise remove it, or export HALOY_CONFIG_DIR=<a directory of yours>", me(), shellQuote(path))}
+}
+
+// maxLinks bounds a chain of symbolic links, as the kernel does.
+const maxLinks = 40
+
+// resolveOwned follows path's symbolic links, each of which must be ours,
+// and returns the file they lead to, which may not exist. A link of ours
+// into a folder of ours (a .env kept with other secrets) keeps working; a
+// link another user owns is refused, since they could point it anywhere.
+func resolveOwned(path string) (string, error) {
+	for range maxLinks {
+		li, err := os.Lstat(path)
+		if errors.Is(err, iofs.ErrNotExist) {
+			return path, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("stat %s: %w", path, err)
+		}
+		if li.Mode()&iofs.ModeSymlink == 0 {
+			return path, nil
+		}
+		if err := checkOwner(path, li, "symbolic link"); err != nil {
+			return "", err
+		}
+		dest, err := os.Readlink(path)
+		if err != nil {
+			return "", fmt.Errorf("read link %s: %w", path, err)
+		}
+		if !filepath.IsAbs(dest) {
+			dest = filepath.Join(filepath.Dir(path), dest)
+		}
+		path = filepath.Clean(dest)
+	}
+	return "", fmt.Errorf("resolve %s: more than %d symbolic links", path, maxLinks)
+}
+
+// readOwned reads the file at path (symbolic links resolved by
+// resolveOwned) and returns its content and where it lives. Owner, type and
+// mode are checked on the opened descriptor, not the path, so nothing can be
+// swapped in between: the file must be a regular file of the current user
+// that group and others cannot write (risk says why; a *core.Error of Kind
+// Unsafe), and one they can read is tightened to 0600, with a warning. The
+// directory holding the file must be ours and closed to others too, since
+// it is where the file is replaced. A missing file returns an error
+// matching iofs.ErrNotExist, with where it would live.
+func (s *Store) readOwned(path, risk, holds string) ([]byte, string, error) {
+	target, err := resolveOwned(path)
+	if err != nil {
+		return nil, "", err
+	}
+	if filepath.Dir(target) != filepath.Dir(path) {
+		if err := checkDir(filepath.Dir(target), "the directory of "+strconv.Quote(target)+","); err != nil {
+			return nil, "", err
+		}
+	}
+	f, err := os.OpenFile(target, os.O_RDONLY|nonBlock, 0)
+	if err != nil {
+		if errors.Is(err, iofs.ErrNotExist) {
+			return nil, target, err
+		}
+		return nil, "", fmt.Errorf("open %s: %w", target, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, "", fmt.Errorf("stat %s: %w", target, err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, "", &core.Error{Kind: core.Unsafe, What: strconv.Quote(target) + " is not a regular file",
+			Why: "haloy keeps its servers and tokens in plain files", Fix: "remove it: rm " + shellQuote(target)}
+	}
+	if err := checkOwner(target, info, "file"); err != nil {
+		return nil, "", err
+	}
+	perm := info.Mode().Perm()
 	if perm&0o022 != 0 {
-		return &core.Error{Kind: core.Unsafe, What: strconv.Quote(path) + " is writable by other users",
-			Why: fmt.Sprintf("its mode is %04o; whoever can write it can swap a server's API token", perm),
-			Fix: "chmod 600 " + shellQuote(path)}
+		return nil, "", &core.Error{Kind: core.Unsafe, What: strconv.Quote(target) + " is writable by other users",
+			Why: "its mode is " + core.OctalMode(info.Mode()) + "; " + risk,
+			Fix: "chmod 600 " + shellQuote(target)}
 	}
 	if perm&0o044 != 0 {
-		if err := os.Chmod(path, 0o600); err != nil {
-			return fmt.Errorf("tighten %s: %w", path, err)
+		if err := f.Chmod(0o600); err != nil {
+			return nil, "", fmt.Errorf("tighten %s: %w", target, err)
 		}
-		s.notes.Warn(fmt.Sprintf("%s was readable by other users (mode %04o); changed it to 0600, as it holds API tokens", path, perm))
+		s.notes.Warn(fmt.Sprintf("%s was readable by other users (mode %s); changed it to 0600, as it %s", target, core.OctalMode(info.Mode()), holds))
 	}
-	return nil
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", target, err)
+	}
+	return data, target, nil
 }
+
 
 // atomicWrite replaces path with data: a temporary file in the same
 // directory, written, made 0600, synced, renamed over path, and the

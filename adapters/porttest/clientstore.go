@@ -65,13 +65,13 @@ func ClientStore(t *testing.T, newStore func(t *testing.T) ports.ClientStore) {
 
 	t.Run("failed_update_writes_nothing", func(t *testing.T) {
 		s := newStore(t)
-		seed(t, s, "a.example.com", "A", "tok")
+		seed(t, s, "a.example.com", "HALOY_API_TOKEN_A_EXAMPLE_COM", "tok")
 		before, _ := s.Load(ctx)
 		sentinel := errors.New("sentinel")
 		err := s.Update(ctx, func(st *core.ClientState) error {
-			st.Servers["b.example.com"] = core.ServerRef{TokenEnv: "B"}
-			st.Tokens["B"] = "tok2"
-			delete(st.Tokens, "A")
+			st.Servers["b.example.com"] = core.ServerRef{TokenEnv: "HALOY_API_TOKEN_B_EXAMPLE_COM"}
+			st.Tokens["HALOY_API_TOKEN_B_EXAMPLE_COM"] = "tok2"
+			delete(st.Tokens, "HALOY_API_TOKEN_A_EXAMPLE_COM")
 			return sentinel
 		})
 		if err != sentinel {
@@ -107,12 +107,12 @@ func ClientStore(t *testing.T, newStore func(t *testing.T) ports.ClientStore) {
 
 	t.Run("load_returns_a_copy", func(t *testing.T) {
 		s := newStore(t)
-		seed(t, s, "a.example.com", "A", "tok")
+		seed(t, s, "a.example.com", "HALOY_API_TOKEN_A_EXAMPLE_COM", "tok")
 		got, _ := s.Load(ctx)
 		got.Servers["evil.example.com"] = core.ServerRef{TokenEnv: "E"}
-		got.Tokens["A"] = "changed"
+		got.Tokens["HALOY_API_TOKEN_A_EXAMPLE_COM"] = "changed"
 		again, _ := s.Load(ctx)
-		want := core.ClientState{Servers: map[string]core.ServerRef{"a.example.com": {TokenEnv: "A"}}, Tokens: map[string]string{"A": "tok"}}
+		want := core.ClientState{Servers: map[string]core.ServerRef{"a.example.com": {TokenEnv: "HALOY_API_TOKEN_A_EXAMPLE_COM"}}, Tokens: map[string]string{"HALOY_API_TOKEN_A_EXAMPLE_COM": "tok"}}
 		if diff := cmp.Diff(want, again); diff != "" {
 			t.Errorf("Load() after mutating an earlier result (-want +got):\n%s", diff)
 		}
@@ -120,18 +120,18 @@ func ClientStore(t *testing.T, newStore func(t *testing.T) ports.ClientStore) {
 
 	t.Run("delete_keeps_other_entries", func(t *testing.T) {
 		s := newStore(t)
-		seed(t, s, "a.example.com", "A", "ta")
-		seed(t, s, "b.example.com", "B", "tb")
+		seed(t, s, "a.example.com", "HALOY_API_TOKEN_A_EXAMPLE_COM", "ta")
+		seed(t, s, "b.example.com", "HALOY_API_TOKEN_B_EXAMPLE_COM", "tb")
 		err := s.Update(ctx, func(st *core.ClientState) error {
 			delete(st.Servers, "a.example.com")
-			delete(st.Tokens, "A")
+			delete(st.Tokens, "HALOY_API_TOKEN_A_EXAMPLE_COM")
 			return nil
 		})
 		if err != nil {
 			t.Fatalf("Update() error: %v", err)
 		}
 		got, _ := s.Load(ctx)
-		want := core.ClientState{Servers: map[string]core.ServerRef{"b.example.com": {TokenEnv: "B"}}, Tokens: map[string]string{"B": "tb"}}
+		want := core.ClientState{Servers: map[string]core.ServerRef{"b.example.com": {TokenEnv: "HALOY_API_TOKEN_B_EXAMPLE_COM"}}, Tokens: map[string]string{"HALOY_API_TOKEN_B_EXAMPLE_COM": "tb"}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Load() after delete mismatch (-want +got):\n%s", diff)
 		}
