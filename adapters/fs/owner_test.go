@@ -59,8 +59,6 @@ func TestClientYAMLModes(t *testing.T) {
 	}
 }
 
-
-
 // TestStolenTokenEnvRefused: a client.yaml in which server b names a's token
 // variable would send a's token to b; so would a variable haloy never
 // derives. Load refuses both; deleting the bad entry repairs the file.

@@ -8,8 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	iofs "io/fs"
 	"io"
+	iofs "io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -127,7 +127,7 @@ func (s *Store) Update(ctx context.Context, fn func(*core.ClientState) error) er
 		}
 		return fmt.Errorf("lock %s: %w", lock.Path(), err)
 	}
-	defer lock.Unlock() //nolint:errcheck // closing the file releases the lock anyway
+	defer lock.Unlock()      //nolint:errcheck // closing the file releases the lock anyway
 	info, err := lock.Stat() // fstat of the locked descriptor
 	if err != nil {
 		return fmt.Errorf("stat %s: %w", lock.Path(), err)
@@ -392,7 +392,6 @@ func (s *Store) readOwned(path, risk, holds string) ([]byte, string, error) {
 	}
 	return data, target, nil
 }
-
 
 // atomicWrite replaces path with data: a temporary file in the same
 // directory, written, made 0600, synced, renamed over path, and the
