@@ -194,7 +194,7 @@ func (c *AdminTokenListCmd) Run(rt *runtime) error {
 
 // AdminTokenRevokeCmd is `haloyadm api token revoke <id|name>`.
 type AdminTokenRevokeCmd struct {
-	Token string `arg:"" name:"id|name" help:"The token's id or name, as 'haloyadm api token list' shows them."`
+	Token string `arg:"" name:"id|name" predictor:"token" help:"The token's id or name, as 'haloyadm api token list' shows them."`
 }
 
 // Run revokes the token.

@@ -180,7 +180,7 @@ func TestAdminCLI(t *testing.T) {
 		},
 		{
 			name: "revoke_needs_arg", domain: "", args: []string{"api", "token", "revoke"}, wantCode: 2,
-			wantStderr: "haloyadm: error: expected \"<id|name>\"\nhaloyadm: hint: run 'haloyadm --help' for usage\n",
+			wantStderr: "haloyadm: error: expected \"<id|name>\"\nhaloyadm: hint: run 'haloyadm api token revoke --help' for usage\n",
 		},
 		{
 			name: "serve_cert_without_key", domain: "", args: []string{"serve", "--tls-cert", "/c.pem"}, wantCode: 2,

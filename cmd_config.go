@@ -22,7 +22,7 @@ type ConfigCommands struct {
 // an app (validate-config, deploy, status) embed it.
 type ConfigFlags struct {
 	Config string   `short:"c" placeholder:"PATH" help:"App config file or directory (default: haloy.yaml, haloy.yml or haloy.json in the current directory)."`
-	Target []string `short:"t" placeholder:"NAME" sep:"," xor:"target-all" help:"Target to use; repeat the flag or separate names with commas."`
+	Target []string `short:"t" placeholder:"NAME" predictor:"target" sep:"," xor:"target-all" help:"Target to use; repeat the flag or separate names with commas."`
 	All    bool     `short:"a" xor:"target-all" help:"Use every target."`
 }
 

@@ -200,7 +200,7 @@ haloy: hint: create haloy.yaml there, or pass --config <file> (e.g. --config pro
 			args:     []string{"validate-config", "-t", "staging", "-a"},
 			wantCode: 2,
 			wantStderr: `haloy: error: --target and --all can't be used together
-haloy: hint: run 'haloy --help' for usage
+haloy: hint: run 'haloy validate-config --help' for usage
 `,
 		},
 	}

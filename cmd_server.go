@@ -208,7 +208,7 @@ func (c *ServerListCmd) Run(rt *runtime) error {
 
 // ServerDeleteCmd is `haloy server delete <server>`.
 type ServerDeleteCmd struct {
-	Server string `arg:"" help:"Server to delete, as listed by haloy server list (case and a trailing dot do not matter)."`
+	Server string `arg:"" predictor:"server" help:"Server to delete, as listed by haloy server list (case and a trailing dot do not matter)."`
 }
 
 // Run removes the server and its token line.

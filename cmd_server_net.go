@@ -34,7 +34,7 @@ func (c *ServerAddCmd) verify(rt *runtime, tok string) error {
 
 // ServerVersionCmd is `haloy server version [--server S]`.
 type ServerVersionCmd struct {
-	Server string `short:"s" help:"Server to ask, e.g. production.haloy.com; needed when several are configured."`
+	Server string `short:"s" predictor:"server" help:"Server to ask, e.g. production.haloy.com; needed when several are configured."`
 }
 
 // Run prints the server's version and which token it accepted.
@@ -59,7 +59,7 @@ func (c *ServerVersionCmd) Run(rt *runtime) error {
 
 // ServerCheckCmd is `haloy server check [<server>...] [--json]`.
 type ServerCheckCmd struct {
-	Servers []string `arg:"" optional:"" name:"server" help:"Servers to check; every configured one when none is given."`
+	Servers []string `arg:"" optional:"" name:"server" predictor:"server" help:"Servers to check; every configured one when none is given."`
 	JSON    bool     `help:"Print a JSON array instead of a table."`
 }
 

@@ -143,7 +143,7 @@ func TestServerCLI(t *testing.T) {
 			args:     []string{"server", "add"},
 			wantCode: 2,
 			wantStderr: "haloy: error: expected \"<server>\"\n" +
-				"haloy: hint: run 'haloy --help' for usage\n",
+				"haloy: hint: run 'haloy server add --help' for usage\n",
 		},
 		{
 			name:       "list_empty",

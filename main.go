@@ -38,16 +38,25 @@ func main() {
 
 // clientCLI is the grammar of haloy.
 type clientCLI struct {
-	Version kong.VersionFlag `help:"Print the version and exit."`
+	VersionFlag versionFlag `name:"version" help:"Print the version and exit."`
 	ServerCommands
 	ConfigCommands
 	DeployCommands
+	CommonCommands
 }
 
 // adminCLI is the grammar of haloyadm.
 type adminCLI struct {
-	Version kong.VersionFlag `help:"Print the version and exit."`
+	VersionFlag versionFlag `name:"version" help:"Print the version and exit."`
 	AdminCommands
+	CommonCommands
+}
+
+// CommonCommands are in both grammars.
+type CommonCommands struct {
+	Help       HelpCmd       `cmd:"" help:"Show help for a command."`
+	Version    VersionCmd    `cmd:"" help:"Print the version, the Go version and the platform."`
+	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 }
 
 // runtime is what every command's Run method receives from kong.
@@ -58,6 +67,7 @@ type runtime struct {
 	stdout io.Writer
 	stderr io.Writer
 	prog   string
+	bin    string // how a completion script calls this program
 	notes  *console.Notifier
 }
 
@@ -78,7 +88,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if name := strings.TrimSuffix(filepath.Base(args[0]), ".exe"); name == "haloyadm" {
 		prog = name
 	}
-	rt := &runtime{ctx: ctx, wiring: w, stdin: stdin, stdout: stdout, stderr: stderr, prog: prog, notes: console.New(stderr, prog)}
+	rt := &runtime{ctx: ctx, wiring: w, stdin: stdin, stdout: stdout, stderr: stderr, prog: prog, bin: programPath(args[0]), notes: console.New(stderr, prog)}
 	var grammar any = &clientCLI{}
 	desc := "Deploy apps to your Haloy servers, with one API token per server."
 	if prog == "haloyadm" {
@@ -102,16 +112,70 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		kong.Vars{"version": prog + " " + version},
 		kong.Bind(rt),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Help(helpPrinter(prog)),
 	)
 	if err != nil {
 		return report(stderr, prog, fmt.Errorf("build command grammar: %w", err))
 	}
+	if completing() {
+		return completeLine(rt, parser)
+	}
 	kctx, err := parser.Parse(args[1:])
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: error: %s\n%s: hint: run '%s --help' for usage\n", prog, err, prog, prog)
-		return 2
+		return parseFailed(stdout, stderr, prog, err)
 	}
 	return report(stderr, prog, kctx.Run())
+}
+
+// parseFailed prints a parse error with a hint naming the --help of the
+// command the error is about, and returns 2. A command group given without
+// its subcommand (haloy, haloy server) is not an error: its help is printed
+// and the exit code is 0.
+func parseFailed(stdout, stderr io.Writer, prog string, err error) int {
+	hint := prog
+	var perr *kong.ParseError
+	if errors.As(err, &perr) && perr.Context != nil {
+		if missingSubcommand(perr.Context, err) {
+			if herr := perr.Context.PrintUsage(false); herr != nil {
+				return report(stderr, prog, herr)
+			}
+			return 0
+		}
+		if sel := perr.Context.Selected(); sel != nil {
+			hint = sel.FullPath()
+		}
+	}
+	fmt.Fprintf(stderr, "%s: error: %s\n%s: hint: run '%s --help' for usage\n", prog, err, prog, hint)
+	return 2
+}
+
+// missingSubcommand reports whether the parse stopped at a command group
+// (the program itself, or haloy server) with nothing after it but flags.
+func missingSubcommand(kctx *kong.Context, err error) bool {
+	// The trace succeeded and validation found no subcommand: kong's
+	// "expected one of ..." error.
+	if kctx.Error != nil || !strings.HasPrefix(err.Error(), "expected ") {
+		return false
+	}
+	node := kctx.Model.Node
+	if sel := kctx.Selected(); sel != nil {
+		node = sel
+	}
+	if node.Type == kong.ArgumentNode || len(node.Positional) > 0 {
+		return false
+	}
+	for _, p := range kctx.Path {
+		if p.Positional != nil || p.Argument != nil {
+			return false
+		}
+	}
+	branch := false
+	for _, c := range node.Children {
+		if c.Type == kong.CommandNode {
+			branch = true
+		}
+	}
+	return branch
 }
 
 // report prints err once, to stderr, and returns the exit code: 0 ok, 1
