@@ -18,6 +18,7 @@ import (
 	"github.com/haloy-auth/haloy/adapters/memory"
 	"github.com/haloy-auth/haloy/app"
 	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/internal/leakscan"
 	"github.com/haloy-auth/haloy/ports"
 )
 
@@ -113,13 +114,15 @@ func TestCompletion(t *testing.T) {
 
 // completionWorld is a config directory with two servers and an app config
 // with two targets, for the binary run by a real shell.
-func completionWorld(t *testing.T) (haloy string, env []string, dir string) {
+func completionWorld(t *testing.T) (haloy string, env []string, dir string, scan *leakscan.Scan) {
 	t.Helper()
 	haloy, _ = builtBinary(t)
+	scan = leakscan.New(t) // completions name servers, never their tokens
 	dir = t.TempDir()
 	cfg := filepath.Join(dir, "cfg")
 	env = append(os.Environ(), "HALOY_CONFIG_DIR="+cfg, "HOME="+dir)
 	for _, s := range []string{"prod.example.com", "staging.example.com"} {
+		scan.Secret(s, "tok-"+s)
 		cmd := exec.Command(haloy, "server", "add", s, "tok-"+s)
 		cmd.Env = env
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -130,11 +133,11 @@ func completionWorld(t *testing.T) (haloy string, env []string, dir string) {
 	if err := os.WriteFile(filepath.Join(dir, "haloy.yaml"), []byte(app), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return haloy, env, dir
+	return haloy, env, dir, scan
 }
 
 // shell runs script with the named shell in dir and returns its stdout.
-func shell(t *testing.T, env []string, dir string, name string, args ...string) string {
+func shell(t *testing.T, scan *leakscan.Scan, env []string, dir string, name string, args ...string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
@@ -147,6 +150,8 @@ func shell(t *testing.T, env []string, dir string, name string, args ...string) 
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%s %q: %v\nstdout:\n%s\nstderr:\n%s", name, args, err, stdout.String(), stderr.String())
 	}
+	scan.Output(name+" stdout", stdout.Bytes())
+	scan.Output(name+" stderr", stderr.Bytes())
 	return stdout.String()
 }
 
@@ -164,7 +169,7 @@ func script(t *testing.T, haloy string, env []string, sh string) string {
 // TestCompletionBash sources the script in an interactive bash, finds the
 // function `complete -p` registered, and calls it as bash's completion does.
 func TestCompletionBash(t *testing.T) {
-	haloy, env, dir := completionWorld(t)
+	haloy, env, dir, scan := completionWorld(t)
 	if err := os.WriteFile(filepath.Join(dir, "c.bash"), []byte(script(t, haloy, env, "bash")), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +192,7 @@ try 'haloy val'
 unset COMP_LINE COMP_POINT COMP_WORDS COMP_CWORD
 echo "compgen|$(compgen -F "$fn" -- x 2>/dev/null)"
 `
-	got := shell(t, env, dir, "bash", "-i", "-c", probe)
+	got := shell(t, scan, env, dir, "bash", "-i", "-c", probe)
 	want := "spec: complete -o default -F _haloy_complete haloy\n" +
 		"haloy server delete |prod.example.com staging.example.com\n" +
 		"haloy server version --server st|staging.example.com\n" +
@@ -203,7 +208,7 @@ echo "compgen|$(compgen -F "$fn" -- x 2>/dev/null)"
 // registered with compdef, as the completion system does, with compadd and
 // _files recording what they are given.
 func TestCompletionZsh(t *testing.T) {
-	haloy, env, dir := completionWorld(t)
+	haloy, env, dir, scan := completionWorld(t)
 	if err := os.WriteFile(filepath.Join(dir, "c.zsh"), []byte(script(t, haloy, env, "zsh")), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +221,7 @@ try 'haloy server delete '
 try 'haloy deploy -t prod'
 try 'haloy deploy -c '
 `
-	got := shell(t, env, dir, "zsh", "-f", "-c", probe)
+	got := shell(t, scan, env, dir, "zsh", "-f", "-c", probe)
 	want := "compdef _haloy_complete haloy\n" +
 		"haloy server delete |prod.example.com staging.example.com\n" +
 		"haloy deploy -t prod|production\n" +
@@ -229,7 +234,7 @@ try 'haloy deploy -c '
 // TestCompletionFish sources the script in fish and asks fish itself to
 // complete lines (complete -C).
 func TestCompletionFish(t *testing.T) {
-	haloy, env, dir := completionWorld(t)
+	haloy, env, dir, scan := completionWorld(t)
 	if err := os.WriteFile(filepath.Join(dir, "c.fish"), []byte(script(t, haloy, env, "fish")), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +243,7 @@ for line in 'haloy server delete ' 'haloy deploy -t st' 'haloy server '
     echo "$line|"(string join ' ' (complete -C "$line"))
 end
 `
-	got := shell(t, env, dir, "fish", "--no-config", "-c", probe)
+	got := shell(t, scan, env, dir, "fish", "--no-config", "-c", probe)
 	want := "haloy server delete |prod.example.com staging.example.com\n" +
 		"haloy deploy -t st|staging\n" +
 		"haloy server |add check delete list version\n"
