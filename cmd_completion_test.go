@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,9 +122,10 @@ func completionWorld(t *testing.T) (haloy string, env []string, dir string, scan
 	dir = t.TempDir()
 	cfg := filepath.Join(dir, "cfg")
 	env = append(os.Environ(), "HALOY_CONFIG_DIR="+cfg, "HOME="+dir)
-	for _, s := range []string{"prod.example.com", "staging.example.com"} {
-		scan.Secret(s, "tok-"+s)
-		cmd := exec.Command(haloy, "server", "add", s, "tok-"+s)
+	for i, s := range []string{"prod.example.com", "staging.example.com"} {
+		tok := fmt.Sprintf("Kq7-secret-%d-Zx9", i)
+		scan.Secret(s, tok)
+		cmd := exec.Command(haloy, "server", "add", s, tok)
 		cmd.Env = env
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("server add %s: %v\n%s", s, err, out)
