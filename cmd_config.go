@@ -21,7 +21,7 @@ type ConfigCommands struct {
 // ConfigFlags choose an app config and its targets. Commands that act on
 // an app (validate-config, deploy, status) embed it.
 type ConfigFlags struct {
-	Config string   `short:"c" placeholder:"PATH" help:"App config file or directory (default: haloy.yaml, haloy.yml or haloy.json in the current directory)."`
+	Config string   `short:"c" placeholder:"PATH" help:"App config file or directory (default: the first of haloy.json, haloy.yaml, haloy.yml, haloy.toml in the current directory)."`
 	Target []string `short:"t" placeholder:"NAME" predictor:"target" sep:"," xor:"target-all" help:"Target to use; repeat the flag or separate names with commas."`
 	All    bool     `short:"a" xor:"target-all" help:"Use every target."`
 }

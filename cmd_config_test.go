@@ -190,7 +190,7 @@ haloy: hint: did you mean "production"? use --target production
 			args:     []string{"validate-config"},
 			wantCode: 2,
 			wantStderr: `haloy: error: no app config in the current directory
-haloy: looked for haloy.yaml, haloy.yml, haloy.json
+haloy: looked for haloy.json, haloy.yaml, haloy.yml, haloy.toml
 haloy: hint: create haloy.yaml there, or pass --config <file> (e.g. --config production.haloy.yaml)
 `,
 		},

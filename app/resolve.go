@@ -117,6 +117,12 @@ func (uc *Resolve) Run(ctx context.Context, in ResolveInput) (Resolution, error)
 	if err != nil {
 		return Resolution{}, err
 	}
+	if len(cfg.Skipped) > 0 {
+		// Haloy reads the first of haloy.json, .yaml, .yml, .toml; say so,
+		// since someone who edits the YAML beside a JSON sees no effect.
+		uc.notes.Info("using " + cfg.File + "; not read: " + strings.Join(cfg.Skipped, ", ") +
+			" (the first of haloy.json, haloy.yaml, haloy.yml, haloy.toml is used; pass --config to choose)")
+	}
 	names, err := cfg.ChooseTargets(in.Targets, in.All, in.RequireSingle)
 	if err != nil {
 		return Resolution{}, err
@@ -150,7 +156,7 @@ func (uc *Resolve) Run(ctx context.Context, in ResolveInput) (Resolution, error)
 		}
 		env = append(env, shared...)
 		env = append(env, core.EnvLayer{Name: "the config directory's .env", Lookup: core.MapLookup(state.Tokens)})
-		t := uc.target(&cfg, name, configured, state, env, core.SecretInputs{Providers: cfg.SecretProviders, Fetched: fetched})
+		t := uc.target(&cfg, name, configured, state, env, core.SecretInputs{Providers: cfg.SecretProviders, Fetched: fetched, Dir: dir})
 		for _, w := range t.Warnings {
 			uc.notes.Warn(w)
 		}
@@ -232,7 +238,12 @@ func (uc *Resolve) checkSources(cfg core.AppConfig) []error {
 			continue
 		}
 		for _, n := range slices.Sorted(maps.Keys(cfg.SecretProviders[p])) {
-			ref := core.SecretSourceRef{Provider: p, Name: n, Settings: cfg.SecretProviders[p][n]}
+			ref, err := cfg.SecretProviders[p][n].Ref(p, n)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			ref.Dir = filepath.Dir(cfg.File)
 			if _, err := src.Describe(ref); err != nil {
 				errs = append(errs, err)
 			}
@@ -259,7 +270,7 @@ func (uc *Resolve) fetch(ctx context.Context, cfg core.AppConfig, targets []stri
 	var srcs []core.SecretSourceRef
 	seen := map[string]bool{}
 	for _, n := range targets {
-		for _, s := range core.SecretSources(cfg.Target(n), cfg.SecretProviders) {
+		for _, s := range core.SecretSources(cfg.Target(n), cfg.SecretProviders, filepath.Dir(cfg.File)) {
 			if !seen[s.Key()] {
 				seen[s.Key()] = true
 				srcs = append(srcs, s)

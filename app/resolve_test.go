@@ -628,3 +628,25 @@ func TestResolveMixedSourcesNoRace(t *testing.T) {
 		t.Errorf("env X did not resolve from the item")
 	}
 }
+
+// With haloy.json and haloy.yaml side by side Haloy reads the JSON; the
+// user who edits the YAML must be told it is not read.
+func TestResolveSaysWhichFile(t *testing.T) {
+	cfg := func(name string) core.AppConfig {
+		return core.AppConfig{TargetConfig: core.TargetConfig{Name: name, Server: "api.haloy.dev"}}
+	}
+	w := world{configs: memory.AppConfigs{"haloy.json": cfg("from-json"), "haloy.yaml": cfg("from-yaml")},
+		env: memory.Env{"HALOY_API_TOKEN": "tok"}}
+	h := w.build()
+	res, err := h.uc.Run(context.Background(), ResolveInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.File != "haloy.json" || res.Targets[0].App != "from-json" {
+		t.Errorf("Run() read %s (app %q), want haloy.json (app from-json)", res.File, res.Targets[0].App)
+	}
+	want := []string{"using haloy.json; not read: haloy.yaml (the first of haloy.json, haloy.yaml, haloy.yml, haloy.toml is used; pass --config to choose)"}
+	if diff := cmp.Diff(want, h.notes.Infos); diff != "" {
+		t.Errorf("notes mismatch (-want +got):\n%s", diff)
+	}
+}

@@ -23,12 +23,6 @@ type VersionResponse struct {
 	TokenExpiresAt *time.Time `json:"token_expires_at,omitempty"`
 }
 
-// Image names a container image.
-type Image struct {
-	Repository string `json:"repository"`
-	Tag        string `json:"tag,omitempty"`
-}
-
 // Domain is a domain an app answers on, with its aliases.
 type Domain struct {
 	Domain  string   `json:"domain"`

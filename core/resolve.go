@@ -111,13 +111,16 @@ type Resolved struct {
 type SecretInputs struct {
 	Providers SecretProviders
 	Fetched   map[string]FetchedSource
+	// Dir is the config file's directory (SecretSourceRef.Dir).
+	Dir string
 }
 
 // SecretSources returns the sources the from.secret references of a target
 // point into, once each by SecretSourceRef.Key, in order of first mention.
 // References that do not parse or name no declared source are left out:
 // ResolveToken and ResolveEnv report them.
-func SecretSources(t TargetConfig, providers SecretProviders) []SecretSourceRef {
+// dir is the config file's directory, set as each source's Dir.
+func SecretSources(t TargetConfig, providers SecretProviders, dir string) []SecretSourceRef {
 	var refs []string
 	if t.APIToken != nil && t.APIToken.From != nil && t.APIToken.From.Secret != "" {
 		refs = append(refs, t.APIToken.From.Secret)
@@ -135,6 +138,7 @@ func SecretSources(t TargetConfig, providers SecretProviders) []SecretSourceRef 
 			continue
 		}
 		src, err := providers.Lookup(ref)
+		src.Dir = dir
 		if err != nil || seen[src.Key()] {
 			continue
 		}
@@ -297,6 +301,7 @@ func resolveSecret(where, raw string, secrets SecretInputs) (Resolved, error) {
 	if err != nil {
 		return Resolved{}, withWhere(err, where)
 	}
+	src.Dir = secrets.Dir
 	f, ok := secrets.Fetched[src.Key()]
 	if !ok {
 		return Resolved{}, &Error{Kind: Internal, What: "secret source " + strconv.Quote(src.Name) + " was not fetched before resolution"}

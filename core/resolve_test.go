@@ -100,7 +100,7 @@ func reveal(r core.Resolved) result { return result{r.Value.Reveal(), r.Source, 
 func TestResolveToken(t *testing.T) {
 	const server = "prod.haloy.com"
 	providers := core.SecretProviders{"onepassword": {"api-tokens": {"vault": "Infrastructure", "item": "Haloy API Tokens"}}}
-	item := core.SecretSourceRef{Provider: "onepassword", Name: "api-tokens", Settings: providers["onepassword"]["api-tokens"]}
+	item := core.SecretSourceRef{Provider: "onepassword", Name: "api-tokens", Settings: map[string]string{"vault": "Infrastructure", "item": "Haloy API Tokens"}}
 	fetched := map[string]core.FetchedSource{item.Key(): {Label: "1Password Infrastructure/Haloy API Tokens",
 		Fields: map[string]core.Secret{"production": "tok-1p", "staging": "tok-1p-s", "blank": ""}}}
 	failed := map[string]core.FetchedSource{item.Key(): {Err: &core.Error{Kind: core.Missing, What: "cannot read 1Password Infrastructure/Haloy API Tokens", Why: "not signed in"}}}
@@ -236,7 +236,7 @@ func TestSecretSources(t *testing.T) {
 		},
 	}
 	var got []string
-	for _, s := range core.SecretSources(tc, providers) {
+	for _, s := range core.SecretSources(tc, providers, "") {
 		got = append(got, s.Name)
 	}
 	if diff := cmp.Diff([]string{"b", "a"}, got); diff != "" {

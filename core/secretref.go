@@ -80,16 +80,24 @@ func isRefName(s string) bool {
 
 // SecretSourceRef names one secret item: a source declared under a provider
 // in the app config's secret_providers, with its settings as written (for
-// 1Password: vault, item and an optional account). Core does not interpret
-// the settings: each provider's adapter does, so that a new provider needs no
-// change here.
+// 1Password: vault, item and an optional account; for SOPS: file and
+// format). Core does not interpret the settings: each provider's adapter
+// does, so that a new provider needs no change here.
 type SecretSourceRef struct {
 	// Provider is the provider's name, e.g. "onepassword".
 	Provider string
 	// Name is the source's name under the provider, e.g. "api-tokens".
 	Name string
-	// Settings are the source's settings, e.g. vault and item.
+	// Settings are the source's settings whose value is one string, e.g.
+	// vault and item (a number or a boolean is written as text).
 	Settings map[string]string
+	// Lists are the settings whose value is a list of strings, e.g. a
+	// command and its arguments.
+	Lists map[string][]string
+	// Dir is the directory of the config file that declares the source: a
+	// relative path in a setting (a SOPS file) is relative to it. Empty
+	// means the current directory.
+	Dir string
 }
 
 // Key identifies the item the source points at: the provider and its
@@ -105,6 +113,19 @@ func (s SecretSourceRef) Key() string {
 	b.WriteString(strconv.Quote(s.Provider))
 	for _, k := range keys {
 		b.WriteString(" " + strconv.Quote(k) + "=" + strconv.Quote(s.Settings[k]))
+	}
+	for _, k := range sortedNames(s.Lists) {
+		b.WriteString(" " + strconv.Quote(k) + "=[")
+		for i, v := range s.Lists[k] {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(strconv.Quote(v))
+		}
+		b.WriteString("]")
+	}
+	if s.Dir != "" {
+		b.WriteString(" dir=" + strconv.Quote(s.Dir))
 	}
 	return b.String()
 }
@@ -145,7 +166,73 @@ func (p SecretProviders) Lookup(ref SecretRef) (SecretSourceRef, error) {
 		}
 		return SecretSourceRef{}, e
 	}
-	return SecretSourceRef{Provider: ref.Provider, Name: ref.Source, Settings: settings}, nil
+	return settings.Ref(ref.Provider, ref.Source)
+}
+
+// Ref returns the source's settings as a SecretSourceRef of provider and
+// name, each value a string or a list of strings. Returns a *Error of Kind
+// Invalid for any other value (a mapping, a list of mappings). The caller
+// sets Dir.
+func (s SourceSettings) Ref(provider, name string) (SecretSourceRef, error) {
+	out := SecretSourceRef{Provider: provider, Name: name, Settings: map[string]string{}}
+	for _, k := range sortedNames(s) {
+		switch v := s[k].(type) {
+		case string:
+			out.Settings[k] = v
+		case []string:
+			out.addList(k, v)
+		case []any:
+			list := make([]string, 0, len(v))
+			for _, e := range v {
+				str, ok := scalarText(e)
+				if !ok {
+					return SecretSourceRef{}, badSetting(provider, name, k)
+				}
+				list = append(list, str)
+			}
+			out.addList(k, list)
+		default:
+			str, ok := scalarText(v)
+			if !ok {
+				return SecretSourceRef{}, badSetting(provider, name, k)
+			}
+			out.Settings[k] = str
+		}
+	}
+	return out, nil
+}
+
+func (s *SecretSourceRef) addList(k string, v []string) {
+	if s.Lists == nil {
+		s.Lists = map[string][]string{}
+	}
+	s.Lists[k] = v
+}
+
+func badSetting(provider, name, key string) error {
+	at := "secret_providers." + provider + "." + name + "." + key
+	return &Error{Kind: Invalid, What: at + " is neither a string nor a list of strings",
+		Why: "a secret source's settings are strings (vault: Infrastructure) or lists of strings (command: [prog, arg])",
+		Fix: "write " + at + " as a string"}
+}
+
+// scalarText is the text of a string, number or boolean setting.
+func scalarText(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case bool:
+		return strconv.FormatBool(v), true
+	case int:
+		return strconv.Itoa(v), true
+	case int64:
+		return strconv.FormatInt(v, 10), true
+	case uint64:
+		return strconv.FormatUint(v, 10), true
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), true
+	}
+	return "", false
 }
 
 func sortedNames[V any](m map[string]V) []string {

@@ -1,6 +1,10 @@
-// Package configfile loads app configs (haloy.yaml, haloy.yml, haloy.json)
-// from disk, decoding them strictly with goccy/go-yaml: an unknown key is an
-// error naming the file, line and column, and the closest known key.
+// Package configfile loads app configs (haloy.json, haloy.yaml, haloy.yml,
+// haloy.toml) from disk. Every format goes through one strict path: the file
+// becomes a goccy/go-yaml syntax tree (JSON is YAML already; TOML is decoded
+// with pelletier/go-toml and re-encoded), the tree is checked against the
+// schema of core.AppConfig (unknown keys, wrong shapes, each with file, line
+// and column, the keys allowed there and the closest one), JSON's camelCase
+// keys are renamed to the snake_case ones, and goccy decodes it strictly.
 package configfile
 
 import (
@@ -24,8 +28,8 @@ import (
 
 var _ ports.AppConfigs = (*Loader)(nil)
 
-// Names are the file names looked for in a directory, in this order.
-var Names = []string{"haloy.yaml", "haloy.yml", "haloy.json"}
+// Names are the file names looked for in a directory, in Haloy's order.
+var Names = []string{"haloy.json", "haloy.yaml", "haloy.yml", "haloy.toml"}
 
 // Loader reads app configs from the file system. New does no I/O.
 type Loader struct{}
@@ -33,17 +37,10 @@ type Loader struct{}
 // New returns a Loader.
 func New() *Loader { return &Loader{} }
 
-// file is the shape on disk: the config plus the other spelling of
-// secret_providers that Haloy has used.
-type file struct {
-	core.AppConfig  `yaml:",inline"`
-	SecretProviders core.SecretProviders `yaml:"secretProviders,omitempty"`
-}
-
 // Load finds and decodes the config at path (a file, a directory, or "" for
 // the current directory).
 func (l *Loader) Load(ctx context.Context, path string) (core.AppConfig, error) {
-	name, err := find(path)
+	name, skipped, err := find(path)
 	if err != nil {
 		return core.AppConfig{}, err
 	}
@@ -52,12 +49,17 @@ func (l *Loader) Load(ctx context.Context, path string) (core.AppConfig, error) 
 		return core.AppConfig{}, &core.Error{Kind: core.Invalid, What: "cannot read app config " + strconv.Quote(name),
 			Why: reason(err), Fix: "check the file's permissions", Err: err}
 	}
-	return Decode(name, data)
+	cfg, err := Decode(name, data)
+	if err != nil {
+		return core.AppConfig{}, err
+	}
+	cfg.Skipped = skipped
+	return cfg, nil
 }
 
 // find returns the config file path names: itself if it is a file, else
-// the first of Names in that directory.
-func find(path string) (string, error) {
+// the first of Names in that directory, and the other Names present there.
+func find(path string) (string, []string, error) {
 	dir := path
 	if dir == "" {
 		dir = "."
@@ -65,28 +67,36 @@ func find(path string) (string, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", &core.Error{Kind: core.NotFound, What: "app config " + strconv.Quote(path) + " not found",
+			return "", nil, &core.Error{Kind: core.NotFound, What: "app config " + strconv.Quote(path) + " not found",
 				Why: "there is no such file or directory", Fix: "pass --config with the path of your haloy.yaml", Err: err}
 		}
-		return "", &core.Error{Kind: core.Invalid, What: "cannot read app config " + strconv.Quote(path), Why: reason(err), Err: err}
+		return "", nil, &core.Error{Kind: core.Invalid, What: "cannot read app config " + strconv.Quote(path), Why: reason(err), Err: err}
 	}
 	if !fi.IsDir() {
-		return path, nil
+		return path, nil, nil
 	}
+	var found []string
 	for _, n := range Names {
 		p := n
 		if path != "" {
 			p = filepath.Join(path, n)
 		}
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, nil
+			found = append(found, p)
 		}
+	}
+	switch len(found) {
+	case 0:
+	case 1:
+		return found[0], nil, nil
+	default:
+		return found[0], found[1:], nil
 	}
 	where := "the current directory"
 	if path != "" {
 		where = strconv.Quote(path)
 	}
-	return "", &core.Error{Kind: core.NotFound, What: "no app config in " + where,
+	return "", nil, &core.Error{Kind: core.NotFound, What: "no app config in " + where,
 		Why: "looked for " + strings.Join(Names, ", "),
 		Fix: "create haloy.yaml there, or pass --config <file> (e.g. --config production.haloy.yaml)"}
 }
@@ -99,83 +109,152 @@ func reason(err error) string {
 	return err.Error()
 }
 
-// Decode decodes the config data of the file called name, strictly. The
-// errors it returns never quote the file's content, which may hold a token:
-// only key names, line and column.
+// FormatOf returns the format of a config file by its extension: "json",
+// "yaml" (.yaml, .yml) or "toml". Returns a *core.Error of Kind Invalid for
+// any other extension, as Haloy refuses them.
+func FormatOf(name string) (string, error) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".json":
+		return "json", nil
+	case ".yaml", ".yml":
+		return "yaml", nil
+	case ".toml":
+		return "toml", nil
+	}
+	return "", &core.Error{Kind: core.Invalid, What: "cannot tell the format of app config " + strconv.Quote(name),
+		Why: "an app config's name ends in .json, .yaml, .yml or .toml",
+		Fix: "rename it, e.g. to " + strings.TrimSuffix(filepath.Base(name), filepath.Ext(name)) + ".yaml"}
+}
+
+// Decode decodes the config data of the file called name, strictly, in the
+// format its extension names. The errors it returns never quote the file's
+// content, which may hold a token: only key names, line and column.
 func Decode(name string, data []byte) (core.AppConfig, error) {
-	// One parse serves the decoding and the key lines: parsing twice was a
-	// third of the time spent on haloy.yaml (docs/performance.md).
-	parsed, err := parser.ParseBytes(data, 0)
+	format, err := FormatOf(name)
 	if err != nil {
-		return core.AppConfig{}, decodeError(name, data, err)
+		return core.AppConfig{}, err
 	}
-	var f file
-	if body := firstBody(parsed); body != nil {
-		dec := yaml.NewDecoder(bytes.NewReader(nil), yaml.DisallowUnknownField())
-		if err := dec.DecodeFromNode(body, &f); err != nil {
-			return core.AppConfig{}, decodeError(name, data, err)
-		}
+	d := &doc{name: name, format: format, data: data}
+	var cfg core.AppConfig
+	switch format {
+	case "toml":
+		cfg, err = d.decodeTOML()
+	default:
+		cfg, err = d.decodeYAML(data)
 	}
-	cfg := f.AppConfig
-	lines := keyLines(parsed)
-	if f.SecretProviders != nil {
-		if cfg.SecretProviders != nil {
-			return core.AppConfig{}, &core.Error{Kind: core.Invalid,
-				What: fmt.Sprintf("%s:%d: both secret_providers and secretProviders are set", name, lines["secretProviders"]),
-				Why:  "they are two spellings of one setting", Fix: "merge them under secret_providers"}
-		}
-		cfg.SecretProviders = f.SecretProviders
-		if n, ok := lines["secretProviders"]; ok {
-			lines["secret_providers"] = n
-		}
+	if err != nil {
+		return core.AppConfig{}, err
 	}
 	for t := range cfg.Targets {
 		if t == "" {
-			return core.AppConfig{}, &core.Error{Kind: core.Invalid, What: fmt.Sprintf("%s:%d: a target has an empty name", name, lines["targets"]),
+			return core.AppConfig{}, &core.Error{Kind: core.Invalid, What: fmt.Sprintf("%s:%d: a target has an empty name", name, cfg.Lines["targets"]),
 				Why: "every target needs a name", Fix: "name it, e.g. production:"}
 		}
 	}
 	cfg.File = name
-	cfg.Lines = lines
+	cfg.Format = format
 	return cfg, nil
 }
 
-func decodeError(name string, data []byte, err error) error {
+// doc is one file being decoded.
+type doc struct {
+	name, format string
+	data         []byte
+	// toml maps a dotted key path to its line and column in a TOML file,
+	// whose syntax tree is not the one checked.
+	toml map[string][2]int
+}
+
+// decodeYAML checks and decodes YAML text: the file itself, or for TOML
+// the file re-encoded.
+func (d *doc) decodeYAML(text []byte) (core.AppConfig, error) {
+	// One parse serves the checks, the decoding and the key lines: parsing
+	// twice was a third of the time spent on haloy.yaml (docs/performance.md).
+	parsed, err := parser.ParseBytes(text, 0)
+	if err != nil {
+		return core.AppConfig{}, d.syntaxError(err)
+	}
+	body := firstBody(parsed)
+	if body == nil {
+		return core.AppConfig{}, nil
+	}
+	if err := d.check(body); err != nil {
+		return core.AppConfig{}, err
+	}
+	var cfg core.AppConfig
+	dec := yaml.NewDecoder(bytes.NewReader(nil), yaml.DisallowUnknownField())
+	if err := dec.DecodeFromNode(body, &cfg); err != nil {
+		return core.AppConfig{}, d.decodeError(parsed, err)
+	}
+	cfg.Lines = d.keyLines(parsed)
+	return cfg, nil
+}
+
+// at returns "file:line:col" of a key path, from the TOML file's own
+// positions when there are some, else from the token.
+func (d *doc) at(path []string, tk *tokenPos) string {
+	if d.toml != nil {
+		for p := path; len(p) > 0; p = p[:len(p)-1] {
+			if lc, ok := d.toml[strings.Join(p, ".")]; ok {
+				return fmt.Sprintf("%s:%d:%d", d.name, lc[0], lc[1])
+			}
+		}
+		return d.name
+	}
+	if tk == nil {
+		return d.name
+	}
+	return fmt.Sprintf("%s:%d:%d", d.name, tk.line, tk.col)
+}
+
+type tokenPos struct{ line, col int }
+
+func posOf(n ast.Node) *tokenPos {
+	if n == nil || n.GetToken() == nil {
+		return nil
+	}
+	p := n.GetToken().Position
+	return &tokenPos{p.Line, p.Column}
+}
+
+// syntaxError reports a file that is not valid YAML or JSON.
+func (d *doc) syntaxError(err error) error {
+	var ye yaml.Error
+	what := "cannot decode app config " + strconv.Quote(d.name)
+	if errors.As(err, &ye) && ye.GetToken() != nil {
+		pos := ye.GetToken().Position
+		what = fmt.Sprintf("%s:%d:%d: %s", d.name, pos.Line, pos.Column, hideContent(ye.GetMessage(), d.data))
+	}
+	return &core.Error{Kind: core.Invalid, What: what,
+		Why: "the file is not valid " + strings.ToUpper(d.format), Fix: "check the file's syntax"}
+}
+
+// decodeError reports what goccy refused after the schema check passed
+// (a value it cannot convert, an alias): never the content.
+func (d *doc) decodeError(parsed *ast.File, err error) error {
 	var ye yaml.Error
 	if !errors.As(err, &ye) || ye.GetToken() == nil {
-		return &core.Error{Kind: core.Invalid, What: "cannot decode app config " + strconv.Quote(name),
-			Why: "it is not valid YAML or JSON", Fix: "check the file's syntax"}
+		return &core.Error{Kind: core.Invalid, What: "cannot decode app config " + strconv.Quote(d.name),
+			Why: "it is not valid " + strings.ToUpper(d.format), Fix: "check the file's syntax"}
 	}
 	pos := ye.GetToken().Position
-	at := fmt.Sprintf("%s:%d:%d", name, pos.Line, pos.Column)
-	var uf *yaml.UnknownFieldError
-	if errors.As(err, &uf) {
-		key := uf.Token.Value
-		shown := strconv.Quote(key)
-		if len(key) > 40 || strings.Contains(key, core.APITokenPrefix) {
-			// a token pasted where a key goes must not be printed
-			shown = "(not shown: it is long or looks like a token)"
+	var path []string
+	for _, p := range pathsOf(parsed) {
+		if p.line == pos.Line && p.col <= pos.Column {
+			path = p.path
 		}
-		e := &core.Error{Kind: core.Invalid, What: at + ": unknown key " + shown}
-		known := knownAt(data, pos.Line, pos.Column)
-		e.Why = "known keys here: " + strings.Join(known, ", ")
-		if c := core.Closest(key, known); c != "" {
-			e.Fix = "did you mean " + strconv.Quote(c) + "?"
-		} else {
-			e.Fix = "remove it, or see docs/configuration.md for the keys haloy reads"
-		}
-		return e
 	}
-	msg := hideContent(ye.GetMessage(), data)
+	at := d.at(path, &tokenPos{pos.Line, pos.Column})
+	msg := hideContent(ye.GetMessage(), d.data)
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
 		msg = "a value has the wrong type"
-		if te.StructFieldName != nil {
-			msg = "the value of " + *te.StructFieldName + " has the wrong type"
+		if len(path) > 0 {
+			msg = "the value of " + d.spell(path) + " has the wrong type"
 		}
 	}
 	return &core.Error{Kind: core.Invalid, What: at + ": " + msg,
-		Why: "the file is not a valid app config", Fix: "fix the value at line " + strconv.Itoa(pos.Line)}
+		Why: "the file is not a valid app config", Fix: "fix the value at " + at}
 }
 
 // hideContent returns the YAML library's message, unless it repeats 12 or
@@ -184,69 +263,10 @@ func decodeError(name string, data []byte, err error) error {
 func hideContent(msg string, data []byte) string {
 	for i := 0; i+12 <= len(msg); i++ {
 		if bytes.Contains(data, []byte(msg[i:i+12])) {
-			return "invalid YAML here"
+			return "invalid syntax here"
 		}
 	}
 	return msg
-}
-
-// Keys each level of the config accepts, for "did you mean".
-var (
-	topKeys      = []string{"name", "server", "api_token", "image", "domains", "env", "targets", "secret_providers", "secretProviders"}
-	targetKeys   = []string{"name", "server", "api_token", "image", "domains", "env"}
-	tokenKeys    = []string{"value", "from"}
-	fromKeys     = []string{"env", "secret"}
-	imageKeys    = []string{"repository", "tag"}
-	domainKeys   = []string{"domain", "aliases"}
-	envEntryKeys = []string{"name", "value", "from"}
-)
-
-// knownAt returns the keys accepted in the mapping that holds the key at
-// line:col.
-func knownAt(data []byte, line, col int) []string {
-	paths, err := keyPaths(data)
-	if err != nil {
-		return topKeys
-	}
-	for _, p := range paths {
-		if p.line == line && p.col == col {
-			return keysFor(p.path[:len(p.path)-1])
-		}
-	}
-	return topKeys
-}
-
-func keysFor(parent []string) []string {
-	n := len(parent)
-	switch {
-	case n == 0:
-		return topKeys
-	case n == 2 && parent[0] == "targets":
-		return targetKeys
-	}
-	last := parent[n-1]
-	if _, err := strconv.Atoi(last); err == nil && n >= 2 {
-		switch parent[n-2] {
-		case "domains":
-			return domainKeys
-		case "env":
-			return envEntryKeys
-		}
-	}
-	switch last {
-	case "api_token":
-		return tokenKeys
-	case "from":
-		return fromKeys
-	case "image":
-		return imageKeys
-	}
-	return topKeys
-}
-
-type keyPos struct {
-	path      []string
-	line, col int
 }
 
 // firstBody returns the body of the file's first document (the one a
@@ -260,22 +280,25 @@ func firstBody(f *ast.File) ast.Node {
 	return nil
 }
 
-// keyLines maps each dotted key path of the parsed file to its line.
-func keyLines(f *ast.File) map[string]int {
+// keyLines maps each dotted key path of the file to its line.
+func (d *doc) keyLines(f *ast.File) map[string]int {
 	paths := pathsOf(f)
 	lines := make(map[string]int, len(paths))
 	for _, p := range paths {
-		lines[strings.Join(p.path, ".")] = p.line
+		k := strings.Join(p.path, ".")
+		lines[k] = p.line
+		if d.toml != nil {
+			if lc, ok := d.toml[k]; ok {
+				lines[k] = lc[0]
+			}
+		}
 	}
 	return lines
 }
 
-func keyPaths(data []byte) ([]keyPos, error) {
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, err
-	}
-	return pathsOf(f), nil
+type keyPos struct {
+	path      []string
+	line, col int
 }
 
 func pathsOf(f *ast.File) []keyPos {
@@ -294,7 +317,7 @@ func pathsOf(f *ast.File) []keyPos {
 			if tk == nil {
 				return
 			}
-			p := append(append([]string{}, path...), tk.Value)
+			p := append(append([]string{}, path...), keyText(v.Key))
 			out = append(out, keyPos{path: p, line: tk.Position.Line, col: tk.Position.Column})
 			walk(v.Value, p)
 		case *ast.SequenceNode:
@@ -315,4 +338,12 @@ func pathsOf(f *ast.File) []keyPos {
 		walk(d, nil)
 	}
 	return out
+}
+
+// keyText is a mapping key's text, as renamed by the schema check.
+func keyText(k ast.MapKeyNode) string {
+	if s, ok := k.(*ast.StringNode); ok {
+		return s.Value
+	}
+	return k.GetToken().Value
 }

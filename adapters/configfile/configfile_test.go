@@ -50,7 +50,7 @@ func TestGuideExamplesLoad(t *testing.T) {
 func guide(name string) string { return filepath.Join("..", "..", "docs", "testdata", "guide", name) }
 
 func TestLoadDecodes(t *testing.T) {
-	ignore := cmpopts.IgnoreFields(core.AppConfig{}, "Lines")
+	ignore := cmpopts.IgnoreFields(core.AppConfig{}, "Lines", "Format")
 	tests := []struct {
 		name string
 		path string
@@ -147,7 +147,11 @@ func TestLoadFindsFile(t *testing.T) {
 		{"yaml", []string{"haloy.yaml"}, "haloy.yaml"},
 		{"yml", []string{"haloy.yml"}, "haloy.yml"},
 		{"json", []string{"haloy.json"}, "haloy.json"},
-		{"yaml_before_yml_and_json", []string{"haloy.json", "haloy.yml", "haloy.yaml"}, "haloy.yaml"},
+		{"toml", []string{"haloy.toml"}, "haloy.toml"},
+		// Haloy's order: json, yaml, yml, toml
+		{"json_first", []string{"haloy.json", "haloy.yml", "haloy.yaml", "haloy.toml"}, "haloy.json"},
+		{"yaml_before_yml", []string{"haloy.yml", "haloy.yaml", "haloy.toml"}, "haloy.yaml"},
+		{"yml_before_toml", []string{"haloy.yml", "haloy.toml"}, "haloy.yml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,6 +160,9 @@ func TestLoadFindsFile(t *testing.T) {
 				body := "name: " + strings.ReplaceAll(f, ".", "-") + "\n"
 				if strings.HasSuffix(f, ".json") {
 					body = `{"name": "` + strings.ReplaceAll(f, ".", "-") + `", "server": "a.example.com"}`
+				}
+				if strings.HasSuffix(f, ".toml") {
+					body = `name = "` + strings.ReplaceAll(f, ".", "-") + `"` + "\n"
 				}
 				write(t, dir, f, body)
 			}
@@ -196,34 +203,35 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"unknown_top_key", "haloy.yaml", "name: a\nserver: b.example.com\napi_tokn:\n  value: x\n", &core.Error{Kind: core.Invalid,
 			What: "haloy.yaml:3:1: unknown key \"api_tokn\"",
-			Why:  "known keys here: name, server, api_token, image, domains, env, targets, secret_providers, secretProviders",
+			Why:  "the keys here are: name, preset, image, image_key, server, api_token, deployment_strategy, naming_strategy, protected, domains, env, health_check_path, min_ready_seconds, port, replicas, volumes, network, pre_deploy, post_deploy, images, targets, secret_providers, global_pre_deploy, global_post_deploy",
 			Fix:  `did you mean "api_token"?`}},
 		{"unknown_key_in_target", "haloy.yaml", "name: a\ntargets:\n  prod:\n    sever: b.example.com\n", &core.Error{Kind: core.Invalid,
 			What: "haloy.yaml:4:5: unknown key \"sever\"",
-			Why:  "known keys here: name, server, api_token, image, domains, env",
+			Why:  "the keys in targets.prod are: name, preset, image, image_key, server, api_token, deployment_strategy, naming_strategy, protected, domains, env, health_check_path, min_ready_seconds, port, replicas, volumes, network, pre_deploy, post_deploy",
 			Fix:  `did you mean "server"?`}},
 		{"unknown_key_in_from", "haloy.yaml", "name: a\napi_token:\n  from:\n    enb: X\n", &core.Error{Kind: core.Invalid,
 			What: "haloy.yaml:4:5: unknown key \"enb\"",
-			Why:  "known keys here: env, secret",
+			Why:  "the keys in api_token.from are: env, secret",
 			Fix:  `did you mean "env"?`}},
 		{"unknown_key_in_env_entry", "haloy.yaml", "name: a\nenv:\n  - name: A\n    vaule: b\n", &core.Error{Kind: core.Invalid,
 			What: "haloy.yaml:4:5: unknown key \"vaule\"",
-			Why:  "known keys here: name, value, from",
+			Why:  "the keys in env[0] are: name, value, from, build_arg",
 			Fix:  `did you mean "value"?`}},
 		{"unknown_key_no_close_match", "haloy.yaml", "name: a\nimage:\n  repository: x\n  zzzzzzzz: y\n", &core.Error{Kind: core.Invalid,
 			What: "haloy.yaml:4:3: unknown key \"zzzzzzzz\"",
-			Why:  "known keys here: repository, tag",
-			Fix:  "remove it, or see docs/configuration.md for the keys haloy reads"}},
+			Why:  "the keys in image are: repository, tag, pull_policy, history, registry, build, build_config",
+			Fix:  "remove it, or use one of the keys listed"}},
 		{"unknown_key_json", "haloy.json", `{"name": "a", "serverr": "b"}`, &core.Error{Kind: core.Invalid,
 			What: "haloy.json:1:15: unknown key \"serverr\"",
-			Why:  "known keys here: name, server, api_token, image, domains, env, targets, secret_providers, secretProviders",
+			Why:  "the keys here are: name, preset, image, imageKey, server, apiToken, deploymentStrategy, namingStrategy, protected, domains, env, healthCheckPath, minReadySeconds, port, replicas, volumes, network, preDeploy, postDeploy, images, targets, secretProviders, globalPreDeploy, globalPostDeploy",
 			Fix:  `did you mean "server"?`}},
 		{"both_provider_spellings", "haloy.yaml", "name: a\nsecret_providers:\n  onepassword: {}\nsecretProviders:\n  onepassword: {}\n", &core.Error{Kind: core.Invalid,
-			What: "haloy.yaml:4: both secret_providers and secretProviders are set",
+			What: "haloy.yaml:4:1: both secret_providers and secretProviders are set",
 			Why:  "they are two spellings of one setting", Fix: "merge them under secret_providers"}},
 		{"wrong_type_never_quotes_value", "haloy.yaml", "name: a\napi_token: " + secret + "\n", &core.Error{Kind: core.Invalid,
-			What: "haloy.yaml:2:12: string was used where mapping is expected",
-			Why:  "the file is not a valid app config", Fix: "fix the value at line 2"}},
+			What: "haloy.yaml:2:12: api_token is a string, but it must be a mapping",
+			Why:  "api_token takes the keys: value, from",
+			Fix:  "e.g. api_token: {from: {env: PROD_API_TOKEN}} (or from: {secret: onepassword:tokens:prod}, or value: ...)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,7 +260,7 @@ func TestLoadNotFound(t *testing.T) {
 		want       *core.Error
 	}{
 		{"empty_dir", dir, &core.Error{Kind: core.NotFound, What: "no app config in " + `"` + dir + `"`,
-			Why: "looked for haloy.yaml, haloy.yml, haloy.json",
+			Why: "looked for haloy.json, haloy.yaml, haloy.yml, haloy.toml",
 			Fix: "create haloy.yaml there, or pass --config <file> (e.g. --config production.haloy.yaml)"}},
 		{"missing_file", filepath.Join(dir, "production.haloy.yaml"), &core.Error{Kind: core.NotFound,
 			What: `app config "` + filepath.Join(dir, "production.haloy.yaml") + `" not found`,
@@ -291,6 +299,9 @@ func TestContract(t *testing.T) {
 			body := "name: " + name + "\n"
 			if strings.HasSuffix(p, ".json") {
 				body = `{"name": "` + name + `"}`
+			}
+			if strings.HasSuffix(p, ".toml") {
+				body = `name = "` + name + `"` + "\n"
 			}
 			write(t, dir, p, body)
 		}

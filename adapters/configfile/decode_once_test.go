@@ -18,11 +18,11 @@ func TestDecodeDocuments(t *testing.T) {
 		data string
 		want core.AppConfig
 	}{
-		{"empty_file", "", core.AppConfig{File: "h.yaml", Lines: map[string]int{}}},
-		{"comment_only", "# nothing yet\n", core.AppConfig{File: "h.yaml", Lines: map[string]int{}}},
-		{"leading_separator", "---\nname: a\n", core.AppConfig{TargetConfig: core.TargetConfig{Name: "a"}, File: "h.yaml", Lines: map[string]int{"name": 2}}},
+		{"empty_file", "", core.AppConfig{File: "h.yaml", Format: "yaml"}},
+		{"comment_only", "# nothing yet\n", core.AppConfig{File: "h.yaml", Format: "yaml"}},
+		{"leading_separator", "---\nname: a\n", core.AppConfig{TargetConfig: core.TargetConfig{Name: "a"}, File: "h.yaml", Format: "yaml", Lines: map[string]int{"name": 2}}},
 		// the first document is the config; the key lines come from every one
-		{"two_documents", "name: a\n---\nname: b\n", core.AppConfig{TargetConfig: core.TargetConfig{Name: "a"}, File: "h.yaml", Lines: map[string]int{"name": 3}}},
+		{"two_documents", "name: a\n---\nname: b\n", core.AppConfig{TargetConfig: core.TargetConfig{Name: "a"}, File: "h.yaml", Format: "yaml", Lines: map[string]int{"name": 3}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

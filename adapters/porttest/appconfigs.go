@@ -26,15 +26,22 @@ func AppConfigs(t *testing.T, newConfigs func(t *testing.T, dir string, apps map
 		"project-d/haloy.yaml":        "d-yaml",
 		"project-d/haloy.json":        "d-json",
 		"project-e/staging.haloy.yml": "e-app",
+		"project-f/haloy.toml":        "f-app",
+		"project-g/haloy.yml":         "g-yml",
+		"project-g/haloy.toml":        "g-toml",
 	}
 	tests := []struct {
 		name, path, wantFile, wantName string
+		wantSkipped                    []string
 	}{
-		{"file_by_name", "production.haloy.yaml", "production.haloy.yaml", "prod-app"},
-		{"directory_yaml", ".", "haloy.yaml", "root-app"},
-		{"directory_yml", "project-b", "project-b/haloy.yml", "b-app"},
-		{"directory_json", "project-c", "project-c/haloy.json", "c-app"},
-		{"yaml_before_json", "project-d", "project-d/haloy.yaml", "d-yaml"},
+		{"file_by_name", "production.haloy.yaml", "production.haloy.yaml", "prod-app", nil},
+		{"directory_yaml", ".", "haloy.yaml", "root-app", nil},
+		{"directory_yml", "project-b", "project-b/haloy.yml", "b-app", nil},
+		{"directory_json", "project-c", "project-c/haloy.json", "c-app", nil},
+		{"directory_toml", "project-f", "project-f/haloy.toml", "f-app", nil},
+		// Haloy's order: json, yaml, yml, toml; the others found are named
+		{"json_before_yaml", "project-d", "project-d/haloy.json", "d-json", []string{"project-d/haloy.yaml"}},
+		{"yml_before_toml", "project-g", "project-g/haloy.yml", "g-yml", []string{"project-g/haloy.toml"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,6 +54,13 @@ func AppConfigs(t *testing.T, newConfigs func(t *testing.T, dir string, apps map
 			if want := filepath.Join(dir, tt.wantFile); got.File != want || got.Name != tt.wantName {
 				t.Errorf("Load(%q) = {File: %q, Name: %q}, want {File: %q, Name: %q}", tt.path, got.File, got.Name, want, tt.wantName)
 			}
+			var wantSkipped []string
+			for _, s := range tt.wantSkipped {
+				wantSkipped = append(wantSkipped, filepath.Join(dir, s))
+			}
+			if diff := cmp.Diff(wantSkipped, got.Skipped); diff != "" {
+				t.Errorf("Load(%q).Skipped mismatch (-want +got):\n%s", tt.path, diff)
+			}
 		})
 	}
 	errTests := []struct {
@@ -55,7 +69,7 @@ func AppConfigs(t *testing.T, newConfigs func(t *testing.T, dir string, apps map
 	}{
 		{"directory_without_config", "project-e", func(dir string) *core.Error {
 			return &core.Error{Kind: core.NotFound, What: `no app config in "` + filepath.Join(dir, "project-e") + `"`,
-				Why: "looked for haloy.yaml, haloy.yml, haloy.json",
+				Why: "looked for haloy.json, haloy.yaml, haloy.yml, haloy.toml",
 				Fix: "create haloy.yaml there, or pass --config <file> (e.g. --config production.haloy.yaml)"}
 		}},
 		{"missing_file", "staging.haloy.yaml", func(dir string) *core.Error {
