@@ -64,4 +64,9 @@ type StatusResponse struct {
 // ErrorResponse is the body of every answer with a status of 400 or more.
 type ErrorResponse struct {
 	Error string `json:"error"`
+	// Token, MissingScope and App explain a 403: the token refused, and
+	// the scope it lacks or the app it is not for.
+	Token        string `json:"token,omitempty"`
+	MissingScope Scope  `json:"missing_scope,omitempty"`
+	App          string `json:"app,omitempty"`
 }

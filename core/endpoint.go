@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -80,4 +81,71 @@ func TokenRejected(ep Endpoint) *Error {
 		Why:  "the token from " + source + " was rejected (invalid, revoked or expired)",
 		Fix:  "on the server: sudo haloyadm api token; then: " + fix,
 	}
+}
+
+// TokenForbidden is the error for a server that answered 403: the token is
+// valid but lacks the scope the call needs (need, from the answer's
+// Haloy-Accepted-Scopes; the weakest accepted) or is not for the app it
+// touches. It names the token, what it lacks, and the command that makes a
+// token that can, never a token.
+func TokenForbidden(ep Endpoint, er ErrorResponse, accepted []Scope) *Error {
+	source := strings.TrimPrefix(ep.TokenSource, "from ")
+	if source == "" {
+		source = "the configuration"
+	}
+	token := "the token"
+	if er.Token != "" {
+		token = "token " + strconv.Quote(er.Token)
+	}
+	need := er.MissingScope
+	if need == "" && len(accepted) > 0 {
+		need = accepted[0]
+	}
+	var what string
+	switch {
+	case er.MissingScope != "":
+		what = fmt.Sprintf("%s lacks the %s scope on %q", token, er.MissingScope, ep.Server)
+	case er.App != "":
+		what = fmt.Sprintf("%s is not for app %q on %q", token, er.App, ep.Server)
+	default:
+		what = fmt.Sprintf("%s may not do this on %q", token, ep.Server)
+	}
+	name := er.Token
+	if name == "" {
+		name = "ci"
+	}
+	flags := ""
+	if need != "" {
+		flags += " --scope " + string(need)
+		if er.App == "" {
+			name += "-" + string(need)
+		}
+	}
+	if er.App != "" {
+		flags += " --app " + er.App
+		name = "ci-" + er.App
+	}
+	fix := ep.TokenFix
+	if fix == "" {
+		fix = "haloy server add " + ep.Server + " <new-token> --force"
+	}
+	why := "the token from " + source + " was refused (HTTP 403)"
+	if len(accepted) > 0 {
+		why += "; this call needs one of the scopes " + JoinScopes(accepted)
+	}
+	return &Error{Kind: Unauthorized, What: what, Why: why,
+		Fix: "on the server: sudo haloyadm api token --name " + name + flags + "; then: " + fix}
+}
+
+// ParseAcceptedScopes reads a Haloy-Accepted-Scopes header ("deploy,
+// admin"), keeping only known scopes.
+func ParseAcceptedScopes(h string) []Scope {
+	var out []Scope
+	for _, p := range strings.Split(h, ",") {
+		s := Scope(strings.TrimSpace(p))
+		if s.rank() >= 0 {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -189,8 +189,22 @@ func (c *Client) answer(ep core.Endpoint, resp *http.Response, out any, what str
 				Fix: "check that " + ep.Server + " runs haloyadm serve, and not another web server", Err: err}
 		}
 		return 0, false, nil
-	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+	case code == http.StatusUnauthorized:
 		return 0, false, core.TokenRejected(ep)
+	case code == http.StatusForbidden:
+		var er core.ErrorResponse
+		_ = json.Unmarshal(data, &er) // an answer not from haloyadm still gets the general message
+		// names from the server are printed: keep them to what they may be
+		if core.CheckTokenName(er.Token) != nil {
+			er.Token = ""
+		}
+		if er.App != "" && core.CheckDeploymentApp(er.App) != nil {
+			er.App = ""
+		}
+		if _, err := core.ParseScopes([]string{string(er.MissingScope)}); er.MissingScope != "" && err != nil {
+			er.MissingScope = ""
+		}
+		return 0, false, core.TokenForbidden(ep, er, core.ParseAcceptedScopes(resp.Header.Get(core.HeaderAcceptedScopes)))
 	case code == http.StatusTooManyRequests:
 		wait := retryAfter(resp.Header.Get("Retry-After"))
 		return wait, true, &core.Error{Kind: core.Unavailable, What: what + " failed",

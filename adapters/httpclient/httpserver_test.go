@@ -10,11 +10,15 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/haloy-auth/haloy/adapters/httpserver"
 	"github.com/haloy-auth/haloy/adapters/memory"
@@ -128,4 +132,36 @@ func TestRealServerRateLimitIsAWait(t *testing.T) {
 		}
 	}
 	t.Errorf("100 rejected calls and no 429")
+}
+
+// A token refused for its scope or app becomes an error that names the
+// token, what it lacks, and the haloyadm command for one that can.
+func TestForbiddenFromRealServer(t *testing.T) {
+	store := sqlite.New(memory.Env{core.ServerDataDirEnv: t.TempDir()})
+	t.Cleanup(func() { store.Close() })
+	tok := core.FormatAPIToken([32]byte{42})
+	now := time.Now()
+	g := core.TokenGrant{Scopes: []core.Scope{core.ScopeDeploy}, Apps: []string{"my-app"}}
+	if _, err := store.Create(context.Background(), core.NewTokenRecord{Name: "ci", Hash: core.HashAPIToken(tok), CreatedAt: now, Grant: g}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpserver.New(store, store, &memory.Notes{}).Handler())
+	t.Cleanup(srv.Close)
+	server := strings.TrimPrefix(srv.URL, "http://")
+	ep := core.Endpoint{Server: server, Token: core.Secret(tok), TokenSource: "client store HALOY_API_TOKEN_X"}
+	c := client(t)
+	_, err := c.Status(context.Background(), ep, "other-app")
+	want := &core.Error{Kind: core.Unauthorized, What: `token "ci" is not for app "other-app" on "` + server + `"`,
+		Why: "the token from client store HALOY_API_TOKEN_X was refused (HTTP 403); this call needs one of the scopes read, deploy, admin",
+		Fix: "on the server: sudo haloyadm api token --name ci-other-app --scope read --app other-app; then: haloy server add " + server + " <new-token> --force"}
+	if diff := cmp.Diff(want, errorOf(t, err), cmpopts.IgnoreFields(core.Error{}, "Err")); diff != "" {
+		t.Errorf("Status() of another app error mismatch (-want +got):\n%s", diff)
+	}
+	_, err = c.Deploy(context.Background(), ep, core.Deployment{ID: "d1", App: "shop", Image: core.Image{Repository: "shop"}})
+	want = &core.Error{Kind: core.Unauthorized, What: `token "ci" is not for app "shop" on "` + server + `"`,
+		Why: "the token from client store HALOY_API_TOKEN_X was refused (HTTP 403); this call needs one of the scopes deploy, admin",
+		Fix: "on the server: sudo haloyadm api token --name ci-shop --scope deploy --app shop; then: haloy server add " + server + " <new-token> --force"}
+	if diff := cmp.Diff(want, errorOf(t, err), cmpopts.IgnoreFields(core.Error{}, "Err")); diff != "" {
+		t.Errorf("Deploy() of another app error mismatch (-want +got):\n%s", diff)
+	}
 }

@@ -22,14 +22,66 @@ import (
 // the token was missing, malformed, unknown, revoked or expired.
 const unauthorizedMsg = "authentication required: send a valid API token as 'Authorization: Bearer <token>'"
 
-type ctxKey struct{}
+type (
+	ctxKey    struct{}
+	parsedKey struct{}
+)
+
+// Route is one API route: its pattern, the scope a token needs for it, how
+// to find the app it touches, and its handler. Every /v1/ route is in
+// Routes, and nothing but the authorize middleware checks scopes or apps:
+// a handler runs only once its token was allowed.
+type Route struct {
+	// Pattern is the net/http pattern, e.g. "GET /v1/status/{app}".
+	Pattern string
+	// Scope is the scope the route needs; every token holds read.
+	Scope core.Scope
+	// App finds the app the request touches, before the handler runs;
+	// nil for a route that touches no app. See AppFinder.
+	App    AppFinder
+	handle http.HandlerFunc
+}
+
+// AppFinder returns the app a request touches, and optionally what it
+// parsed to find it (a request body), which the handler gets with
+// parsedBody. A non-nil *apiError is answered as it is (a 400, 413 or
+// 415): the request was bad before any question of permission. An app of
+// "" is refused.
+type AppFinder func(r *http.Request) (app string, parsed any, fail *apiError)
+
+// apiError is an answer a route gives instead of running.
+type apiError struct {
+	code int
+	msg  string
+}
+
+// appFromPath finds the app in the path wildcard name.
+func appFromPath(name string) AppFinder {
+	return func(r *http.Request) (string, any, *apiError) {
+		app := r.PathValue(name)
+		if err := core.CheckDeploymentApp(app); err != nil {
+			return "", nil, &apiError{http.StatusBadRequest, err.Error()}
+		}
+		return app, nil, nil
+	}
+}
+
+// Routes returns the route table: each /v1/ route with the scope it needs
+// and where its app is.
+func (s *Server) Routes() []Route {
+	return []Route{
+		{Pattern: "GET /v1/version", Scope: core.ScopeRead, handle: s.handleVersion},
+		{Pattern: "POST /v1/deploy", Scope: core.ScopeDeploy, App: deploymentApp, handle: s.handleDeploy},
+		{Pattern: "GET /v1/status/{app}", Scope: core.ScopeRead, App: appFromPath("app"), handle: s.handleStatus},
+	}
+}
 
 // Handler returns the API's routes behind the security headers.
 func (s *Server) Handler() http.Handler {
 	v1 := http.NewServeMux()
-	v1.HandleFunc("GET /v1/version", s.handleVersion)
-	v1.HandleFunc("POST /v1/deploy", s.handleDeploy)
-	v1.HandleFunc("GET /v1/status/{app}", s.handleStatus)
+	for _, rt := range s.Routes() {
+		v1.Handle(rt.Pattern, s.authorize(rt))
+	}
 	v1.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API route "+r.Method+" "+r.URL.Path)
 	})
@@ -97,6 +149,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, unauthorizedMsg)
 			return
 		}
+		if !rec.ExpiresAt.IsZero() {
+			w.Header().Set(core.HeaderTokenExpires, rec.ExpiresAt.UTC().Format(time.RFC3339))
+		}
 		if rec.NeedsTouch(now) {
 			if err := s.tokens.Touch(r.Context(), rec.ID, now); err != nil {
 				// last use is a convenience: never fail a request for it
@@ -106,6 +161,53 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, rec)))
 	})
 }
+
+// authorize is the one place scopes and apps are checked: it runs route
+// rt's handler only if the caller's token holds rt's scope and is for the
+// app the request touches. A refusal is a 403 naming the token and what it
+// lacks, with the accepted scopes in Haloy-Accepted-Scopes; it does not
+// count as a failed authentication (the token is valid). Every decision is
+// logged with the token's name and id, the scope and the app.
+func (s *Server) authorize(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := caller(r)
+		var (
+			app    string
+			parsed any
+		)
+		// a token without the scope is refused before its request is read
+		if rt.App != nil && tok.Grant.Allows(rt.Scope) {
+			var fail *apiError
+			app, parsed, fail = rt.App(r)
+			if fail == nil && app == "" {
+				fail = &apiError{http.StatusBadRequest, "the request names no app"}
+			}
+			if fail != nil {
+				writeError(w, fail.code, fail.msg)
+				return
+			}
+		}
+		ref := core.Authorize(tok.Name, tok.Grant, rt.Scope, app)
+		decision := "allowed"
+		if ref.Refused() {
+			decision = "refused: " + ref.Message()
+		}
+		s.notes.Info(fmt.Sprintf("api: %s token=%q id=%d scope=%s app=%q %s",
+			r.Method+" "+redactTokens(r.URL.Path), tok.Name, tok.ID, rt.Scope, app, decision))
+		if ref.Refused() {
+			w.Header().Set(core.HeaderAcceptedScopes, core.JoinScopes(core.AcceptedScopes(rt.Scope)))
+			writeJSON(w, http.StatusForbidden, core.ErrorResponse{Error: ref.Message(), Token: ref.Token, MissingScope: ref.Need, App: ref.App})
+			return
+		}
+		if parsed != nil {
+			r = r.WithContext(context.WithValue(r.Context(), parsedKey{}, parsed))
+		}
+		rt.handle(w, r)
+	})
+}
+
+// parsedBody returns what the route's AppFinder parsed of r.
+func parsedBody(r *http.Request) any { return r.Context().Value(parsedKey{}) }
 
 // check finds the token of r and returns it, or why it is refused (for the
 // log only). An error is the store's failure, not the caller's.
@@ -159,31 +261,27 @@ func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) handleDeploy(w http.ResponseWriter, r *http.Request) {
+// deploymentApp reads and checks a deployment body, and finds its app.
+func deploymentApp(r *http.Request) (string, any, *apiError) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			writeError(w, http.StatusUnsupportedMediaType, "the deployment must be JSON (Content-Type: application/json), not "+strconv.Quote(ct))
-			return
+			return "", nil, &apiError{http.StatusUnsupportedMediaType, "the deployment must be JSON (Content-Type: application/json), not " + strconv.Quote(ct)}
 		}
 	}
 	// read the whole body first, so that an oversized one is always a 413,
 	// whatever its first bytes are
+	tooBigMsg := fmt.Sprintf("the deployment is larger than %d bytes", MaxBodyBytes)
 	if r.ContentLength > MaxBodyBytes {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the deployment is larger than %d bytes", MaxBodyBytes))
-		return
+		return "", nil, &apiError{http.StatusRequestEntityTooLarge, tooBigMsg}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	var tooBig *http.MaxBytesError
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	switch {
-	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the deployment is larger than %d bytes", MaxBodyBytes))
-		return
 	case err != nil:
-		writeError(w, http.StatusBadRequest, "cannot read the request body: "+err.Error())
-		return
+		return "", nil, &apiError{http.StatusBadRequest, "cannot read the request body: " + err.Error()}
+	case len(body) > MaxBodyBytes:
+		return "", nil, &apiError{http.StatusRequestEntityTooLarge, tooBigMsg}
 	case len(bytes.TrimSpace(body)) == 0:
-		writeError(w, http.StatusBadRequest, "invalid deployment: the request body is empty")
-		return
+		return "", nil, &apiError{http.StatusBadRequest, "invalid deployment: the request body is empty"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -195,13 +293,16 @@ func (s *Server) handleDeploy(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid deployment JSON: "+err.Error())
-		return
+		return "", nil, &apiError{http.StatusBadRequest, "invalid deployment JSON: " + err.Error()}
 	}
 	if err := core.CheckDeployment(d); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return "", nil, &apiError{http.StatusBadRequest, err.Error()}
 	}
+	return d.App, d, nil
+}
+
+func (s *Server) handleDeploy(w http.ResponseWriter, r *http.Request) {
+	d := parsedBody(r).(core.Deployment)
 	tok := caller(r)
 	rec := core.DeploymentRecord{Deployment: d, TokenID: tok.ID, TokenName: tok.Name, ReceivedAt: s.now().UTC()}
 	if err := s.deploys.Record(r.Context(), rec); err != nil {
@@ -218,11 +319,7 @@ func (s *Server) handleDeploy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
-	app := r.PathValue("app")
-	if err := core.CheckDeploymentApp(app); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
+	app := r.PathValue("app") // checked by its AppFinder
 	recs, err := s.deploys.History(r.Context(), app)
 	if err != nil {
 		s.internalError(w, r, err)

@@ -69,6 +69,13 @@ func (f *fixture) openStore() *sqlite.Store {
 // token creates a token named name expiring after life (0: never).
 func (f *fixture) token(name string, life time.Duration) string {
 	f.t.Helper()
+	return f.tokenWith(name, life, core.TokenGrant{})
+}
+
+// tokenWith creates a token named name expiring after life (0: never)
+// with grant g.
+func (f *fixture) tokenWith(name string, life time.Duration, g core.TokenGrant) string {
+	f.t.Helper()
 	var b [core.APITokenBytes]byte
 	rand.Read(b[:])
 	tok := core.FormatAPIToken(b)
@@ -76,7 +83,7 @@ func (f *fixture) token(name string, life time.Duration) string {
 	if life != 0 {
 		exp = f.clock.now().Add(life)
 	}
-	if _, err := f.store.Create(context.Background(), core.NewTokenRecord{Name: name, Hash: core.HashAPIToken(tok), CreatedAt: f.clock.now(), ExpiresAt: exp}); err != nil {
+	if _, err := f.store.Create(context.Background(), core.NewTokenRecord{Name: name, Hash: core.HashAPIToken(tok), CreatedAt: f.clock.now(), ExpiresAt: exp, Grant: g}); err != nil {
 		f.t.Fatal(err)
 	}
 	f.toks = append(f.toks, tok)
