@@ -42,6 +42,7 @@ type clientCLI struct {
 	ServerCommands
 	ConfigCommands
 	DeployCommands
+	SecretsCommands
 	CommonCommands
 }
 

@@ -71,7 +71,7 @@ var (
 // providers (issue 3). A new secret provider is one more entry in
 // SecretSources.
 var (
-	configUseCases = fx.Provide(NewResolve, NewValidateConfig, NewListTargets)
+	configUseCases = fx.Provide(NewResolve, NewValidateConfig, NewListTargets, NewCheckSecrets)
 	configAdapters = fx.Provide(
 		fx.Annotate(configfile.New, fx.As(new(ports.AppConfigs))),
 		fx.Annotate(envfile.New, fx.As(new(ports.EnvFiles))),
@@ -116,7 +116,7 @@ func areasOf(uc any) []area {
 		return []area{envArea, serverArea}
 	case *Resolve, *ValidateConfig:
 		return []area{envArea, clientArea, configArea}
-	case *ListTargets:
+	case *ListTargets, *CheckSecrets:
 		return []area{envArea, configArea}
 	case *ServerVersion, *CheckServers, *VerifyServer:
 		return []area{envArea, clientArea, netArea}

@@ -17,3 +17,18 @@ func TestConfigWiring(t *testing.T) {
 		t.Errorf("fx.ValidateApp(...) = %v, want nil", err)
 	}
 }
+
+// Every secret backend is one entry in the production wiring.
+func TestSecretBackendsWired(t *testing.T) {
+	var got ports.SecretSources
+	notes := fx.Supply(fx.Annotate(&memory.Notes{}, fx.As(new(ports.Notifier))))
+	a := fx.New(fx.NopLogger, app.UseCases, app.Adapters, notes, fx.Populate(&got))
+	if err := a.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"onepassword", "pass", "bitwarden", "doppler", "aws", "gcp", "vault", "openbao"} {
+		if _, ok := got[p]; !ok {
+			t.Errorf("SecretSources has no %q backend", p)
+		}
+	}
+}

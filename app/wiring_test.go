@@ -40,6 +40,7 @@ func TestCommandGraphs(t *testing.T) {
 		{"serve", validate[*Serve](nil)},
 		{"resolve", validate[*Resolve](nil)},
 		{"validate_config", validate[*ValidateConfig](nil)},
+		{"check_secrets", validate[*CheckSecrets](nil)},
 		{"server_version", validate[*ServerVersion](nil)},
 		{"check_servers", validate[*CheckServers](nil)},
 		{"verify_server", validate[*VerifyServer](nil)},
@@ -68,6 +69,7 @@ func TestCommandGraphsAreSmall(t *testing.T) {
 		{"list_servers_without_server_api", validate[*ListServers](func(ports.ServerAPI) {})},
 		{"validate_config_without_server_api", validate[*ValidateConfig](func(ports.ServerAPI) {})},
 		{"validate_config_without_api_server", validate[*ValidateConfig](func(ports.APIServer) {})},
+		{"check_secrets_without_client_store", validate[*CheckSecrets](func(ports.ClientStore) {})},
 		{"create_token_without_client_store", validate[*CreateToken](func(ports.ClientStore) {})},
 	}
 	for _, tt := range tests {
