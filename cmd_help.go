@@ -150,6 +150,11 @@ haloy server check haloy.example.com --json`,
 	"haloy validate-config": `
 haloy validate-config
 haloy validate-config -c deploy/haloy.yaml -t production`,
+	"haloy secrets": `
+haloy secrets check`,
+	"haloy secrets check": `
+haloy secrets check
+haloy secrets check -t production --json | jq '.sources[] | select(.status != "ok")'`,
 	"haloy deploy": `
 haloy deploy
 haloy deploy -t staging,production`,
