@@ -70,3 +70,16 @@ type ErrorResponse struct {
 	MissingScope Scope  `json:"missing_scope,omitempty"`
 	App          string `json:"app,omitempty"`
 }
+
+// OIDCExchangeRequest is the body of POST /v1/oidc/token: a CI job's
+// identity token (a JWT), traded for a short-lived Haloy token.
+type OIDCExchangeRequest struct {
+	Token string `json:"token"`
+}
+
+// OIDCExchangeResponse is the body of a 200 answer to POST /v1/oidc/token.
+type OIDCExchangeResponse struct {
+	Token     string    `json:"token"`
+	Name      string    `json:"name"`
+	ExpiresAt time.Time `json:"expires_at"`
+}

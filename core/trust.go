@@ -485,3 +485,35 @@ func ReplayUntil(t OIDCToken) time.Time {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// OIDCSource is api_token.from.oidc in an app config: where a CI job's
+// identity token comes from, on the client side.
+type OIDCSource struct {
+	// GitHub asks GitHub Actions for the token (ACTIONS_ID_TOKEN_REQUEST_URL).
+	GitHub bool
+	// Env names a variable the CI filled with the token (GitLab's id_tokens).
+	Env string
+	// Audience overrides the audience asked for (GitHub only); the default
+	// is OIDCAudience(server).
+	Audience string
+}
+
+// Label names the source for output: "OIDC (GitHub Actions)" or
+// "OIDC (env GITLAB_OIDC_TOKEN)".
+func (s OIDCSource) Label() string {
+	if s.GitHub {
+		return "OIDC (GitHub Actions)"
+	}
+	return "OIDC (env " + s.Env + ")"
+}
+
+// OIDCAudience is the audience a client asks its CI for when deploying to
+// server: haloy:<server>, which is the server's default audience when the
+// server name is its API domain.
+func OIDCAudience(server string) string { return "haloy:" + server }
+
+// GitHub Actions' variables for requesting a job's identity token.
+const (
+	GitHubTokenURLEnv     = "ACTIONS_ID_TOKEN_REQUEST_URL"
+	GitHubTokenRequestEnv = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
+)

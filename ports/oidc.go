@@ -16,3 +16,13 @@ type IdentityVerifier interface {
 	// is the precise reason, for the server log; it never contains raw.
 	Verify(ctx context.Context, raw string, issuers []string) (core.OIDCToken, error)
 }
+
+// CIIdentity gets the identity token of the CI job the client runs in.
+type CIIdentity interface {
+	// IdentityToken returns the job's identity token for audience, from
+	// src. Returns a *core.Error of Kind Missing, with the fix, when the
+	// client does not run in a job that can give one, and of Kind
+	// Unavailable when the CI's token endpoint fails. The token never
+	// appears in an error.
+	IdentityToken(ctx context.Context, src core.OIDCSource, audience string) (core.Secret, error)
+}

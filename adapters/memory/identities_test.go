@@ -19,3 +19,13 @@ func TestIdentitiesContract(t *testing.T) {
 		return m, mint, "https://issuer.example"
 	})
 }
+
+func TestCIIdentityContract(t *testing.T) {
+	porttest.CIIdentity(t, func(t *testing.T, job porttest.CIJob) (ports.CIIdentity, func(string) string) {
+		c := &memory.CIIdentity{Env: job.Env}
+		if job.InGitHub {
+			c.GitHubToken = "memory-github-token"
+		}
+		return c, func(string) string { return c.GitHubToken }
+	})
+}
