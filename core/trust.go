@@ -28,7 +28,7 @@ const (
 	// GitHubIssuer is the issuer of GitHub Actions' identity tokens.
 	GitHubIssuer = "https://token.actions.githubusercontent.com"
 	// DefaultTrustScope is the scope a policy grants unless it names others.
-	DefaultTrustScope = "deploy"
+	DefaultTrustScope = ScopeDeploy
 )
 
 // TrustProvider is the kind of CI a trust policy is for.
@@ -63,7 +63,7 @@ type TrustPolicy struct {
 	RepositoryID string
 	OwnerID      string
 	Apps         []string
-	Scopes       []string
+	Scopes       []Scope
 	TTL          time.Duration
 	CreatedAt    time.Time
 }
@@ -226,12 +226,21 @@ func (p TrustPolicy) Validate() error {
 		return bad("a trust policy needs at least one --app", "a minted token is limited to the policy's apps", "--app my-app")
 	}
 	for _, a := range p.Apps {
-		if strings.TrimSpace(a) == "" || strings.ContainsAny(a, " \t\n,") {
-			return bad("invalid --app "+strconv.Quote(a), "an app name has no spaces or commas", "--app my-app (repeat the flag for several)")
+		if err := CheckDeploymentApp(a); err != nil {
+			return bad("invalid --app "+strconv.Quote(a), err.Error(), "--app my-app, or --app a,b")
 		}
 	}
 	if len(p.Scopes) == 0 {
 		return bad("a trust policy needs at least one scope", "a minted token can only do what its scopes allow", "--scope deploy")
+	}
+	for _, s := range p.Scopes {
+		if !slices.Contains(AllScopes, s) {
+			return bad("unknown scope "+strconv.Quote(string(s)), "the scopes are read, deploy and admin", "--scope deploy")
+		}
+		if s == ScopeAdmin {
+			return bad("a trust policy cannot grant the admin scope",
+				"a CI job's token should deploy, not manage the server's tokens", "--scope deploy (the default) or --scope read")
+		}
 	}
 	if p.TTL < time.Minute || p.TTL > MaxTrustTTL {
 		return bad("invalid token lifetime "+p.TTL.String(), "a minted token lives from 1m to 1h", "--ttl 15m")
@@ -361,6 +370,11 @@ func (p TrustPolicy) Match(t OIDCToken, defAudience string) error {
 		}
 	}
 	return nil
+}
+
+// Grant is what a token minted under p may do.
+func (p TrustPolicy) Grant() TokenGrant {
+	return TokenGrant{Scopes: slices.Clone(p.Scopes), Apps: slices.Clone(p.Apps)}
 }
 
 // Pins returns the numeric ids t carries for p's provider: what the first
@@ -517,3 +531,25 @@ const (
 	GitHubTokenURLEnv     = "ACTIONS_ID_TOKEN_REQUEST_URL"
 	GitHubTokenRequestEnv = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
 )
+
+// UnknownPolicy is the error for a policy id that matches none of known.
+func UnknownPolicy(id int64, known []int64) error {
+	why := "there are no trust policies"
+	if len(known) > 0 {
+		s := make([]string, len(known))
+		for i, k := range known {
+			s[i] = strconv.FormatInt(k, 10)
+		}
+		why = "known policy ids: " + strings.Join(s, ", ")
+	}
+	return &Error{Kind: NotFound, What: "unknown trust policy " + strconv.FormatInt(id, 10), Why: why,
+		Fix: "run 'haloyadm trust list' for ids"}
+}
+
+// ExchangeRequest is an identity token presented to the exchange, with the
+// address the server listens on (the default audience when haloyadm has no
+// API domain).
+type ExchangeRequest struct {
+	Token  Secret
+	Listen string
+}

@@ -8,7 +8,7 @@ import (
 
 func githubPolicy() TrustPolicy {
 	return TrustPolicy{ID: 1, Provider: TrustGitHub, Issuer: GitHubIssuer, Repository: "acme/web",
-		Apps: []string{"web"}, Scopes: []string{DefaultTrustScope}, TTL: DefaultTrustTTL}
+		Apps: []string{"web"}, Scopes: []Scope{DefaultTrustScope}, TTL: DefaultTrustTTL}
 }
 
 func githubToken() OIDCToken {
@@ -34,6 +34,8 @@ func TestTrustPolicyValidate(t *testing.T) {
 		{name: "workflow_outside", change: func(p *TrustPolicy) { p.Workflow = "deploy.yml" }, want: "invalid --workflow"},
 		{name: "no_app", change: func(p *TrustPolicy) { p.Apps = nil }, want: "at least one --app"},
 		{name: "no_scope", change: func(p *TrustPolicy) { p.Scopes = nil }, want: "at least one scope"},
+		{name: "admin_scope", change: func(p *TrustPolicy) { p.Scopes = []Scope{ScopeAdmin} }, want: "cannot grant the admin scope"},
+		{name: "bad_app", change: func(p *TrustPolicy) { p.Apps = []string{"a b"} }, want: "invalid --app"},
 		{name: "ttl_over_an_hour", change: func(p *TrustPolicy) { p.TTL = 2 * time.Hour }, want: "from 1m to 1h"},
 		{name: "pinned_id_not_numeric", change: func(p *TrustPolicy) { p.RepositoryID = "abc" }, want: "invalid numeric id"},
 		{name: "generic_without_claims", change: func(p *TrustPolicy) { p.Provider, p.Repository = TrustOIDC, "" }, want: "at least one --claim"},

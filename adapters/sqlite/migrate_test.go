@@ -125,7 +125,7 @@ func TestMigrateFromV0(t *testing.T) {
 	if err != nil || len(list2) != 4 || list2[3].Grant.Apps[0] != "shop" {
 		t.Errorf("List() on reopening = %v, %v, want the 4 tokens", list2, err)
 	}
-	assertUserVersion(t, dir, 1)
+	assertUserVersion(t, dir, 2)
 }
 
 func assertUserVersion(t *testing.T, dir string, want int) {

@@ -90,8 +90,9 @@ func (s *Store) Close() error {
 // schema before scopes (names unique among all tokens, no scopes or apps);
 // 1 adds each token's scopes and apps, and rotation: a rotated-away token
 // keeps its record and name, marked replaced_by its successor, so names are
-// unique only among current tokens.
-const schemaVersion = 1
+// unique only among current tokens. 2 adds the OIDC trust policies and the
+// identity tokens already exchanged (trustSchema).
+const schemaVersion = 2
 
 const tokensV1 = `
 CREATE TABLE tokens (
@@ -165,11 +166,14 @@ func migrate(ctx context.Context, db *sql.DB, path string) error {
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tokens'`).Scan(&tables); err != nil {
 		return fmt.Errorf("migrate %s: %w", path, err)
 	}
-	step := tokensV1
-	if tables > 0 {
+	var step string
+	switch {
+	case tables == 0:
+		step = tokensV1
+	case v == 0:
 		step = migrateV0
-	}
-	if _, err := tx.ExecContext(ctx, step+deploymentsSchema+fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
+	} // version 1 tokens are current: only new tables to add
+	if _, err := tx.ExecContext(ctx, step+deploymentsSchema+trustSchema+fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
 		return fmt.Errorf("migrate %s to schema version %d: %w", path, schemaVersion, err)
 	}
 	if err := tx.Commit(); err != nil {
