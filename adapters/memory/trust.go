@@ -120,4 +120,3 @@ func (m *Trust) UseOnce(_ context.Context, issuer, jti string, until, now time.T
 	m.used[key] = until
 	return true, nil
 }
-
