@@ -17,6 +17,7 @@ type AdminCommands struct {
 	Init  AdminInitCmd  `cmd:"" help:"Create the config and data directories, the config file and the token store, and print the first API token. Safe to run twice."`
 	API   AdminAPICmd   `cmd:"" name:"api" help:"Manage the API: tokens."`
 	Serve AdminServeCmd `cmd:"" help:"Serve the API in the foreground until SIGINT or SIGTERM."`
+	Trust AdminTrustCmd `cmd:"" help:"Let CI jobs deploy with their OIDC identity instead of a stored token: add, list or remove trust policies."`
 }
 
 // AdminAPICmd groups `haloyadm api ...`.

@@ -53,9 +53,11 @@ var (
 		fx.Annotate(fs.New, fx.As(new(ports.ClientStore))),
 		fx.Annotate(fs.NewCerts, fx.As(new(ports.CACerts))),
 	)
-	serverUseCases = fx.Provide(NewInitServer, NewCreateToken, NewListTokens, NewRevokeToken, NewServe)
+	serverUseCases = fx.Provide(NewInitServer, NewCreateToken, NewListTokens, NewRevokeToken, NewServe,
+		NewAddTrust, NewListTrust, NewRemoveTrust)
 	serverAdapters = fx.Provide(
-		fx.Annotate(newTokenDB, fx.As(new(ports.TokenStore)), fx.As(new(ports.TokenVerifier)), fx.As(new(ports.DeploymentLog))),
+		fx.Annotate(newTokenDB, fx.As(new(ports.TokenStore)), fx.As(new(ports.TokenVerifier)), fx.As(new(ports.DeploymentLog)),
+			fx.As(new(ports.TrustStore))),
 		fx.Annotate(serverconfig.New, fx.As(new(ports.ServerConfig))),
 		fx.Annotate(httpserver.New, fx.As(new(ports.APIServer))),
 	)
@@ -112,7 +114,7 @@ func areasOf(uc any) []area {
 	switch uc.(type) {
 	case *AddServer, *ListServers, *DeleteServer:
 		return []area{envArea, clientArea}
-	case *InitServer, *CreateToken, *ListTokens, *RevokeToken, *Serve:
+	case *InitServer, *CreateToken, *ListTokens, *RevokeToken, *Serve, *AddTrust, *ListTrust, *RemoveTrust:
 		return []area{envArea, serverArea}
 	case *Resolve, *ValidateConfig:
 		return []area{envArea, clientArea, configArea}
