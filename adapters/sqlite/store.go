@@ -219,7 +219,7 @@ func (s *Store) open(ctx context.Context) (*sql.DB, error) {
 		closeWatch(w)
 		return nil, err
 	}
-	lookup, err := db.PrepareContext(ctx, `SELECT `+tokenCols+`, hash FROM tokens WHERE hash = ?`)
+	lookup, err := db.PrepareContext(ctx, lookupSQL)
 	if err != nil {
 		db.Close()
 		closeWatch(w)
@@ -292,6 +292,22 @@ func fromNull(n sql.NullInt64) time.Time {
 }
 
 const tokenCols = `id, name, created_at, expires_at, last_used_at, revoked_at, scopes, apps, replaced_by`
+
+// lookupSQL finds a token by hash and returns exactly one row either way:
+// no such token is a row of zeros and NULLs, scanned like a found one, so
+// that an unknown token costs what a revoked or expired one does.
+var lookupSQL = func() string {
+	zero := map[string]string{"id": "0", "name": "''", "created_at": "0"}
+	var cols []string
+	for _, c := range strings.Split(tokenCols, ", ") {
+		if z, ok := zero[c]; ok {
+			cols = append(cols, "COALESCE(t."+c+", "+z+")")
+		} else {
+			cols = append(cols, "t."+c)
+		}
+	}
+	return "SELECT " + strings.Join(cols, ", ") + ", COALESCE(t.hash, x'') FROM (SELECT ? AS h) AS q LEFT JOIN tokens AS t ON t.hash = q.h"
+}()
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -513,27 +529,34 @@ func (s *Store) Lookup(ctx context.Context, h core.TokenHash) (core.TokenRecord,
 		return core.TokenRecord{}, false, errors.New("look up token: store closed")
 	}
 	rec, ok, gen := cache.get(h)
-	if ok {
+	// an expired token is looked up in the database like an unknown or a
+	// revoked one: a cache hit would answer it measurably faster, and tell
+	// a guesser which failure it was (docs/server.md)
+	now := time.Now()
+	if ok && live(rec, now) {
 		return rec, true, nil
 	}
 	var stored []byte
 	t, err := scanToken(stmt.QueryRowContext(ctx, h[:]), &stored)
-	if errors.Is(err, sql.ErrNoRows) {
-		return core.TokenRecord{}, false, nil
-	}
 	if err != nil {
 		return core.TokenRecord{}, false, fmt.Errorf("look up token: %w", err)
 	}
 	// the index already matched; this guards against a collation surprise
-	if subtle.ConstantTimeCompare(stored, h[:]) != 1 {
+	if subtle.ConstantTimeCompare(stored, h[:]) != 1 || t.ID == 0 {
 		return core.TokenRecord{}, false, nil
 	}
-	// only tokens found and not revoked are kept; expiry is checked by the
-	// caller on every request, against the stored expiry time
-	if t.RevokedAt.IsZero() {
+	// only tokens found, not revoked and not expired are kept; expiry is
+	// checked by the caller on every request too, with its own clock
+	if live(t, now) {
 		cache.put(h, t, gen)
 	}
 	return t, true, nil
+}
+
+// live reports whether rec is neither revoked nor expired at now: only
+// those are answered from the cache.
+func live(rec core.TokenRecord, now time.Time) bool {
+	return rec.RevokedAt.IsZero() && (rec.ExpiresAt.IsZero() || now.Before(rec.ExpiresAt))
 }
 
 // invalidate empties the token cache after a write through this store.
