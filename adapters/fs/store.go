@@ -39,7 +39,8 @@ var _ ports.ClientStore = (*Store)(nil)
 
 // Store is the client config directory. New does no I/O: the directory is
 // found on first use from the environment ($HALOY_CONFIG_DIR, else
-// $XDG_CONFIG_HOME/haloy, else $HOME/.config/haloy).
+// $XDG_CONFIG_HOME/haloy, else $HOME/.config/haloy, with %USERPROFILE% for
+// $HOME when HOME is unset, as on Windows).
 type Store struct {
 	env   ports.Env
 	notes ports.Notifier
@@ -52,9 +53,13 @@ func New(env ports.Env, notes ports.Notifier) *Store {
 }
 
 // Dir returns the config directory. Returns a *core.Error of Kind Missing
-// when none of HALOY_CONFIG_DIR, XDG_CONFIG_HOME and HOME is set.
+// when none of HALOY_CONFIG_DIR, XDG_CONFIG_HOME, HOME and USERPROFILE is set.
 func (s *Store) Dir() (string, error) {
 	home, hasHome := s.env.Lookup("HOME")
+	if !hasHome || home == "" {
+		// Windows sets USERPROFILE, not HOME (os.UserHomeDir does the same).
+		home, hasHome = s.env.Lookup("USERPROFILE")
+	}
 	if d, ok := s.env.Lookup("HALOY_CONFIG_DIR"); ok && d != "" {
 		if strings.HasPrefix(d, "~/") && hasHome && home != "" {
 			d = filepath.Join(home, d[2:])
@@ -69,7 +74,7 @@ func (s *Store) Dir() (string, error) {
 		return filepath.Join(home, ".config", "haloy"), nil
 	}
 	return "", &core.Error{Kind: core.Missing, What: "cannot find haloy's config directory",
-		Why: "none of HALOY_CONFIG_DIR, XDG_CONFIG_HOME and HOME is set",
+		Why: "none of HALOY_CONFIG_DIR, XDG_CONFIG_HOME, HOME and USERPROFILE is set",
 		Fix: "export HALOY_CONFIG_DIR=$PWD/.haloy (or any directory of yours)"}
 }
 
@@ -282,7 +287,7 @@ func checkDir(dir, what string) error {
 	if err := checkOwner(dir, info, "directory"); err != nil {
 		return err
 	}
-	if info.Mode().Perm()&0o022 != 0 {
+	if posixModes && info.Mode().Perm()&0o022 != 0 {
 		return &core.Error{Kind: core.Unsafe, What: what + " " + strconv.Quote(dir) + " is writable by other users",
 			Why: "its mode is " + core.OctalMode(info.Mode()) + "; whoever can write it can replace the files that hold your API tokens",
 			Fix: "chmod 700 " + shellQuote(dir)}
@@ -375,12 +380,12 @@ func (s *Store) readOwned(path, risk, holds string) ([]byte, string, error) {
 		return nil, "", err
 	}
 	perm := info.Mode().Perm()
-	if perm&0o022 != 0 {
+	if posixModes && perm&0o022 != 0 {
 		return nil, "", &core.Error{Kind: core.Unsafe, What: strconv.Quote(target) + " is writable by other users",
 			Why: "its mode is " + core.OctalMode(info.Mode()) + "; " + risk,
 			Fix: "chmod 600 " + shellQuote(target)}
 	}
-	if perm&0o044 != 0 {
+	if posixModes && perm&0o044 != 0 {
 		if err := f.Chmod(0o600); err != nil {
 			return nil, "", fmt.Errorf("tighten %s: %w", target, err)
 		}
@@ -427,18 +432,6 @@ func atomicWrite(path string, data []byte) (err error) {
 }
 
 const tempSuffix = ".tmp-"
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
-}
 
 // removeStaleTemps deletes temporary files a crashed writer left behind.
 // It runs under the lock, so no live writer owns them.

@@ -76,6 +76,11 @@ func TestDir(t *testing.T) {
 		// the XDG spec says a relative XDG_CONFIG_HOME is invalid and ignored
 		{"xdg_relative_ignored", mapEnv{"XDG_CONFIG_HOME": "rel", "HOME": "/home/u"}, "/home/u/.config/haloy"},
 		{"home", mapEnv{"HOME": "/home/u"}, "/home/u/.config/haloy"},
+		// Windows sets USERPROFILE and no HOME; os.UserHomeDir reads it there too
+		{"userprofile", mapEnv{"USERPROFILE": "/users/u"}, "/users/u/.config/haloy"},
+		{"empty_home_userprofile", mapEnv{"HOME": "", "USERPROFILE": "/users/u"}, "/users/u/.config/haloy"},
+		{"home_wins_over_userprofile", mapEnv{"HOME": "/home/u", "USERPROFILE": "/users/u"}, "/home/u/.config/haloy"},
+		{"tilde_userprofile", mapEnv{"HALOY_CONFIG_DIR": "~/h", "USERPROFILE": "/users/u"}, "/users/u/h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,30 +117,6 @@ func addServer(t *testing.T, s *Store, server, token string) {
 	})
 	if err != nil {
 		t.Fatalf("add %s: %v", server, err)
-	}
-}
-
-func TestModesUnderUmaskZero(t *testing.T) {
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
-	s, dir, _ := newStore(t)
-	addServer(t, s, "production.haloy.com", "tok")
-	for _, tt := range []struct {
-		path string
-		want os.FileMode
-	}{
-		{dir, 0o700},
-		{filepath.Join(dir, EnvFile), 0o600},
-		{filepath.Join(dir, ClientFile), 0o600},
-		{filepath.Join(dir, LockFile), 0o600},
-	} {
-		info, err := os.Stat(tt.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := info.Mode().Perm(); got != tt.want {
-			t.Errorf("mode of %s = %04o, want %04o", tt.path, got, tt.want)
-		}
 	}
 }
 

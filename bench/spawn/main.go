@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command spawn runs one command and reports what it cost: the bench's
 // measuring launcher. The bench cannot read a child's peak memory itself:
 // Go starts children with vfork, and Linux then counts the parent's own
@@ -10,6 +12,9 @@
 //
 // Standard input, output and error are passed through; spawn exits with
 // the command's status.
+//
+// It is built for Unix only (fork, exec and wait4 with rusage); the bench
+// measures on Linux.
 package main
 
 import (
