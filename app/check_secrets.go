@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,6 +177,7 @@ func (uc *CheckSecrets) Run(ctx context.Context, in CheckSecretsInput) (SecretsR
 		if err == nil {
 			var src core.SecretSourceRef
 			if src, err = cfg.SecretProviders.Lookup(ref); err == nil {
+				src.Dir = filepath.Dir(cfg.File)
 				e, ok := byKey[src.Key()]
 				if !ok {
 					e = &entry{ref: src, keys: map[string][]string{}}

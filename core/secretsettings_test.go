@@ -47,3 +47,39 @@ func TestCheckSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckSettingsLists(t *testing.T) {
+	tests := []struct {
+		name string
+		src  core.SecretSourceRef
+		want error
+	}{
+		{"list_where_list", core.SecretSourceRef{Provider: "exec", Name: "h", Lists: map[string][]string{"command": {"helper", "-v"}}}, nil},
+		{"string_where_list", core.SecretSourceRef{Provider: "exec", Name: "h", Settings: map[string]string{"command": "helper -v"}}, &core.Error{Kind: core.Invalid,
+			What: "secret_providers.exec.h.command must be a list of strings", Why: "a credential helper source's command is a list of strings",
+			Fix: "write it as command: [program, arg]"}},
+		{"list_where_string", core.SecretSourceRef{Provider: "exec", Name: "h", Lists: map[string][]string{"command": {"x"}, "source": {"a", "b"}}}, &core.Error{Kind: core.Invalid,
+			What: "secret_providers.exec.h.source must be a string", Why: "a credential helper source's source is a string",
+			Fix: "write it as source: <value>"}},
+		{"unknown_list", core.SecretSourceRef{Provider: "exec", Name: "h", Lists: map[string][]string{"command": {"x"}, "args": {"a"}}}, &core.Error{Kind: core.Invalid,
+			What: `unknown setting "args" in secret_providers.exec.h`, Why: "a credential helper source takes command and optionally source",
+			Fix: "remove args from secret_providers.exec.h"}},
+		{"required_list_missing", core.SecretSourceRef{Provider: "exec", Name: "h"}, &core.Error{Kind: core.Invalid,
+			What: "secret_providers.exec.h has no command", Why: "a credential helper source needs command",
+			Fix: "add command: [program, arg] under secret_providers.exec.h"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := core.CheckSettings(tt.src, "credential helper", []string{"command"}, []string{"source"}, "command")
+			if tt.want == nil {
+				if got != nil {
+					t.Errorf("CheckSettings() = %v, want nil", got)
+				}
+				return
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("CheckSettings() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
