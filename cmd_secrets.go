@@ -128,7 +128,10 @@ func printSecrets(w io.Writer, rep app.SecretsReport) {
 
 // ms rounds a duration for people: 182ms, 1.4s.
 func ms(d time.Duration) string {
-	if d < time.Second {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
 		return d.Round(time.Millisecond).String()
 	}
 	return d.Round(100 * time.Millisecond).String()

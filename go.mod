@@ -9,9 +9,13 @@ require (
 	go.uber.org/fx v1.24.0
 )
 
-require github.com/pelletier/go-toml/v2 v2.4.3
+require (
+	filippo.io/age v1.3.1
+	github.com/pelletier/go-toml/v2 v2.4.3
+)
 
 require (
+	filippo.io/hpke v0.4.0 // indirect
 	github.com/hashicorp/errwrap v1.1.0 // indirect
 	github.com/hashicorp/go-multierror v1.1.1 // indirect
 	github.com/riywo/loginshell v0.0.0-20200815045211-7d26008be1ab // indirect

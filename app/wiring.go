@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/haloy-auth/haloy/adapters/agefile"
 	"github.com/haloy-auth/haloy/adapters/awssecrets"
 	"github.com/haloy-auth/haloy/adapters/bitwarden"
 	"github.com/haloy-auth/haloy/adapters/configfile"
@@ -87,6 +88,7 @@ var (
 				gcpsecrets.Provider:   gcpsecrets.New(),
 				vault.Provider:        vault.New(),
 				vault.OpenBaoProvider: vault.NewOpenBao(),
+				agefile.Provider:      agefile.New(),
 			}
 		},
 	)
