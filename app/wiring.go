@@ -18,6 +18,7 @@ import (
 	"github.com/haloy-auth/haloy/adapters/gcpsecrets"
 	"github.com/haloy-auth/haloy/adapters/httpclient"
 	"github.com/haloy-auth/haloy/adapters/httpserver"
+	"github.com/haloy-auth/haloy/adapters/oidc"
 	"github.com/haloy-auth/haloy/adapters/onepassword"
 	"github.com/haloy-auth/haloy/adapters/osenv"
 	"github.com/haloy-auth/haloy/adapters/pass"
@@ -60,7 +61,9 @@ var (
 		fx.Annotate(newTokenDB, fx.As(new(ports.TokenStore)), fx.As(new(ports.TokenVerifier)), fx.As(new(ports.DeploymentLog)),
 			fx.As(new(ports.TrustStore))),
 		fx.Annotate(serverconfig.New, fx.As(new(ports.ServerConfig))),
-		fx.Annotate(httpserver.New, fx.As(new(ports.APIServer))),
+		fx.Annotate(newAPIServer, fx.As(new(ports.APIServer))),
+		fx.Annotate(NewExchangeOIDC, fx.As(new(ports.TokenExchanger))),
+		fx.Annotate(func() *oidc.Verifier { return oidc.New(nil, nil) }, fx.As(new(ports.IdentityVerifier))),
 	)
 )
 
@@ -171,6 +174,11 @@ func Invoke[UC any](ctx context.Context, w *Wiring, extra fx.Option, fn func(con
 	}
 	defer a.Stop(context.WithoutCancel(ctx)) //nolint:errcheck // nothing to report after the command's own result
 	return fn(ctx, uc)
+}
+
+// newAPIServer is the API server with the OIDC exchange route.
+func newAPIServer(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.Notifier, x ports.TokenExchanger) *httpserver.Server {
+	return httpserver.New(tokens, deploys, notes).WithExchanger(x)
 }
 
 // newTokenDB opens haloyadm's database lazily and closes it when the

@@ -88,6 +88,11 @@ func (s *Server) Handler() http.Handler {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.handleHealth)
+	if s.exchange != nil {
+		// no bearer token: the identity token in the body is the credential,
+		// and every refusal counts as a failed authentication
+		mux.HandleFunc(ExchangePattern, s.handleExchange)
+	}
 	// authentication comes before routing, so that without a token every
 	// /v1/ path looks the same and no route can be probed
 	mux.Handle("/v1/", s.authenticate(v1))

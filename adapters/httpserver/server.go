@@ -46,6 +46,10 @@ type Server struct {
 	now     func() time.Time
 	fails   *failures
 	version string
+	// exchange answers POST /v1/oidc/token; nil: no such route
+	exchange ports.TokenExchanger
+	// listen is the address the default OIDC audience names
+	listen string
 }
 
 // New returns a server that checks tokens with tokens, records deployments
@@ -93,6 +97,10 @@ func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(a
 		// "OPTIONS *" goes to the mux (400) instead of net/http's blanket 200
 		DisableGeneralOptionsHandler: true,
 		ErrorLog:                     log.New(noteWriter{s.notes}, "", 0),
+	}
+	s.listen = opts.Listen
+	if strings.HasSuffix(opts.Listen, ":0") {
+		s.listen = ln.Addr().String() // the port picked for port 0
 	}
 	ready(scheme + "://" + ln.Addr().String())
 	errc := make(chan error, 1)
