@@ -186,6 +186,25 @@ haloyadm api token list --json`,
 	"haloyadm api token revoke": `
 haloyadm api token revoke ci-production
 haloyadm api token revoke 3`,
+	"haloyadm trust": `
+haloyadm trust add github --repository acme/web --ref refs/heads/main --app web
+haloyadm trust list`,
+	"haloyadm trust add": `
+haloyadm trust add github --repository acme/web --environment production --app web
+haloyadm trust add gitlab --issuer https://gitlab.example.com --project acme/web --app web`,
+	"haloyadm trust add github": `
+haloyadm trust add github --repository acme/web --ref refs/heads/main --workflow .github/workflows/deploy.yml --app web
+haloyadm trust add github --repository acme/web --environment production --app web,api --ttl 10m`,
+	"haloyadm trust add gitlab": `
+haloyadm trust add gitlab --project acme/web --ref refs/heads/main --app web
+haloyadm trust add gitlab --issuer https://gitlab.example.com --project acme/team/web --app web`,
+	"haloyadm trust add oidc": `
+haloyadm trust add oidc --issuer https://ci.example.com --claim sub=deploy:web --app web`,
+	"haloyadm trust list": `
+haloyadm trust list
+haloyadm trust list --json`,
+	"haloyadm trust remove": `
+haloyadm trust remove 3`,
 	"haloyadm serve": `
 haloyadm serve
 haloyadm serve --listen 0.0.0.0:9922 --tls-cert cert.pem --tls-key key.pem`,
