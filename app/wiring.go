@@ -14,6 +14,7 @@ import (
 	"github.com/haloy-auth/haloy/adapters/configfile"
 	"github.com/haloy-auth/haloy/adapters/doppler"
 	"github.com/haloy-auth/haloy/adapters/envfile"
+	"github.com/haloy-auth/haloy/adapters/execsecret"
 	"github.com/haloy-auth/haloy/adapters/fs"
 	"github.com/haloy-auth/haloy/adapters/gcpsecrets"
 	"github.com/haloy-auth/haloy/adapters/httpclient"
@@ -92,6 +93,7 @@ var (
 				vault.Provider:        vault.New(),
 				vault.OpenBaoProvider: vault.NewOpenBao(),
 				agefile.Provider:      agefile.New(),
+				execsecret.Provider:   execsecret.New(),
 			}
 		},
 	)

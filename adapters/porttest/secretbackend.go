@@ -24,7 +24,11 @@ type SecretBackend struct {
 	// Settings are the settings of a source that points at item, e.g.
 	// {"path": item}.
 	Settings func(item string) map[string]string
-	// Required is a setting without which the source is misconfigured.
+	// Lists are list-valued settings every source has (exec's command);
+	// nil for none.
+	Lists map[string][]string
+	// Required is a setting (in Settings or Lists) without which the
+	// source is misconfigured.
 	Required string
 	// Extra are keys the backend adds to every item's fields beyond the
 	// ones stored (e.g. Doppler's DOPPLER_PROJECT); nil for none.
@@ -66,7 +70,7 @@ func SecretBackendContract(t *testing.T, b SecretBackend) {
 		"app-secrets":      {"haloy-api": "tok-api-3333cccc", "DATABASE_URL": "postgres://u:pw-4444dddd@db/app"},
 	}
 	src := func(item string) core.SecretSourceRef {
-		return core.SecretSourceRef{Provider: b.Provider, Name: "api-tokens", Settings: b.Settings(item)}
+		return core.SecretSourceRef{Provider: b.Provider, Name: "api-tokens", Settings: b.Settings(item), Lists: maps.Clone(b.Lists)}
 	}
 	at := "secret_providers." + b.Provider + ".api-tokens"
 	ctx := context.Background()
@@ -166,9 +170,9 @@ func SecretBackendContract(t *testing.T, b SecretBackend) {
 			t.Errorf("Describe read the backend %d times, want 0 (no I/O)", n)
 		}
 	})
-	settingErr := func(t *testing.T, f SecretFixture, settings map[string]string, wantWhat string) {
+	settingErr := func(t *testing.T, f SecretFixture, ref core.SecretSourceRef, wantWhat string) {
 		t.Helper()
-		ref := core.SecretSourceRef{Provider: b.Provider, Name: "api-tokens", Settings: settings}
+		settings := ref.Settings
 		_, derr := f.Source.Describe(ref)
 		_, ferr := f.Source.Fields(ctx, ref)
 		for call, err := range map[string]error{"Describe": derr, "Fields": ferr} {
@@ -183,15 +187,16 @@ func SecretBackendContract(t *testing.T, b SecretBackend) {
 	}
 	t.Run("describe_no_"+b.Required, func(t *testing.T) {
 		f := b.New(t, items)
-		s := b.Settings("haloy-api-tokens")
-		delete(s, b.Required)
-		settingErr(t, f, s, at+" has no "+b.Required)
+		ref := src("haloy-api-tokens")
+		delete(ref.Settings, b.Required)
+		delete(ref.Lists, b.Required)
+		settingErr(t, f, ref, at+" has no "+b.Required)
 	})
 	t.Run("describe_unknown_setting", func(t *testing.T) {
 		f := b.New(t, items)
-		s := b.Settings("haloy-api-tokens")
-		s["zzzzzz"] = "x"
-		settingErr(t, f, s, `unknown setting "zzzzzz" in `+at)
+		ref := src("haloy-api-tokens")
+		ref.Settings["zzzzzz"] = "x"
+		settingErr(t, f, ref, `unknown setting "zzzzzz" in `+at)
 	})
 	// wantErr checks a failure's kind, that it says what, why and how to
 	// fix, and that it names what is needed (an item name, a program).
