@@ -98,49 +98,36 @@ func orDash(s string) string {
 	return s
 }
 
-// shownTarget is a target's merged config with its values resolved, as
-// --show-resolved-config prints it.
-type shownTarget struct {
-	Target   string      `yaml:"target,omitempty"`
-	Name     string      `yaml:"name,omitempty"`
-	Server   string      `yaml:"server,omitempty"`
-	APIToken *shownValue `yaml:"api_token,omitempty"`
-	Image    *core.Image `yaml:"image,omitempty"`
-	Domains  []shownDom  `yaml:"domains,omitempty"`
-	Env      []shownEnv  `yaml:"env,omitempty"`
-}
-
-type shownValue struct {
-	Value  string `yaml:"value"`
-	Source string `yaml:"source"`
-}
-
-type shownDom struct {
-	Domain  string   `yaml:"domain"`
-	Aliases []string `yaml:"aliases,omitempty"`
-}
-
-type shownEnv struct {
-	Name   string `yaml:"name"`
-	Value  string `yaml:"value"`
-	Source string `yaml:"source"`
-}
-
-// printResolvedConfig prints every target's merged config, secrets revealed:
-// the user asked for them with --show-resolved-config.
+// printResolvedConfig prints every target's complete config, secrets
+// revealed (the user asked for them with --show-resolved-config), each as a
+// YAML document that is itself a valid single-target config: the values
+// replace their from: references, and where each came from is a comment.
 func printResolvedConfig(w io.Writer, res app.Resolution) error {
+	reveal := yaml.CustomMarshaler[core.Secret](func(s core.Secret) ([]byte, error) { return yaml.Marshal(s.Reveal()) })
 	for _, t := range res.Targets {
-		s := shownTarget{Target: t.Target, Name: t.App, Server: t.Server, Image: t.Config.Image}
+		c := t.Config
+		comments := yaml.CommentMap{}
+		head := "resolved from " + res.File
+		if t.Target != "" {
+			head = "target " + t.Target + " of " + res.File
+		}
+		comments["$"] = []*yaml.Comment{yaml.HeadComment(" " + head + "; secret values shown")}
 		if !t.Token.IsZero() {
-			s.APIToken = &shownValue{Value: t.Token.Reveal(), Source: t.TokenSource}
+			c.APIToken = &core.APITokenConfig{Value: t.Token}
+			comments["$.api_token.value"] = []*yaml.Comment{yaml.LineComment(" " + t.TokenSource)}
 		}
-		for _, d := range t.Config.Domains {
-			s.Domains = append(s.Domains, shownDom{Domain: d.Domain, Aliases: d.Aliases})
-		}
+		got := map[string]core.ResolvedEnvVar{}
 		for _, e := range t.Env {
-			s.Env = append(s.Env, shownEnv{Name: e.Name, Value: e.Value.Reveal(), Source: e.Source})
+			got[e.Name] = e
 		}
-		b, err := yaml.MarshalWithOptions(s, yaml.Indent(2), yaml.IndentSequence(true))
+		c.Env = append([]core.EnvVar(nil), c.Env...)
+		for i, e := range c.Env {
+			if r, ok := got[e.Name]; ok {
+				c.Env[i].Value, c.Env[i].From = r.Value, nil
+				comments[fmt.Sprintf("$.env[%d].value", i)] = []*yaml.Comment{yaml.LineComment(" " + r.Source)}
+			}
+		}
+		b, err := yaml.MarshalWithOptions(c, yaml.Indent(2), yaml.IndentSequence(true), yaml.WithComment(comments), reveal)
 		if err != nil {
 			return fmt.Errorf("encode resolved config: %w", err)
 		}

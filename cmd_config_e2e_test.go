@@ -71,14 +71,14 @@ targets:
 	if code != 0 {
 		t.Fatalf("run(%q) = %d, want 0\nstderr:\n%s", args, code, stderr.String())
 	}
-	want := `target production (app my-app)
+	want := `target production (app production)
   server  prod.haloy.com (server: in haloy.yaml:14)
   token   1Password Production/API Tokens field haloy-api
   env     DB_PASSWORD: 1Password Production/API Tokens field db
-target shared (app my-app)
+target shared (app shared)
   server  shared.haloy.com (server: in haloy.yaml:28)
   token   client store HALOY_API_TOKEN_SHARED_HALOY_COM (set in the config directory's .env)
-target staging (app my-app)
+target staging (app staging)
   server  staging.haloy.com (server: in haloy.yaml:23)
   token   from env STAGING_API_TOKEN (set in .env.staging)
 haloy.yaml is valid

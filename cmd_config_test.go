@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/fx"
 
+	"github.com/haloy-auth/haloy/adapters/configfile"
 	"github.com/haloy-auth/haloy/adapters/memory"
 	"github.com/haloy-auth/haloy/app"
 	"github.com/haloy-auth/haloy/core"
@@ -56,16 +57,19 @@ var multiTarget = configWorld{
 	items: map[string]map[string]core.Secret{"Production/API Tokens": {"haloy-api": "tok-1p-haloy-api", "db": "db-password-1p"}},
 }
 
+// cliImage is the image of the worlds whose subject is not the image.
+var cliImage = &core.Image{Repository: "ghcr.io/acme/app", Tag: "v1"}
+
 var literal = configWorld{
-	configs: memory.AppConfigs{"haloy.yaml": {TargetConfig: core.TargetConfig{Name: "my-app", Server: "api.haloy.dev",
+	configs: memory.AppConfigs{"haloy.yaml": {TargetConfig: core.TargetConfig{Name: "my-app", Server: "api.haloy.dev", Image: cliImage,
 		APIToken: &core.APITokenConfig{Value: "tok-literal-value"}}, Lines: map[string]int{"server": 2, "api_token.value": 4}}},
 }
 
 var singleServer = configWorld{
 	configs: memory.AppConfigs{
-		"production.haloy.yaml": {TargetConfig: core.TargetConfig{Name: "my-app", Server: "production.haloy.com",
+		"production.haloy.yaml": {TargetConfig: core.TargetConfig{Name: "my-app", Server: "production.haloy.com", Image: cliImage,
 			APIToken: &core.APITokenConfig{From: &core.ValueFrom{Env: "PROD_TOKEN"}}}},
-		"app1.haloy.yaml": {TargetConfig: core.TargetConfig{Name: "app1"}},
+		"app1.haloy.yaml": {TargetConfig: core.TargetConfig{Name: "app1", Image: cliImage}},
 	},
 	client: core.ClientState{Servers: map[string]core.ServerRef{"shared.haloy.com": {TokenEnv: "HALOY_API_TOKEN_SHARED_HALOY_COM"}},
 		Tokens: map[string]string{"HALOY_API_TOKEN_SHARED_HALOY_COM": "tok-store-prod"}},
@@ -95,11 +99,11 @@ func TestValidateConfigCLI(t *testing.T) {
 			name: "valid_targets",
 			w:    multiTarget,
 			args: []string{"validate-config"},
-			wantStdout: `target production (app my-app)
+			wantStdout: `target production (app production)
   server  prod.haloy.com (server: in haloy.yaml:14)
   token   1Password Production/API Tokens field haloy-api
   env     DB_PASSWORD: 1Password Production/API Tokens field db
-target staging (app my-app)
+target staging (app staging)
   server  staging.haloy.com (server: in haloy.yaml:22)
   token   from env STAGING_API_TOKEN (set in .env.staging)
 haloy.yaml is valid
@@ -109,7 +113,7 @@ haloy.yaml is valid
 			name: "one_target_by_flag",
 			w:    multiTarget,
 			args: []string{"validate-config", "-t", "staging"},
-			wantStdout: `target staging (app my-app)
+			wantStdout: `target staging (app staging)
   server  staging.haloy.com (server: in haloy.yaml:22)
   token   from env STAGING_API_TOKEN (set in .env.staging)
 haloy.yaml is valid
@@ -153,22 +157,22 @@ app1.haloy.yaml is valid
 			w:        broken,
 			args:     []string{"validate-config"},
 			wantCode: 2,
-			wantStdout: `target production (app -)
+			wantStdout: `target production (app production)
   2 problems (below)
-target staging (app -)
+target staging (app staging)
   server  staging.haloy.com (server: in haloy.yaml)
   2 problems (below)
 `,
 			wantStderr: `haloy: error: haloy.yaml is not valid: 4 problems
-haloy: error: target "production": no app name
-haloy: haloy.yaml sets no name:
-haloy: hint: add a line to haloy.yaml: name: my-app
+haloy: error: target "production": no image to deploy for app "production"
+haloy: haloy.yaml sets no image.repository
+haloy: hint: add to haloy.yaml: image: {repository: ghcr.io/you/production, tag: latest}
 haloy: error: target "production": invalid server "prod.haloy.com:443" (server: in haloy.yaml)
 haloy: a port is accepted only on a loopback host (localhost, 127.0.0.1, [::1]); haloy reaches a remote server on https's port 443
 haloy: hint: write the bare host name in haloy.yaml, e.g. server: production.haloy.com
-haloy: error: target "staging": no app name
-haloy: haloy.yaml sets no name:
-haloy: hint: add a line to haloy.yaml: name: my-app
+haloy: error: target "staging": no image to deploy for app "staging"
+haloy: haloy.yaml sets no image.repository
+haloy: hint: add to haloy.yaml: image: {repository: ghcr.io/you/staging, tag: latest}
 haloy: error: target "staging": no API token for server "staging.haloy.com"
 haloy: api_token.from.env names STAGING_API_TOKEN (haloy.yaml), which is not set: it is unset or empty in the environment and in every .env file haloy reads
 haloy: hint: export STAGING_API_TOKEN=<value>, or add STAGING_API_TOKEN=<value> to .env beside haloy.yaml
@@ -237,30 +241,45 @@ func TestValidateConfigShowResolvedConfig(t *testing.T) {
 	if code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr, multiTarget.wiring()); code != 0 {
 		t.Fatalf("run(%q) = %d, want 0 (stderr: %s)", args, code, stderr.String())
 	}
-	wantStdout := `target production (app my-app)
+	wantStdout := `target production (app production)
   server  prod.haloy.com (server: in haloy.yaml:14)
   token   1Password Production/API Tokens field haloy-api
   env     DB_PASSWORD: 1Password Production/API Tokens field db
 ---
-target: production
-name: my-app
-server: prod.haloy.com
-api_token:
-  value: tok-1p-haloy-api
-  source: 1Password Production/API Tokens field haloy-api
+# target production of haloy.yaml; secret values shown
+name: production
 image:
   repository: my-org/my-app
   tag: latest
+  history:
+    strategy: local
+    count: 6
+server: prod.haloy.com
+api_token:
+  value: tok-1p-haloy-api # 1Password Production/API Tokens field haloy-api
+deployment_strategy: rolling
 domains:
   - domain: my-app.com
 env:
   - name: DB_PASSWORD
-    value: db-password-1p
-    source: 1Password Production/API Tokens field db
+    value: db-password-1p # 1Password Production/API Tokens field db
+health_check_path: /
+min_ready_seconds: 0
+port: "8080"
+replicas: 1
 haloy.yaml is valid
 `
 	if diff := cmp.Diff(wantStdout, stdout.String()); diff != "" {
 		t.Errorf("run(%q) stdout mismatch (-want +got):\n%s", args, diff)
+	}
+	// the output is itself a config: sources are comments, not keys
+	doc := stdout.String()[strings.Index(stdout.String(), "---\n"):strings.LastIndex(stdout.String(), "haloy.yaml is valid")]
+	reused, err := configfile.Decode("resolved.yaml", []byte(doc))
+	if err != nil {
+		t.Fatalf("the resolved config does not load: %v", err)
+	}
+	if errs := reused.Check(""); len(errs) > 0 || reused.Env[0].Value.Reveal() != "db-password-1p" || reused.APIToken.Value.Reveal() != "tok-1p-haloy-api" {
+		t.Errorf("the resolved config reloads as %+v with problems %v", reused.TargetConfig, errs)
 	}
 	wantStderr := "haloy: warning: --show-resolved-config prints secret values: keep this output out of logs, tickets and chat\n"
 	if diff := cmp.Diff(wantStderr, stderr.String()); diff != "" {

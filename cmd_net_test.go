@@ -100,9 +100,9 @@ func TestDeployCLISameServer(t *testing.T) {
 	want := `blue  | server prod.haloy.com (server: in bluegreen.haloy.yaml); token: client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)
 green | server prod.haloy.com (server: in bluegreen.haloy.yaml); token: client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)
 blue  | server prod.haloy.com runs haloyd 1.4.0; token accepted ("prod-ci")
-blue  | deploying shop (shop) to prod.haloy.com as <ULID....................>
+blue  | deploying blue (shop) to prod.haloy.com as <ULID....................>
 blue  | deployment <ULID....................> accepted
-green | deploying shop (shop) to prod.haloy.com as <ULID....................>
+green | deploying green (shop) to prod.haloy.com as <ULID....................>
 green | deployment <ULID....................> accepted
 
 2 of 2 targets deployed

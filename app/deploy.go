@@ -97,17 +97,6 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 	if err != nil {
 		return DeployResult{}, err
 	}
-	var problems []error
-	for _, t := range res.Targets {
-		if t.Config.Image == nil || t.Config.Image.Repository == "" {
-			problems = append(problems, forTarget(t.Target, &core.Error{Kind: core.Invalid,
-				What: "no image to deploy for app " + strconv.Quote(t.App), Why: res.File + " sets no image.repository",
-				Fix: "add to " + res.File + ": image: {repository: ghcr.io/you/" + t.App + ", tag: latest}"}))
-		}
-	}
-	if len(problems) > 0 {
-		return DeployResult{}, errors.Join(problems...)
-	}
 	if in.Begin != nil {
 		names := make([]string, len(res.Targets))
 		for i, t := range res.Targets {
@@ -203,7 +192,8 @@ func (uc *Deploy) check(ctx context.Context, targets []ResolvedTarget, eps []cor
 // deployOne sends one target's deployment.
 func (uc *Deploy) deployOne(ctx context.Context, t ResolvedTarget, ep core.Endpoint, say func(string, string)) TargetOutcome {
 	o := TargetOutcome{Target: t.Target, App: t.App, Server: t.Server}
-	d := core.Deployment{ID: uc.newID(), App: t.App, Target: t.Target, Image: *t.Config.Image, Domains: t.Config.Domains}
+	d := core.Deployment{ID: uc.newID(), App: t.App, Target: t.Target,
+		Image: core.Image{Repository: t.Config.Image.Repository, Tag: t.Config.Image.Tag}, Domains: t.Config.Domains}
 	for _, e := range t.Config.Env {
 		d.EnvNames = append(d.EnvNames, e.Name)
 	}

@@ -28,7 +28,8 @@ func multiTargetConfig() core.AppConfig {
 			Env: []core.EnvVar{{Name: "LOG_LEVEL", Value: "info"}}},
 		SecretProviders: core.SecretProviders{"onepassword": {"prod-tokens": {"vault": "Production", "item": "API Tokens"}}},
 		Targets: map[string]core.TargetConfig{
-			"production": {Server: "prod.haloy.com", APIToken: fromSecret("onepassword:prod-tokens.haloy-api"),
+			// a target's app is named after its key unless it sets name:, as in Haloy
+			"production": {Name: "my-app", Server: "prod.haloy.com", APIToken: fromSecret("onepassword:prod-tokens.haloy-api"),
 				Domains: []core.Domain{{Domain: "my-app.com"}}},
 			"staging": {Server: "staging.haloy.com", APIToken: fromEnv("STAGING_API_TOKEN"),
 				Domains: []core.Domain{{Domain: "staging.my-app.com"}}},
@@ -120,7 +121,7 @@ func TestDeployMultiTarget(t *testing.T) {
 	}
 	want := DeployResult{File: "haloy.yaml", Targets: []TargetOutcome{
 		{Target: "production", App: "my-app", Server: "prod.haloy.com", DeploymentID: "id-1"},
-		{Target: "staging", App: "my-app", Server: "staging.haloy.com", DeploymentID: "id-2"},
+		{Target: "staging", App: "staging", Server: "staging.haloy.com", DeploymentID: "id-2"},
 	}}
 	// ids are drawn in parallel: compare them as a set
 	gotIDs := []string{got.Targets[0].DeploymentID, got.Targets[1].DeploymentID}
@@ -199,7 +200,7 @@ func TestDeployPartialFailure(t *testing.T) {
 	got, err := uc.Run(context.Background(), DeployInput{All: true, Progress: p.add})
 	want := DeployResult{File: "haloy.yaml", Targets: []TargetOutcome{
 		{Target: "production", App: "my-app", Server: "prod.haloy.com", DeploymentID: "x"},
-		{Target: "staging", App: "my-app", Server: "staging.haloy.com"},
+		{Target: "staging", App: "staging", Server: "staging.haloy.com"},
 	}}
 	if diff := cmp.Diff(want, got, ignoreOutcomeErr, cmp.Comparer(func(a, b string) bool {
 		return a == b || (a == "x" && b != "") || (b == "x" && a != "")
@@ -292,7 +293,7 @@ func TestDeployFailsEarly(t *testing.T) {
 			},
 			wantErr: []string{
 				`target "production": no image to deploy for app "my-app": haloy.yaml sets no image.repository|haloy.yaml sets no image.repository|add to haloy.yaml: image: {repository: ghcr.io/you/my-app, tag: latest}`,
-				`target "staging": no image to deploy for app "my-app": haloy.yaml sets no image.repository|haloy.yaml sets no image.repository|add to haloy.yaml: image: {repository: ghcr.io/you/my-app, tag: latest}`,
+				`target "staging": no image to deploy for app "staging": haloy.yaml sets no image.repository|haloy.yaml sets no image.repository|add to haloy.yaml: image: {repository: ghcr.io/you/staging, tag: latest}`,
 			},
 		},
 		{
@@ -456,7 +457,7 @@ func TestStatusErrors(t *testing.T) {
 	got, err := NewStatus(r, store, w.api).Run(context.Background(), StatusInput{All: true})
 	want := []TargetStatus{
 		{Target: "production", App: "my-app", Server: "prod.haloy.com", Deployments: []core.DeploymentRecord{}},
-		{Target: "staging", App: "my-app", Server: "staging.haloy.com"},
+		{Target: "staging", App: "staging", Server: "staging.haloy.com"},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(TargetStatus{}, "Err")); diff != "" {
 		t.Errorf("Status.Run() mismatch (-want +got):\n%s", diff)

@@ -74,7 +74,10 @@ type ResolvedTarget struct {
 	// Token is the API token; TokenSource says where it came from.
 	Token       core.Secret
 	TokenSource string
-	// Config is the target's settings merged over the base.
+	// Config is the target's complete settings (core.AppConfig.Resolve):
+	// merged over the base, image_key, preset and defaults applied, Server
+	// the selected server. Its env entries hold the values as written;
+	// Env holds them resolved.
 	Config core.TargetConfig
 	// Env holds the env entries' values, in order.
 	Env []core.ResolvedEnvVar
@@ -141,7 +144,7 @@ func (uc *Resolve) Run(ctx context.Context, in ResolveInput) (Resolution, error)
 		shared = append(shared, core.EnvLayer{Name: n, Lookup: core.MapLookup(vars)})
 	}
 	res := Resolution{File: cfg.File}
-	res.Errs = uc.checkSources(cfg)
+	res.Errs = append(cfg.CheckTargets(), uc.checkSources(cfg)...)
 	fetched := uc.fetch(ctx, cfg, names)
 	configured := state.ServerNames()
 	for _, name := range names {
@@ -166,14 +169,15 @@ func (uc *Resolve) Run(ctx context.Context, in ResolveInput) (Resolution, error)
 }
 
 func (uc *Resolve) target(cfg *core.AppConfig, name string, configured []string, state core.ClientState, env core.Env, secrets core.SecretInputs) ResolvedTarget {
-	m := cfg.Target(name)
-	t := ResolvedTarget{App: m.Name, Target: name, Config: m}
+	m, _ := cfg.Resolve(name) // Check reports its errors
+	t := ResolvedTarget{App: m.Name, Target: name}
 	t.Errs = append(t.Errs, cfg.Check(name)...)
 	choice, err := core.SelectServer(m.Server, cfg.Where(cfg.FieldPath(name, "server")), configured)
 	if err != nil {
 		t.Errs = append(t.Errs, err)
 	} else {
 		t.Server, t.ServerWhy, t.ServerAuto = choice.Server, choice.Why, m.Server == ""
+		m.Server = choice.Server
 		tok, err := core.ResolveToken(core.TokenInput{
 			Server: choice.Server, APIToken: m.APIToken, Where: cfg.Where(tokenPath(cfg, name, m.APIToken)), File: cfg.File,
 			Servers: state.Servers, Env: env, Secrets: secrets,
@@ -187,6 +191,7 @@ func (uc *Resolve) target(cfg *core.AppConfig, name string, configured []string,
 			}
 		}
 	}
+	t.Config = m
 	where := func(i int) string { return cfg.Where(envPath(cfg, name, m.Env[i].Name)) }
 	vars, errs := core.ResolveEnv(m.Env, where, cfg.File, env, secrets)
 	t.Env = vars

@@ -23,7 +23,8 @@ func TestResolveRunsOpOncePerItem(t *testing.T) {
 		"Production/API Tokens":           {"haloy-api": "tok-op-haloy-api"},
 	})
 	configs := memory.AppConfigs{"haloy.yaml": {
-		TargetConfig: core.TargetConfig{Name: "my-app", Env: []core.EnvVar{{Name: "K", From: &core.ValueFrom{Secret: "onepassword:api-tokens:staging"}}}},
+		TargetConfig: core.TargetConfig{Name: "my-app", Image: &core.Image{Repository: "ghcr.io/acme/app"},
+			Env: []core.EnvVar{{Name: "K", From: &core.ValueFrom{Secret: "onepassword:api-tokens:staging"}}}},
 		SecretProviders: core.SecretProviders{"onepassword": {
 			"api-tokens":  {"vault": "Infrastructure", "item": "Haloy API Tokens"},
 			"prod-tokens": {"vault": "Production", "item": "API Tokens"},

@@ -31,6 +31,15 @@ type harness struct {
 }
 
 func (w world) build() harness {
+	// These scenarios are about servers, tokens and env values: a config
+	// that names no image gets one, so that "no image to deploy" does not
+	// show in each of them (TestResolveNoImage covers it).
+	for p, c := range w.configs {
+		if c.Image == nil && c.ImageKey == "" && c.Images == nil {
+			c.Image = &core.Image{Repository: "ghcr.io/acme/app", Tag: "v1"}
+			w.configs[p] = c
+		}
+	}
 	notes := &memory.Notes{}
 	secrets := memory.NewSecrets(w.items)
 	uc := NewResolve(w.configs, w.files, memory.NewClientStore(w.client), w.env,
@@ -235,8 +244,9 @@ func TestResolveScenarios(t *testing.T) {
 				items: guideItems,
 			},
 			want: []summary{
-				{App: "my-app", Target: "production", Server: "prod.haloy.com", ServerWhy: "server: in haloy.yaml", Token: "tok-1p-haloy-api", TokenSource: "1Password Production/API Tokens field haloy-api"},
-				{App: "my-app", Target: "staging", Server: "staging.haloy.com", ServerWhy: "server: in haloy.yaml", Token: "tok-env-staging", TokenSource: "from env STAGING_API_TOKEN (set in .env.staging)"},
+				// as in Haloy, a target without name: is named after its key
+				{App: "production", Target: "production", Server: "prod.haloy.com", ServerWhy: "server: in haloy.yaml", Token: "tok-1p-haloy-api", TokenSource: "1Password Production/API Tokens field haloy-api"},
+				{App: "staging", Target: "staging", Server: "staging.haloy.com", ServerWhy: "server: in haloy.yaml", Token: "tok-env-staging", TokenSource: "from env STAGING_API_TOKEN (set in .env.staging)"},
 			},
 		},
 		{

@@ -22,9 +22,9 @@ func TestValidateConfig(t *testing.T) {
 		{"one_problem", world{configs: memory.AppConfigs{"haloy.yaml": {TargetConfig: core.TargetConfig{Name: "a", Server: "s.haloy.com", APIToken: fromEnv("T")}}}},
 			[]string{"haloy.yaml is not valid: 1 problem", `no API token for server "s.haloy.com"`}},
 		{"problems_of_every_target", world{configs: memory.AppConfigs{"haloy.yaml": {TargetConfig: core.TargetConfig{Server: "s.haloy.com", APIToken: fromEnv("T")},
-			Targets: map[string]core.TargetConfig{"x": {}, "y": {}}}}},
-			[]string{"haloy.yaml is not valid: 4 problems", `target "x": no app name`, `target "x": no API token for server "s.haloy.com"`,
-				`target "y": no app name`, `target "y": no API token for server "s.haloy.com"`}},
+			Targets: map[string]core.TargetConfig{"x": {Name: "My App"}, "y": {}}}}},
+			[]string{"haloy.yaml is not valid: 3 problems", `target "x": invalid app name "My App" (haloy.yaml)`, `target "x": no API token for server "s.haloy.com"`,
+				`target "y": no API token for server "s.haloy.com"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -294,64 +294,6 @@ const baseTarget = ""
 // TargetNames returns the config's target names, sorted.
 func (c *AppConfig) TargetNames() []string { return sortedNames(c.Targets) }
 
-// Target returns the settings of the named target merged over the base:
-// each field the target sets replaces the base's (lists such as domains
-// whole), and env is merged by name, the target's entry winning in the
-// base's position. The name "" gives the base alone.
-func (c *AppConfig) Target(name string) TargetConfig {
-	b := c.TargetConfig
-	t, ok := c.Targets[name]
-	if !ok {
-		return b
-	}
-	m := b
-	if t.Name != "" {
-		m.Name = t.Name
-	}
-	if t.Server != "" {
-		m.Server = t.Server
-	}
-	if t.APIToken != nil {
-		m.APIToken = t.APIToken
-	}
-	if t.Image != nil {
-		m.Image = t.Image
-	}
-	if t.Domains != nil {
-		m.Domains = t.Domains
-	}
-	if t.Env != nil {
-		m.Env = mergeEnv(b.Env, t.Env)
-	}
-	return m
-}
-
-func mergeEnv(base, over []EnvVar) []EnvVar {
-	idx := make(map[string]int, len(over))
-	for i, e := range over {
-		idx[e.Name] = i
-	}
-	out := make([]EnvVar, 0, len(base)+len(over))
-	used := make(map[string]bool, len(over))
-	for _, e := range base {
-		if i, ok := idx[e.Name]; ok {
-			if !used[e.Name] {
-				out = append(out, over[i])
-				used[e.Name] = true
-			}
-			continue
-		}
-		out = append(out, e)
-	}
-	for _, e := range over {
-		if !used[e.Name] {
-			out = append(out, e)
-			used[e.Name] = true
-		}
-	}
-	return out
-}
-
 // Where returns "file:line" for a dotted key path of the config, or the
 // file alone when the line is unknown.
 func (c *AppConfig) Where(path string) string {
@@ -366,24 +308,6 @@ func (c *AppConfig) fileName() string {
 		return "haloy.yaml"
 	}
 	return c.File
-}
-
-// FieldPath returns the dotted key path of field as target sees it: under
-// targets.<target> when the target sets the field, else at the top level.
-// field is one of name, server, api_token, image, domains, env.
-func (c *AppConfig) FieldPath(target, field string) string {
-	t, ok := c.Targets[target]
-	if !ok {
-		return field
-	}
-	set := map[string]bool{
-		"name": t.Name != "", "server": t.Server != "", "api_token": t.APIToken != nil,
-		"image": t.Image != nil, "domains": t.Domains != nil, "env": t.Env != nil,
-	}[field]
-	if set {
-		return "targets." + target + "." + field
-	}
-	return field
 }
 
 // ChooseTargets turns the -t/--target names (repeatable, comma-separated)
@@ -443,64 +367,6 @@ func containsName(s []string, v string) bool {
 		}
 	}
 	return false
-}
-
-// Check returns every problem of the merged settings of target that
-// resolution does not report: no app name, an env entry without a name or
-// listed twice, a domain left empty, an image without a repository. Each is
-// a *Error naming the file and line. ResolveToken and ResolveEnv report the
-// problems of api_token and env values.
-func (c *AppConfig) Check(target string) []error {
-	t := c.Target(target)
-	var errs []error
-	if strings.TrimSpace(t.Name) == "" {
-		errs = append(errs, &Error{Kind: Missing, What: "no app name",
-			Why: c.fileName() + " sets no name:", Fix: "add a line to " + c.fileName() + ": name: my-app"})
-	}
-	p := c.FieldPath(target, "env")
-	seen := map[string]bool{}
-	for i, e := range t.Env {
-		ep := fmt.Sprintf("%s.%d", p, i)
-		if c.Targets[target].Env != nil && !containsEnv(c.Targets[target].Env, e.Name) {
-			ep = fmt.Sprintf("env.%d", indexEnv(c.Env, e.Name))
-		}
-		if strings.TrimSpace(e.Name) == "" {
-			errs = append(errs, &Error{Kind: Invalid, What: "env entry without a name at " + c.Where(ep),
-				Why: "every env entry needs name:", Fix: "add name: VARIABLE_NAME to the entry"})
-			continue
-		}
-		if seen[e.Name] {
-			errs = append(errs, &Error{Kind: Invalid, What: "env variable " + strconv.Quote(e.Name) + " is listed twice (" + c.Where(ep) + ")",
-				Why: "each variable may appear once", Fix: "remove one of the entries"})
-		}
-		seen[e.Name] = true
-	}
-	dp := c.FieldPath(target, "domains")
-	for i, d := range t.Domains {
-		if strings.TrimSpace(d.Domain) == "" {
-			errs = append(errs, &Error{Kind: Invalid, What: "domain entry without a domain at " + c.Where(fmt.Sprintf("%s.%d", dp, i)),
-				Why: "every domains entry needs domain:", Fix: "add domain: app.example.com to the entry, or remove it"})
-		}
-	}
-	if c.Image != nil || t.Image != nil {
-		ip := c.FieldPath(target, "image")
-		if t.Image != nil && strings.TrimSpace(t.Image.Repository) == "" {
-			errs = append(errs, &Error{Kind: Invalid, What: "image without a repository at " + c.Where(ip),
-				Why: "image needs repository:", Fix: "add repository: my-org/my-app under image:"})
-		}
-	}
-	return errs
-}
-
-func containsEnv(env []EnvVar, name string) bool { return indexEnv(env, name) >= 0 }
-
-func indexEnv(env []EnvVar, name string) int {
-	for i, e := range env {
-		if e.Name == name {
-			return i
-		}
-	}
-	return -1
 }
 
 // Closest returns the candidate nearest to s by edit distance (ignoring

@@ -13,51 +13,6 @@ func envVar(name, value string) core.EnvVar {
 	return core.EnvVar{Name: name, Value: core.Secret(value)}
 }
 
-func TestAppConfigTarget(t *testing.T) {
-	baseTok := &core.APITokenConfig{From: &core.ValueFrom{Env: "BASE_TOKEN"}}
-	prodTok := &core.APITokenConfig{From: &core.ValueFrom{Secret: "onepassword:t:prod"}}
-	cfg := core.AppConfig{
-		TargetConfig: core.TargetConfig{Name: "my-app", Server: "base.haloy.com", APIToken: baseTok,
-			Image:   &core.Image{Repository: "my-org/my-app", Tag: "latest"},
-			Domains: []core.Domain{{Domain: "my-app.com", Aliases: []string{"www.my-app.com"}}},
-			Env:     []core.EnvVar{envVar("A", "base-a"), envVar("B", "base-b"), envVar("C", "base-c")}},
-		Targets: map[string]core.TargetConfig{
-			"inherits": {},
-			"overrides": {Name: "other-app", Server: "prod.haloy.com", APIToken: prodTok, Image: &core.Image{Repository: "x"},
-				Domains: []core.Domain{{Domain: "prod.my-app.com"}},
-				Env:     []core.EnvVar{envVar("B", "prod-b"), envVar("D", "prod-d")}},
-			// An empty list replaces the base's list: the target has no domains.
-			"no_domains": {Domains: []core.Domain{}},
-		},
-	}
-	tests := []struct {
-		name   string
-		target string
-		want   core.TargetConfig
-	}{
-		{"base", "", cfg.TargetConfig},
-		{"unknown_name_gives_base", "nope", cfg.TargetConfig},
-		{"inherits_everything", "inherits", cfg.TargetConfig},
-		{"fields_replace_and_env_merges_by_name", "overrides", core.TargetConfig{Name: "other-app", Server: "prod.haloy.com", APIToken: prodTok,
-			Image:   &core.Image{Repository: "x"},
-			Domains: []core.Domain{{Domain: "prod.my-app.com"}},
-			Env:     []core.EnvVar{envVar("A", "base-a"), envVar("B", "prod-b"), envVar("C", "base-c"), envVar("D", "prod-d")}}},
-		{"empty_list_replaces", "no_domains", core.TargetConfig{Name: "my-app", Server: "base.haloy.com", APIToken: baseTok,
-			Image: cfg.Image, Domains: []core.Domain{}, Env: cfg.Env}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := cfg.Target(tt.target)
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Target(%q) mismatch (-want +got):\n%s", tt.target, diff)
-			}
-		})
-	}
-	if cfg.Env[1].Value.Reveal() != "base-b" {
-		t.Errorf("Target changed the base's env")
-	}
-}
-
 func TestChooseTargets(t *testing.T) {
 	two := &core.AppConfig{File: "haloy.yaml", Targets: map[string]core.TargetConfig{"production": {}, "staging": {}}}
 	one := &core.AppConfig{File: "haloy.yaml", Targets: map[string]core.TargetConfig{"production": {}}}
@@ -135,18 +90,23 @@ func TestAppConfigCheck(t *testing.T) {
 	}{
 		{"", []string{
 			"no app name: haloy.yaml sets no name:",
+			`no image to deploy for app "": haloy.yaml sets no image.repository`,
+			"domain entry without a domain (haloy.yaml:12): every domains entry needs domain:",
 			"env entry without a name at haloy.yaml:7: every env entry needs name:",
 			`env variable "A" is listed twice (haloy.yaml:9): each variable may appear once`,
-			"domain entry without a domain at haloy.yaml:12: every domains entry needs domain:",
 		}},
 		// The target's env wins by name, so the base's duplicate is gone;
 		// its empty domain list replaces the base's bad entry.
-		{"good", []string{"env entry without a name at haloy.yaml:7: every env entry needs name:"}},
+		{"good", []string{
+			`no image to deploy for app "app": haloy.yaml sets no image.repository`,
+			"env entry without a name at haloy.yaml:7: every env entry needs name:",
+		}},
+		// an image block without a repository means "build locally" in Haloy
 		{"bad", []string{
+			`no image to deploy for app "app": haloy.yaml sets no image.repository`,
+			"domain entry without a domain (haloy.yaml:12): every domains entry needs domain:",
 			"env entry without a name at haloy.yaml:7: every env entry needs name:",
 			`env variable "A" is listed twice (haloy.yaml:9): each variable may appear once`,
-			"domain entry without a domain at haloy.yaml:12: every domains entry needs domain:",
-			"image without a repository at haloy.yaml:20: image needs repository:",
 		}},
 	}
 	for _, tt := range tests {

@@ -61,7 +61,7 @@ func TestFailures(t *testing.T) {
 		r := c.Run(t, "deploy", "--all")
 		wantExit(t, "haloy deploy --all with one failing target", r, 1)
 		wantIn(t, "haloy deploy output", r.output(), "no space left on the recorder", "1 of 2 targets failed: broken")
-		wantDeployed(t, s, "my-app", s.FirstName, 1)
+		wantDeployed(t, s, "good", s.FirstName, 1) // a target's app is named after its key, as in Haloy
 	})
 
 	t.Run("stopped_server", func(t *testing.T) {

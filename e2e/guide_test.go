@@ -359,20 +359,22 @@ secretProviders:
 		c.Env = []string{"STAGING_API_TOKEN=" + staging.Token(t, "staging")}
 		c.Write(t, "haloy.yaml", multiTarget(prod.Name, staging.Name))
 		r := c.Must(t, "deploy", "--all")
+		// as in Haloy, each target's app is named after its key: the guide's
+		// top-level name: my-app is not inherited by targets
 		for _, target := range []string{"production", "staging"} {
 			if !regexp.MustCompile(`(?m)^` + target + ` +\| `).MatchString(r.stdout) {
 				t.Errorf("haloy deploy --all has no line prefixed with %q:\n%s", target, r.stdout)
 			}
 		}
-		wantDeployed(t, prod, "my-app", "prod", 1)
-		wantDeployed(t, staging, "my-app", "staging", 1)
+		wantDeployed(t, prod, "production", "prod", 1)
+		wantDeployed(t, staging, "staging", "staging", 1)
 		wantNoAuthFailure(t, prod)
 		wantNoAuthFailure(t, staging)
 
 		r = c.Must(t, "deploy", "-t", "staging")
 		wantNotIn(t, "haloy deploy -t staging", r.stdout, "production")
-		wantDeployed(t, staging, "my-app", "staging", 2)
-		wantDeployed(t, prod, "my-app", "prod", 1)
+		wantDeployed(t, staging, "staging", "staging", 2)
+		wantDeployed(t, prod, "production", "prod", 1)
 
 		st := c.Must(t, "status", "--all")
 		wantIn(t, "haloy status --all", st.stdout, prod.Name, staging.Name)
@@ -382,7 +384,7 @@ secretProviders:
 		r = c.Run(t, "deploy", "--all")
 		wantExit(t, "haloy deploy --all with staging's token revoked", r, 3)
 		wantIn(t, "haloy deploy stderr", r.stderr, "authentication failed", staging.Name, "STAGING_API_TOKEN", "nothing was deployed")
-		wantDeployed(t, prod, "my-app", "prod", 1)
+		wantDeployed(t, prod, "production", "prod", 1)
 	})
 
 	t.Run("revoked_token", func(t *testing.T) {

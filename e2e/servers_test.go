@@ -64,7 +64,7 @@ func TestTokenStaysWithItsServer(t *testing.T) {
 			t.Errorf("B received %d deployments, want 2", deploys)
 		}
 		wantDeployed(t, a, "app-a", a.FirstName, 1)
-		wantDeployed(t, a, "multi", a.FirstName, 1)
+		wantDeployed(t, a, "a", a.FirstName, 1) // target a of multi.haloy.yaml: named after its key, as in Haloy
 		wantNoAuthFailure(t, a)
 	})
 
