@@ -183,6 +183,9 @@ func (c *AdminTokenListCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.ListTokens) error {
 		list, err := uc.Run(ctx)
 		if err != nil {
+			if c.JSON { // valid JSON always
+				fmt.Fprintln(rt.stdout, "[]")
+			}
 			return err
 		}
 		if len(list) == 0 && !c.JSON {

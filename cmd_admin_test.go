@@ -149,7 +149,7 @@ func TestAdminCLI(t *testing.T) {
 			name: "token_scoped", domain: "", args: []string{"api", "token", "--name", "ci-shop", "--scope", "deploy", "--app", "shop"},
 			wantStdout: "<token>",
 			wantStderr: "haloyadm: created token \"ci-shop\" (id 1), expires 0000-00-00 00:00 UTC, scopes deploy, apps shop; it is shown only this once\n" +
-				"haloyadm: next, on your machine: haloy server add <api-domain> <token>\n",
+				"haloyadm: next, on your machine: haloy server add <api-domain> --token-stdin (then paste the token)\n",
 		},
 		{
 			name: "token_bad_scope", domain: "", args: []string{"api", "token", "--scope", "deploy,write"}, wantCode: 2,

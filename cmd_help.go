@@ -109,7 +109,7 @@ Files and environment:
   Defaults: serve listens on 127.0.0.1:9922; a token expires after 90d.
 
 Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 authentication
-rejected.
+rejected, 130 interrupted.
 `
 	}
 	return `
@@ -122,7 +122,7 @@ Files and environment:
   current directory.
 
 Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 authentication
-rejected.
+rejected, 130 interrupted.
 `
 }
 

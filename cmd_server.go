@@ -35,12 +35,12 @@ type ServerCmd struct {
 
 // ServerAddCmd is `haloy server add <server> [<token>]`.
 type ServerAddCmd struct {
-	Server     string `arg:"" help:"Server: a domain, an IP address or localhost, without https:// or a port (a port only on localhost)."`
-	Token      string `arg:"" optional:"" help:"API token. Omit it to type it at a prompt, or use --token-stdin; an argument shows in shell history and ps."`
-	Force      bool   `short:"f" help:"Replace the token of a server that is already configured."`
-	TokenStdin bool   `name:"token-stdin" help:"Read the token from the first line of stdin."`
-	CACert     string `name:"ca-cert" placeholder:"FILE" help:"PEM file of the CA that signed the server's certificate (for a private CA)."`
-	Verify     bool   `help:"Check the server and the token (/health, then /v1/version) first; save nothing if either fails."`
+	Server     string  `arg:"" help:"Server: a domain, an IP address or localhost, without https:// or a port (a port only on localhost)."`
+	Token      *string `arg:"" optional:"" help:"API token. Omit it to type it at a prompt, or use --token-stdin; an argument shows in shell history and ps."`
+	Force      bool    `short:"f" help:"Replace the token of a server that is already configured."`
+	TokenStdin bool    `name:"token-stdin" help:"Read the token from the first line of stdin."`
+	CACert     string  `name:"ca-cert" placeholder:"FILE" help:"PEM file of the CA that signed the server's certificate (for a private CA)."`
+	Verify     bool    `help:"Check the server and the token (/health, then /v1/version) first; save nothing if either fails."`
 }
 
 // Run stores the server and its token, then says which variable holds it.
@@ -73,14 +73,19 @@ func (c *ServerAddCmd) Run(rt *runtime) error {
 // token gets the token from the argument, stdin or a prompt.
 func (c *ServerAddCmd) token(rt *runtime) (string, error) {
 	switch {
-	case c.TokenStdin && c.Token != "":
+	case c.TokenStdin && c.Token != nil:
 		return "", &core.Error{Kind: core.Invalid, What: "two tokens given",
 			Why: "--token-stdin reads the token from stdin, and a token argument was given too",
 			Fix: "drop the token argument: printf '%s\\n' \"$TOKEN\" | haloy server add " + c.Server + " --token-stdin"}
-	case c.Token != "":
-		return c.Token, nil
+	case c.Token != nil && *c.Token == "":
+		// "$TOKEN" with TOKEN unset: an argument was given, and it is empty
+		return "", &core.Error{Kind: core.Invalid, What: "the token argument is empty",
+			Why: "a variable that is not set expands to nothing: \"$TOKEN\" with TOKEN unset gives an empty argument",
+			Fix: "set the variable first (echo ${#TOKEN} prints its length), then: printf '%s\\n' \"$TOKEN\" | haloy server add " + c.Server + " --token-stdin"}
+	case c.Token != nil:
+		return *c.Token, nil
 	}
-	fd, ok := terminalFd(rt.stdin)
+	tty, ok := terminal(rt.stdin)
 	if c.TokenStdin && !ok {
 		return readTokenLine(rt.stdin)
 	}
@@ -91,16 +96,20 @@ func (c *ServerAddCmd) token(rt *runtime) (string, error) {
 			Fix: "printf '%s\\n' \"$TOKEN\" | haloy server add " + c.Server + " --token-stdin"}
 	}
 	fmt.Fprintf(rt.stderr, "API token for %s (input hidden): ", c.Server)
-	return readHidden(rt.ctx, fd, rt.stderr)
+	return readHidden(rt.ctx, tty, rt.stderr)
 }
 
-// readHidden reads a line from the terminal fd without echo. Ctrl-C
-// cancels ctx (main catches SIGINT), so it stops waiting then, restoring the
-// terminal's echo itself since the blocked read cannot return.
-func readHidden(ctx context.Context, fd int, stderr io.Writer) (string, error) {
-	state, err := term.GetState(fd)
+// readHidden reads a line from the terminal fd without echo. The terminal
+// is in raw mode while it reads, so that Ctrl-C and Ctrl-D arrive as bytes
+// and end the prompt (golang.org/x/term's ReadPassword loops forever on
+// Ctrl-D). A SIGTERM cancels ctx (main catches it): the prompt stops
+// waiting then, restoring the terminal itself since the blocked read cannot
+// return.
+func readHidden(ctx context.Context, tty *os.File, stderr io.Writer) (string, error) {
+	fd := int(tty.Fd())
+	state, err := term.MakeRaw(fd)
 	if err != nil {
-		return "", fmt.Errorf("read terminal state: %w", err)
+		return "", fmt.Errorf("set terminal mode: %w", err)
 	}
 	type result struct {
 		b   []byte
@@ -108,20 +117,73 @@ func readHidden(ctx context.Context, fd int, stderr io.Writer) (string, error) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		b, err := term.ReadPassword(fd)
+		b, err := readHiddenLine(tty)
 		done <- result{b, err}
 	}()
+	var r result
 	select {
-	case r := <-done:
-		fmt.Fprintln(stderr)
-		if r.err != nil {
-			return "", fmt.Errorf("read token from terminal: %w", r.err)
-		}
-		return string(r.b), nil
+	case r = <-done:
 	case <-ctx.Done():
-		term.Restore(fd, state) //nolint:errcheck // best effort on the way out
-		fmt.Fprintln(stderr)
-		return "", &core.Error{Kind: core.Internal, What: "interrupted; nothing was written"}
+		r.err = errPromptInterrupted
+	}
+	term.Restore(fd, state) //nolint:errcheck // best effort on the way out
+	fmt.Fprintln(stderr)
+	switch {
+	case errors.Is(r.err, errPromptInterrupted):
+		return "", &core.Error{Kind: core.Interrupted, What: "interrupted; nothing was written"}
+	case errors.Is(r.err, io.EOF):
+		return "", &core.Error{Kind: core.Missing, What: "no token typed; nothing was written",
+			Why: "the prompt got end of input (Ctrl-D) before a line",
+			Fix: "run the command again and paste the token, or pipe it: printf '%s\\n' \"$TOKEN\" | haloy server add <server> --token-stdin"}
+	case r.err != nil:
+		return "", fmt.Errorf("read token from terminal: %w", r.err)
+	}
+	return string(r.b), nil
+}
+
+// errPromptInterrupted is Ctrl-C at the prompt.
+var errPromptInterrupted = errors.New("interrupted")
+
+// readHiddenLine reads one line typed on a terminal in raw mode: Enter ends
+// it, Backspace removes a byte, Ctrl-U clears the line, Ctrl-C is
+// errPromptInterrupted, Ctrl-D on an empty line is io.EOF (on a line, it
+// ends the line as Enter does).
+func readHiddenLine(r io.Reader) ([]byte, error) {
+	var line []byte
+	var b [1]byte
+	for {
+		n, err := r.Read(b[:])
+		if n == 0 {
+			if err == nil {
+				continue
+			}
+			if errors.Is(err, io.EOF) && len(line) > 0 {
+				return line, nil
+			}
+			return nil, err
+		}
+		switch c := b[0]; c {
+		case '\r', '\n':
+			return line, nil
+		case 3: // Ctrl-C
+			return nil, errPromptInterrupted
+		case 4: // Ctrl-D
+			if len(line) == 0 {
+				return nil, io.EOF
+			}
+			return line, nil
+		case 127, '\b':
+			if len(line) > 0 {
+				line = line[:len(line)-1]
+			}
+		case 21: // Ctrl-U
+			line = line[:0]
+		default:
+			if len(line) >= maxTokenLine {
+				return line, nil // ValidateToken says it is too long
+			}
+			line = append(line, c)
+		}
 	}
 }
 
@@ -143,13 +205,13 @@ func readTokenLine(r io.Reader) (string, error) {
 	return line, nil
 }
 
-// terminalFd returns stdin's file descriptor when it is a terminal.
-func terminalFd(stdin io.Reader) (int, bool) {
+// terminal returns stdin as a file when it is a terminal.
+func terminal(stdin io.Reader) (*os.File, bool) {
 	f, ok := stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return 0, false
+		return nil, false
 	}
-	return int(f.Fd()), true
+	return f, true
 }
 
 // ServerListCmd is `haloy server list [--json]`.

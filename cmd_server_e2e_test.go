@@ -17,6 +17,7 @@ func TestServerBinary(t *testing.T) {
 	t.Run("add_list_delete", func(t *testing.T) { testAddListDelete(t, bin) })
 	t.Run("prompt", func(t *testing.T) { testAddPrompt(t, bin) })
 	t.Run("prompt_interrupt", func(t *testing.T) { testPromptInterrupt(t, bin) })
+	t.Run("prompt_eof", func(t *testing.T) { testPromptEOF(t, bin) })
 }
 
 // testAddListDelete drives server add, list and delete in a throwaway config

@@ -68,10 +68,11 @@ type ServerCheckCmd struct {
 func (c *ServerCheckCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.CheckServers) error {
 		checks, err := uc.Run(ctx, c.Servers)
-		if checks == nil {
-			return err
-		}
 		if c.JSON {
+			// valid JSON always, [] when nothing was checked
+			if checks == nil {
+				checks = []app.ServerCheck{}
+			}
 			enc := json.NewEncoder(rt.stdout)
 			enc.SetIndent("", "  ")
 			if jerr := enc.Encode(checks); jerr != nil {
@@ -79,10 +80,17 @@ func (c *ServerCheckCmd) Run(rt *runtime) error {
 			}
 			return err
 		}
+		if checks == nil {
+			return err
+		}
 		tw := tabwriter.NewWriter(rt.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "SERVER\tREACHABLE\tTOKEN\tVERSION\tTOKEN SOURCE")
 		for _, ch := range checks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Server, yesNo(ch.Reachable), tokenState(ch), dash(ch.Version), dash(ch.TokenSource))
+			reachable := yesNo(ch.Reachable)
+			if ch.Interrupted && !ch.Reachable {
+				reachable = "not checked"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Server, reachable, tokenState(ch), dash(ch.Version), dash(ch.TokenSource))
 		}
 		if ferr := tw.Flush(); ferr != nil {
 			return ferr
@@ -120,6 +128,8 @@ func tokenState(c app.ServerCheck) string {
 		return "accepted (" + c.TokenName + ")"
 	case c.TokenAccepted:
 		return "accepted"
+	case c.Interrupted:
+		return "interrupted"
 	case c.TokenSource == "":
 		return "none found"
 	case !c.Reachable:

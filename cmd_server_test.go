@@ -87,7 +87,7 @@ func TestServerCLI(t *testing.T) {
 			wantCode: 2,
 			wantStderr: "haloy: error: invalid server \"https://haloy.example.com\"\n" +
 				"haloy: it starts with https://, and haloy adds https:// itself\n" +
-				"haloy: hint: remove https://: haloy server add haloy.example.com\n",
+				"haloy: hint: remove https://: haloy server add haloy.example.com --token-stdin\n",
 		},
 		{
 			name:     "add_port",
@@ -95,7 +95,7 @@ func TestServerCLI(t *testing.T) {
 			wantCode: 2,
 			wantStderr: "haloy: error: invalid server \"haloy.example.com:443\"\n" +
 				"haloy: a port is accepted only on a loopback host (localhost, 127.0.0.1, [::1]); haloy reaches a remote server on https's port 443\n" +
-				"haloy: hint: remove the port :443: haloy server add haloy.example.com\n",
+				"haloy: hint: remove the port :443: haloy server add haloy.example.com --token-stdin\n",
 		},
 		{
 			name:     "add_placeholder",
@@ -144,6 +144,44 @@ func TestServerCLI(t *testing.T) {
 			wantCode: 2,
 			wantStderr: "haloy: error: expected \"<server>\"\n" +
 				"haloy: hint: run 'haloy server add --help' for usage\n",
+		},
+		{
+			// issue 16: the hint was "haloy server add localhost"
+			name:     "delete_scheme_hint_is_delete",
+			state:    twoServerState(),
+			args:     []string{"server", "delete", "HTTPS://localhost"},
+			wantCode: 2,
+			wantStderr: "haloy: error: invalid server \"HTTPS://localhost\"\n" +
+				"haloy: it starts with HTTPS://, and haloy adds https:// itself\n" +
+				"haloy: hint: remove HTTPS://: haloy server delete localhost\n",
+		},
+		{
+			// issue 16: a scheme and a trailing slash gave no corrected command
+			name:     "add_scheme_and_slash_corrected",
+			args:     []string{"server", "add", "https://haloy.example.com/", "tok-prod-123"},
+			wantCode: 2,
+			wantStderr: "haloy: error: invalid server \"https://haloy.example.com/\"\n" +
+				"haloy: it starts with https://, and haloy adds https:// itself\n" +
+				"haloy: hint: remove https://: haloy server add haloy.example.com --token-stdin\n",
+		},
+		{
+			// issue 16: "$TOKEN" with TOKEN unset was "no token argument"
+			name:     "add_empty_token_argument",
+			args:     []string{"server", "add", "haloy.example.com", ""},
+			wantCode: 2,
+			wantStderr: "haloy: error: the token argument is empty\n" +
+				"haloy: a variable that is not set expands to nothing: \"$TOKEN\" with TOKEN unset gives an empty argument\n" +
+				"haloy: hint: set the variable first (echo ${#TOKEN} prints its length), then: printf '%s\\n' \"$TOKEN\" | haloy server add haloy.example.com --token-stdin\n",
+		},
+		{
+			// issue 16: refused as unquotable for .env, which it is not
+			name:     "add_token_too_long",
+			args:     []string{"server", "add", "haloy.example.com", "--token-stdin"},
+			stdin:    strings.Repeat("a", 65536) + "\n",
+			wantCode: 2,
+			wantStderr: "haloy: error: the token is too long: 65536 bytes, and a token has at most 4096\n" +
+				"haloy: an API token is one short word (haloyadm's have under 100 characters); this looks like a file or several values pasted together\n" +
+				"haloy: hint: pass the real token, e.g. printf '%s\\n' \"$TOKEN\" | haloy server add <server> --token-stdin\n",
 		},
 		{
 			name:       "list_empty",

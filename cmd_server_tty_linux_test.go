@@ -119,8 +119,8 @@ func testPromptInterrupt(t *testing.T, bin string) {
 	rest, _ := io.ReadAll(tty)
 	out.Write(rest)
 	err = cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Errorf("haloy after Ctrl-C: %v, want exit 1\n%s", err, out.String())
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Errorf("haloy after Ctrl-C: %v, want exit 130\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "haloy: error: interrupted; nothing was written") {
 		t.Errorf("output = %q, want the interrupted error", out.String())
@@ -131,5 +131,50 @@ func testPromptInterrupt(t *testing.T, bin string) {
 	}
 	if _, err := os.Stat(cfg); !os.IsNotExist(err) {
 		t.Errorf("config directory created after Ctrl-C: %v", err)
+	}
+}
+
+// testPromptEOF: Ctrl-D at the prompt (end of input) ends haloy with a
+// clear error and exit 2, writes nothing, and gives the terminal its echo
+// back. Issue 16: it was reported as an internal error.
+func testPromptEOF(t *testing.T, bin string) {
+	cfg := filepath.Join(t.TempDir(), "cfg")
+	cmd := exec.Command(bin, "server", "add", "haloy.example.com")
+	cmd.Env = []string{"HALOY_CONFIG_DIR=" + cfg}
+	tty, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	var out bytes.Buffer
+	buf := make([]byte, 256)
+	for !strings.Contains(out.String(), "(input hidden): ") {
+		n, err := tty.Read(buf)
+		if err != nil {
+			t.Fatalf("no prompt; output so far %q: %v", out.String(), err)
+		}
+		out.Write(buf[:n])
+	}
+	waitEchoOff(t, tty)
+	guard := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
+	defer guard.Stop()
+	if _, err := tty.Write([]byte{4}); err != nil { // Ctrl-D
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(tty)
+	out.Write(rest)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Errorf("haloy after Ctrl-D: %v, want exit 2\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "haloy: error: no token typed; nothing was written") {
+		t.Errorf("output = %q, want the no-token error", out.String())
+	}
+	tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if err != nil || tio.Lflag&unix.ECHO == 0 {
+		t.Errorf("terminal echo not restored after Ctrl-D (%v)", err)
+	}
+	if _, err := os.Stat(cfg); !os.IsNotExist(err) {
+		t.Errorf("config directory created after Ctrl-D: %v", err)
 	}
 }

@@ -11,3 +11,7 @@ func testAddPrompt(t *testing.T, bin string) {
 func testPromptInterrupt(t *testing.T, bin string) {
 	t.Skip("the pseudo-terminal test runs on Linux")
 }
+
+func testPromptEOF(t *testing.T, bin string) {
+	t.Skip("the pseudo-terminal test runs on Linux")
+}

@@ -125,7 +125,24 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return parseFailed(stdout, stderr, prog, err)
 	}
-	return report(stderr, prog, kctx.Run())
+	return interrupted(ctx, stderr, prog, report(stderr, prog, kctx.Run()))
+}
+
+// exitInterrupted is the exit code after Ctrl-C or SIGTERM, as shells
+// report a process ended by SIGINT (128+2).
+const exitInterrupted = 130
+
+// interrupted turns a failure after an interrupt into exit 130, saying so
+// when the command's own error did not (an Interrupted error says what was
+// left undone).
+func interrupted(ctx context.Context, stderr io.Writer, prog string, code int) int {
+	if code == 0 || ctx.Err() == nil {
+		return code
+	}
+	if code != exitInterrupted {
+		fmt.Fprintf(stderr, "%s: interrupted: the command stopped before it finished; what it printed above is what was done\n", prog)
+	}
+	return exitInterrupted
 }
 
 // parseFailed prints a parse error with a hint naming the --help of the
@@ -180,7 +197,8 @@ func missingSubcommand(kctx *kong.Context, err error) bool {
 }
 
 // report prints err once, to stderr, and returns the exit code: 0 ok, 1
-// failure, 2 usage or configuration error, 3 authentication rejected.
+// failure, 2 usage or configuration error, 3 authentication rejected, 130
+// interrupted.
 func report(stderr io.Writer, prog string, err error) int {
 	if err == nil {
 		return 0
@@ -234,6 +252,8 @@ func exitCode(k core.Kind) int {
 		return 2
 	case core.Unauthorized:
 		return 3
+	case core.Interrupted:
+		return exitInterrupted
 	default:
 		return 1
 	}

@@ -45,6 +45,9 @@ type ServerCheck struct {
 	Problem string `json:"problem,omitempty"`
 	// Warning is set when the token expires soon.
 	Warning string `json:"warning,omitempty"`
+	// Interrupted: the check was stopped (Ctrl-C) before it finished; what
+	// it did not reach says nothing about the server or its token.
+	Interrupted bool `json:"interrupted,omitempty"`
 
 	err error
 }
@@ -86,15 +89,23 @@ func (uc *CheckServers) Run(ctx context.Context, servers []string) ([]ServerChec
 		wg.Go(func() { out[i] = uc.check(ctx, st, s) })
 	}
 	wg.Wait()
-	var failed []string
+	var failed, stopped []string
 	kind := core.Unavailable
 	for _, c := range out {
+		if c.Interrupted {
+			stopped = append(stopped, c.Server)
+		}
 		if !c.OK() {
 			failed = append(failed, c.Server)
 			if kindOf(c.err) == core.Unauthorized {
 				kind = core.Unauthorized
 			}
 		}
+	}
+	if len(stopped) > 0 {
+		return out, &core.Error{Kind: core.Interrupted,
+			What: fmt.Sprintf("interrupted: %d of %d servers were not checked: %s", len(stopped), len(out), strings.Join(stopped, ", ")),
+			Fix:  "run the check again: haloy server check " + strings.Join(stopped, " ")}
 	}
 	if len(failed) > 0 {
 		return out, &core.Error{Kind: kind, What: fmt.Sprintf("%d of %d servers failed the check: %s", len(failed), len(out), strings.Join(failed, ", ")),
@@ -108,6 +119,10 @@ func (uc *CheckServers) check(ctx context.Context, st core.ClientState, server s
 	fail := func(err error) ServerCheck {
 		c.err = err
 		c.Problem = problem(err)
+		if ctx.Err() != nil {
+			c.Interrupted = true
+			c.Problem = "not checked: interrupted"
+		}
 		return c
 	}
 	ep, epErr := storeEndpoint(st, uc.env, server)

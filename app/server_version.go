@@ -47,7 +47,7 @@ func (uc *ServerVersion) Run(ctx context.Context, server string) (ServerVersionR
 		if server, err = onlyServer(st); err != nil {
 			return ServerVersionResult{}, err
 		}
-	} else if server, err = core.NormalizeServer(server); err != nil {
+	} else if server, err = core.NormalizeServerFor(server, "haloy server version --server %s"); err != nil {
 		return ServerVersionResult{}, err
 	}
 	ep, err := storeEndpoint(st, uc.env, server)

@@ -27,6 +27,9 @@ const (
 	Unavailable
 	// Unsafe is a refusal for safety: loose file permissions, a token over plain HTTP to a remote host.
 	Unsafe
+	// Interrupted is work stopped by the user (Ctrl-C, SIGTERM); What says
+	// what was left undone. The CLI exits 130, as shells do for SIGINT.
+	Interrupted
 )
 
 // Error is a user-facing failure: what went wrong, why, and how to fix it.

@@ -32,7 +32,22 @@ const (
 // a remote host, an empty or too long label, a too long name or an invalid
 // character.
 func NormalizeServer(raw string) (string, error) {
+	return NormalizeServerFor(raw, "haloy server add %s")
+}
+
+// NormalizeServerFor is NormalizeServer for the command cmd: when the name
+// can be corrected (a scheme, a path, user info or a remote port removed),
+// the error's fix is cmd with %s replaced by the corrected name, e.g.
+// "haloy server delete %s", so that the hint can be pasted as it is.
+func NormalizeServerFor(raw, cmd string) (string, error) {
 	s := strings.TrimSpace(raw)
+	suggest := func(string) string {
+		n, err := NormalizeServer(clean(s))
+		if err != nil {
+			return ""
+		}
+		return ": " + strings.Replace(cmd, "%s", n, 1)
+	}
 	if s == "" {
 		return "", serverErr(raw, "the server name is empty",
 			"give the server's domain or IP address, e.g. haloy server add haloy.example.com")
@@ -186,13 +201,28 @@ func IsLoopbackServer(server string) bool {
 	return isLoopback(host)
 }
 
-// suggest returns " (haloy server add NAME)" when rest normalizes, else "".
-func suggest(rest string) string {
-	n, err := NormalizeServer(rest)
-	if err != nil {
-		return ""
+// clean strips what people paste around a server name: a scheme, user
+// info, a path, query or fragment (a trailing / included), and a port on a
+// host that is not this machine.
+func clean(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
 	}
-	return ": haloy server add " + n
+	if i := strings.IndexAny(s, "/?#"); i >= 0 && !strings.Contains(s[i:], "@") {
+		s = s[:i]
+	}
+	if i := strings.LastIndex(s, "@"); i >= 0 {
+		s = s[i+1:]
+	}
+	if i := strings.IndexAny(s, "/?#"); i >= 0 {
+		s = s[:i]
+	}
+	if host, port, err := splitPort(s, s); err == nil && port != "" {
+		if n, err := normalizeHost(s, host); err == nil && !isLoopback(n) {
+			s = host
+		}
+	}
+	return s
 }
 
 func serverErr(raw, why, fix string) error {
@@ -281,6 +311,10 @@ var placeholders = []string{
 	"secret", "xxx", "xxxx", "xxxxx", "xxxxxx", "placeholder", "todo",
 }
 
+// MaxTokenBytes is the longest token haloy stores: far above any real API
+// token, and far below what a line of .env can hold.
+const MaxTokenBytes = 4096
+
 // ValidateToken checks a token before it is stored. Returns a *Error of Kind
 // Invalid when it is empty, contains whitespace or control characters, or is
 // a placeholder copied from documentation (<token>, your_token_here, ${VAR},
@@ -291,6 +325,11 @@ func ValidateToken(tok string) error {
 	fix := "pass the real token, e.g. printf '%s\\n' \"$TOKEN\" | haloy server add <server> --token-stdin"
 	if tok == "" {
 		return &Error{Kind: Invalid, What: "the token is empty", Why: "expected " + want, Fix: fix}
+	}
+	if len(tok) > MaxTokenBytes {
+		return &Error{Kind: Invalid, What: "the token is too long: " + strconv.Itoa(len(tok)) + " bytes, and a token has at most " + strconv.Itoa(MaxTokenBytes),
+			Why: "an API token is one short word (haloyadm's have under 100 characters); this looks like a file or several values pasted together",
+			Fix: fix}
 	}
 	if strings.IndexFunc(tok, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 		return &Error{Kind: Invalid, What: "the token contains whitespace or a control character",
@@ -329,7 +368,7 @@ func ValidateAdd(server, token string) error {
 			Why: "the token argument is a host name, and the server argument is not one",
 			Fix: "give the server first: haloy server add <server> --token-stdin, with the token on stdin"}
 	}
-	if _, err := NormalizeServer(server); err != nil {
+	if _, err := NormalizeServerFor(server, "haloy server add %s --token-stdin"); err != nil {
 		return err
 	}
 	return ValidateToken(token)
@@ -439,7 +478,7 @@ func (st *ClientState) Delete(raw string) (Deleted, error) {
 	// (Prod.Example.com, or with a port haloy refuses): it is found as is.
 	server := strings.TrimSpace(raw)
 	if _, ok := st.Servers[server]; !ok {
-		n, err := NormalizeServer(raw)
+		n, err := NormalizeServerFor(raw, "haloy server delete %s")
 		if err != nil {
 			return Deleted{}, err
 		}

@@ -58,7 +58,7 @@ func TestNormalizeServerRejects(t *testing.T) {
 		{"scheme_https", "https://haloy.example.com", &Error{Kind: Invalid, What: `invalid server "https://haloy.example.com"`,
 			Why: "it starts with https://, and haloy adds https:// itself", Fix: "remove https://: haloy server add haloy.example.com"}},
 		{"scheme_http_with_path", "http://haloy.example.com/api", &Error{Kind: Invalid, What: `invalid server "http://haloy.example.com/api"`,
-			Why: "it starts with http://, and haloy adds https:// itself", Fix: "remove http://"}},
+			Why: "it starts with http://, and haloy adds https:// itself", Fix: "remove http://: haloy server add haloy.example.com"}},
 		{"port_remote", "haloy.example.com:443", &Error{Kind: Invalid, What: `invalid server "haloy.example.com:443"`,
 			Why: "a port is accepted only on a loopback host (localhost, 127.0.0.1, [::1]); haloy reaches a remote server on https's port 443",
 			Fix: "remove the port :443: haloy server add haloy.example.com"}},
@@ -74,7 +74,7 @@ func TestNormalizeServerRejects(t *testing.T) {
 		{"user_info", "admin@haloy.example.com", &Error{Kind: Invalid, What: `invalid server "admin@haloy.example.com"`,
 			Why: "it has user info (admin@); haloy authenticates with the API token", Fix: "remove admin@: haloy server add haloy.example.com"}},
 		{"user_password_hidden", "https://deploy:hunter2@haloy.example.com", &Error{Kind: Invalid, What: `invalid server "https://deploy:***@haloy.example.com"`,
-			Why: "it starts with https://, and haloy adds https:// itself", Fix: "remove https://"}},
+			Why: "it starts with https://, and haloy adds https:// itself", Fix: "remove https://: haloy server add haloy.example.com"}},
 		{"user_password_hidden_no_scheme", "deploy:hunter2@haloy.example.com", &Error{Kind: Invalid, What: `invalid server "deploy:***@haloy.example.com"`,
 			Why: "it has user info (deploy:***@); haloy authenticates with the API token", Fix: "remove deploy:***@: haloy server add haloy.example.com"}},
 		{"empty_label", "haloy..example.com", &Error{Kind: Invalid, What: `invalid server "haloy..example.com"`,
@@ -440,5 +440,43 @@ func TestCheckTokenEnvs(t *testing.T) {
 				t.Errorf("CheckTokenEnvs() = %q, want %q", got, tt.wantErr)
 			}
 		})
+	}
+}
+
+// The hint of a name that can be corrected is the corrected command of the
+// command that was run (issue 16: delete suggested add, and a scheme with a
+// trailing slash suggested nothing).
+func TestNormalizeServerForHints(t *testing.T) {
+	tests := []struct {
+		raw, cmd, wantFix string
+	}{
+		{"HTTPS://localhost", "haloy server delete %s", "remove HTTPS://: haloy server delete localhost"},
+		{"https://haloy.example.com/", "haloy server add %s --token-stdin", "remove https://: haloy server add haloy.example.com --token-stdin"},
+		{"https://admin@Haloy.Example.com:8443/api?x=1", "haloy server version --server %s", "remove https://: haloy server version --server haloy.example.com"},
+		{"http://localhost:9922/", "haloy server delete %s", "remove http://: haloy server delete localhost:9922"},
+		{"haloy.example.com/", "haloy server delete %s", "remove /: haloy server delete haloy.example.com"},
+		{"https://a..b/", "haloy server delete %s", "remove https://"},
+	}
+	for _, tt := range tests {
+		_, err := NormalizeServerFor(tt.raw, tt.cmd)
+		e, ok := err.(*Error)
+		if !ok {
+			t.Errorf("NormalizeServerFor(%q) = %v, want a *Error", tt.raw, err)
+			continue
+		}
+		if e.Fix != tt.wantFix {
+			t.Errorf("NormalizeServerFor(%q, %q) fix = %q, want %q", tt.raw, tt.cmd, e.Fix, tt.wantFix)
+		}
+	}
+}
+
+func TestValidateTokenLength(t *testing.T) {
+	if err := ValidateToken(strings.Repeat("a", MaxTokenBytes)); err != nil {
+		t.Errorf("ValidateToken(%d bytes) = %v, want nil", MaxTokenBytes, err)
+	}
+	err := ValidateToken(strings.Repeat("a", 65536))
+	want := "the token is too long: 65536 bytes, and a token has at most 4096"
+	if e, ok := err.(*Error); !ok || e.What != want || e.Kind != Invalid {
+		t.Errorf("ValidateToken(65536 bytes) = %v, want Invalid %q", err, want)
 	}
 }
