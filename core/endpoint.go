@@ -127,7 +127,7 @@ func TokenForbidden(ep Endpoint, er ErrorResponse, accepted []Scope) *Error {
 	}
 	fix := ep.TokenFix
 	if fix == "" {
-		fix = "haloy server add " + ep.Server + " <new-token> --force"
+		fix = "haloy server add " + ep.Server + " --force --token-stdin"
 	}
 	why := "the token from " + source + " was refused (HTTP 403)"
 	if len(accepted) > 0 {
