@@ -208,25 +208,6 @@ haloyadm trust remove 3`,
 	"haloyadm serve": `
 haloyadm serve
 haloyadm serve --listen 0.0.0.0:9922 --tls-cert cert.pem --tls-key key.pem`,
-	"haloyadm trust": `
-haloyadm trust list
-haloyadm trust add github --repository my-org/my-app --ref refs/heads/main --app my-app`,
-	"haloyadm trust add": `
-haloyadm trust add github --repository my-org/my-app --environment production --app my-app
-haloyadm trust add gitlab --project my-group/my-app --app my-app`,
-	"haloyadm trust add github": `
-haloyadm trust add github --repository my-org/my-app --ref refs/heads/main --app my-app
-haloyadm trust add github --repository my-org/my-app --environment production --app my-app --ttl 10m`,
-	"haloyadm trust add gitlab": `
-haloyadm trust add gitlab --project my-group/my-app --ref refs/heads/main --app my-app
-haloyadm trust add gitlab --issuer https://gitlab.example.com --project ops/site --app site`,
-	"haloyadm trust add oidc": `
-haloyadm trust add oidc --issuer https://ci.example.com --claim repo=my-app --app my-app`,
-	"haloyadm trust list": `
-haloyadm trust list
-haloyadm trust list --json`,
-	"haloyadm trust remove": `
-haloyadm trust remove 2`,
 	"haloyadm help": `
 haloyadm help api token`,
 	"haloyadm version": `

@@ -325,7 +325,7 @@ func TestErrorStatuses(t *testing.T) {
 		// a 403 not from haloyadm still says the token was refused, and how to get one that may
 		{"forbidden", 403, "application/json", `{"error":"forbidden"}`,
 			&core.Error{Kind: core.Unauthorized, What: "the token may not do this on %q", Why: "the token from env TEST_TOKEN was refused (HTTP 403)",
-				Fix: "on the server: sudo haloyadm api token --name ci; then: haloy server add %s <new-token> --force"}, ""},
+				Fix: "on the server: sudo haloyadm api token --name ci; then: haloy server add %s --force --token-stdin"}, ""},
 		// a server that echoes the token must not make haloy print it
 		{"echoed_token", 400, "application/json", `{"error":"bad token ` + token.Reveal() + "\\nsecond line\"}",
 			&core.Error{Kind: core.Invalid, What: "version check of %q failed", Why: "the server answered 400 Bad Request: bad token [redacted] second line"}, ""},

@@ -153,14 +153,14 @@ func TestForbiddenFromRealServer(t *testing.T) {
 	_, err := c.Status(context.Background(), ep, "other-app")
 	want := &core.Error{Kind: core.Unauthorized, What: `token "ci" is not for app "other-app" on "` + server + `"`,
 		Why: "the token from client store HALOY_API_TOKEN_X was refused (HTTP 403); this call needs one of the scopes read, deploy, admin",
-		Fix: "on the server: sudo haloyadm api token --name ci-other-app --scope read --app other-app; then: haloy server add " + server + " <new-token> --force"}
+		Fix: "on the server: sudo haloyadm api token --name ci-other-app --scope read --app other-app; then: haloy server add " + server + " --force --token-stdin"}
 	if diff := cmp.Diff(want, errorOf(t, err), cmpopts.IgnoreFields(core.Error{}, "Err")); diff != "" {
 		t.Errorf("Status() of another app error mismatch (-want +got):\n%s", diff)
 	}
 	_, err = c.Deploy(context.Background(), ep, core.Deployment{ID: "d1", App: "shop", Image: core.Image{Repository: "shop"}})
 	want = &core.Error{Kind: core.Unauthorized, What: `token "ci" is not for app "shop" on "` + server + `"`,
 		Why: "the token from client store HALOY_API_TOKEN_X was refused (HTTP 403); this call needs one of the scopes deploy, admin",
-		Fix: "on the server: sudo haloyadm api token --name ci-shop --scope deploy --app shop; then: haloy server add " + server + " <new-token> --force"}
+		Fix: "on the server: sudo haloyadm api token --name ci-shop --scope deploy --app shop; then: haloy server add " + server + " --force --token-stdin"}
 	if diff := cmp.Diff(want, errorOf(t, err), cmpopts.IgnoreFields(core.Error{}, "Err")); diff != "" {
 		t.Errorf("Deploy() of another app error mismatch (-want +got):\n%s", diff)
 	}
