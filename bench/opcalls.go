@@ -1,16 +1,24 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"filippo.io/age"
+
+	"github.com/haloy-auth/haloy/adapters/porttest"
 )
 
-// Secret provider calls (issue 7): 30 references into 3 1Password items
-// must run op 3 times, once per item, however many fields each item gives.
+// Secret provider calls (issues 7 and 15): for every backend, 30
+// references into 3 sources must read the backend 3 times, once per
+// source, however many keys each source gives.
 const (
 	opItems      = 3
 	opRefsInItem = 10
@@ -39,77 +47,287 @@ fi
 cat "$f"
 `
 
-// opCalls runs `haloy validate-config` on an app config whose 30 env
-// entries point into 3 items, with a fake op first on PATH, and counts the
-// op runs.
+// backendBench is one backend in the op-calls step: how its sources are
+// declared, and how the bench stands in for it and counts its reads.
+type backendBench struct {
+	provider string
+	// settings is the YAML of source i's settings, indented under it.
+	settings func(i int) string
+	// setup writes what source i's reads need (a fake program's answer, an
+	// encrypted file) holding fields, into bin (first on PATH) or work
+	// (the app config's directory).
+	setup func(bin, work string, i int, fields map[string]string) error
+	// prepare runs once before the sources' setup; nil for nothing.
+	prepare func(bin, work string) error
+	// env is extra environment for haloy.
+	env []string
+	// count returns how many times the backend was read.
+	count func(bin, work string) (int, error)
+	// start begins counting before haloy runs; nil when count needs no
+	// preparation. It returns a function that stops counting.
+	start func(work string) (stop func() (int, error), err error)
+}
+
+// argvLines counts the calls a fake program logged in bin/argv.
+func argvLines(bin, _ string) (int, error) { return countLines(filepath.Join(bin, "argv")) }
+
+func countLines(path string) (int, error) {
+	raw, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read calls: %w", err)
+	}
+	// One line per call; a call without arguments logs an empty line.
+	return strings.Count(string(raw), "\n"), nil
+}
+
+// fakeProgram writes a porttest fake (or the script given) as bin/name.
+func fakeProgram(name, script string) func(bin, work string) error {
+	return func(bin, _ string) error {
+		if script == "" {
+			script = porttest.FakeScript(name)
+		}
+		if err := os.MkdirAll(filepath.Join(bin, "items"), 0o700); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(bin, name), []byte(script), 0o700)
+	}
+}
+
+// answer writes item's answer for a fake program.
+func answer(bin, item string, b []byte) error {
+	return os.WriteFile(filepath.Join(bin, "items", porttest.ItemFileName(item)), b, 0o600)
+}
+
+func backends() []backendBench {
+	return []backendBench{
+		{provider: "onepassword",
+			settings: func(i int) string { return fmt.Sprintf("vault: Bench\n      item: Item %d", i) },
+			prepare:  fakeProgram("op", fakeOp),
+			setup: func(bin, _ string, i int, fields map[string]string) error {
+				return writeOpItem(bin, "Bench", fmt.Sprintf("Item %d", i), fields)
+			},
+			count: func(bin, _ string) (int, error) { return countLines(filepath.Join(bin, "calls")) }},
+		{provider: "pass",
+			settings: func(i int) string { return fmt.Sprintf("path: bench/item%d", i) },
+			// `pass show -- <path>`: the entry's text.
+			prepare: fakeProgram("pass", porttest.FakeScriptWith(`cat "$(item_file "$3")"`+"\n")),
+			setup: func(bin, _ string, i int, fields map[string]string) error {
+				var b strings.Builder
+				b.WriteString("\n")
+				for _, k := range slices.Sorted(maps.Keys(fields)) {
+					b.WriteString(k + ": " + fields[k] + "\n")
+				}
+				return answer(bin, fmt.Sprintf("bench/item%d", i), []byte(b.String()))
+			},
+			count: argvLines},
+		{provider: "bitwarden", env: []string{"BW_SESSION=bench-session"},
+			settings: func(i int) string { return fmt.Sprintf("item: bench-item-%d", i) },
+			prepare:  fakeProgram("bw", ""),
+			setup: func(bin, _ string, i int, fields map[string]string) error {
+				name := fmt.Sprintf("bench-item-%d", i)
+				return answer(bin, name, porttest.BitwardenItem(name, fields))
+			},
+			count: argvLines},
+		{provider: "doppler",
+			settings: func(i int) string { return fmt.Sprintf("project: bench\n      config: cfg%d", i) },
+			prepare:  fakeProgram("doppler", ""),
+			setup: func(bin, _ string, i int, fields map[string]string) error {
+				name := fmt.Sprintf("bench/cfg%d", i)
+				return answer(bin, name, porttest.DopplerDownload(name, fields))
+			},
+			count: argvLines},
+		{provider: "aws",
+			settings: func(i int) string { return fmt.Sprintf("secret_id: bench/item%d\n      region: eu-west-1", i) },
+			prepare:  fakeProgram("aws", ""),
+			setup: func(bin, _ string, i int, fields map[string]string) error {
+				b, err := json.Marshal(fields)
+				if err != nil {
+					return err
+				}
+				id := fmt.Sprintf("bench/item%d", i)
+				return answer(bin, id, porttest.AWSSecretValue(id, string(b)))
+			},
+			count: argvLines},
+		{provider: "gcp",
+			settings: func(i int) string { return fmt.Sprintf("secret: bench-item-%d\n      project: bench", i) },
+			prepare:  fakeProgram("gcloud", ""),
+			setup: func(bin, _ string, i int, fields map[string]string) error {
+				b, err := json.Marshal(fields)
+				if err != nil {
+					return err
+				}
+				name := fmt.Sprintf("bench-item-%d", i)
+				return answer(bin, name, porttest.GcloudAccess(name, b))
+			},
+			count: argvLines},
+		{provider: "vault",
+			settings: func(i int) string { return fmt.Sprintf("mount: kv\n      path: bench/item%d", i) },
+			prepare:  fakeProgram("vault", ""),
+			setup: func(bin, _ string, i int, fields map[string]string) error {
+				return answer(bin, fmt.Sprintf("kv/bench/item%d", i), porttest.VaultKVGet(fields))
+			},
+			count: argvLines},
+		{provider: "exec",
+			settings: func(i int) string { return fmt.Sprintf("command: [bench-helper]\n      source: item%d", i) },
+			// The request's source picks the answer; a real helper would
+			// parse the JSON, this one only needs the source's name.
+			prepare: fakeProgram("bench-helper", porttest.FakeScriptWith(
+				`src=$(sed -n 's/.*"source":"\([^"]*\)".*/\1/p')`+"\n"+`cat "$(item_file "$src")"`+"\n")),
+			setup: func(bin, _ string, i int, fields map[string]string) error {
+				b, err := json.Marshal(map[string]any{"values": fields})
+				if err != nil {
+					return err
+				}
+				return answer(bin, fmt.Sprintf("item%d", i), b)
+			},
+			count: argvLines},
+		{provider: "age",
+			settings: func(i int) string { return fmt.Sprintf("file: secrets/item%d.env.age\n      identity: key.txt", i) },
+			prepare:  writeAgeKey,
+			setup:    writeAgeFile,
+			// Decrypted in process: the reads are the opens of the .age
+			// files, counted with inotify.
+			start: countOpens},
+	}
+}
+
+// benchAgeKey is the age identity of the bench's run.
+var benchAgeKey *age.X25519Identity
+
+func writeAgeKey(_, work string) error {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return err
+	}
+	benchAgeKey = id
+	if err := os.MkdirAll(filepath.Join(work, "secrets"), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(work, "key.txt"), []byte(id.String()+"\n"), 0o600)
+}
+
+func writeAgeFile(_, work string, i int, fields map[string]string) error {
+	var plain strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		plain.WriteString(k + "=" + fields[k] + "\n")
+	}
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, benchAgeKey.Recipient())
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write([]byte(plain.String())); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(work, "secrets", fmt.Sprintf("item%d.env.age", i)), buf.Bytes(), 0o600)
+}
+
+// opCalls runs `haloy validate-config`, once per backend, on an app config
+// whose 30 env entries point into 3 of that backend's sources, with fakes
+// of the backend's program first on PATH, and counts the backend's reads.
 func (b *bench) opCalls(ctx context.Context, c config) ([]row, error) {
-	bin, err := b.mkdir("op", "bin")
-	if err != nil {
-		return nil, err
+	var rows []row
+	for _, be := range backends() {
+		r, err := b.backendCalls(ctx, be)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", be.provider, err)
+		}
+		rows = append(rows, r)
 	}
-	work, err := b.mkdir("op", "app")
+	return rows, nil
+}
+
+func (b *bench) backendCalls(ctx context.Context, be backendBench) (row, error) {
+	bin, err := b.mkdir("op", be.provider, "bin")
 	if err != nil {
-		return nil, err
+		return row{}, err
 	}
-	cfg, err := b.mkdir("op", "client")
+	work, err := b.mkdir("op", be.provider, "app")
 	if err != nil {
-		return nil, err
+		return row{}, err
 	}
-	if err := os.WriteFile(filepath.Join(bin, "op"), []byte(fakeOp), 0o700); err != nil {
-		return nil, fmt.Errorf("write fake op: %w", err)
+	cfg, err := b.mkdir("op", be.provider, "client")
+	if err != nil {
+		return row{}, err
+	}
+	if be.prepare != nil {
+		if err := be.prepare(bin, work); err != nil {
+			return row{}, err
+		}
 	}
 	var yaml strings.Builder
 	yaml.WriteString("name: bench-app\nserver: op.example.com\napi_token:\n  from:\n    env: BENCH_API_TOKEN\n")
-	yaml.WriteString("image:\n  repository: ghcr.io/example/bench-app\nsecret_providers:\n  onepassword:\n")
-	var secrets []string
+	fmt.Fprintf(&yaml, "image:\n  repository: ghcr.io/example/bench-app\nsecret_providers:\n  %s:\n", be.provider)
 	for i := range opItems {
-		fmt.Fprintf(&yaml, "    item%d:\n      vault: Bench\n      item: Item %d\n", i, i)
+		fmt.Fprintf(&yaml, "    item%d:\n      %s\n", i, be.settings(i))
 	}
 	yaml.WriteString("env:\n")
+	var secrets []string
 	for i := range opItems {
 		fields := map[string]string{}
 		for j := range opRefsInItem {
-			label := fmt.Sprintf("field%02d", j)
+			label := fmt.Sprintf("FIELD%02d", j)
 			fields[label] = b.secret()
 			secrets = append(secrets, fields[label])
-			fmt.Fprintf(&yaml, "  - name: VAR_%d_%02d\n    from:\n      secret: \"onepassword:item%d.%s\"\n", i, j, i, label)
+			fmt.Fprintf(&yaml, "  - name: VAR_%d_%02d\n    from:\n      secret: \"%s:item%d:%s\"\n", i, j, be.provider, i, label)
 		}
-		if err := writeOpItem(bin, "Bench", fmt.Sprintf("Item %d", i), fields); err != nil {
-			return nil, err
+		if err := be.setup(bin, work, i, fields); err != nil {
+			return row{}, err
 		}
 	}
 	if err := os.WriteFile(filepath.Join(work, "haloy.yaml"), []byte(yaml.String()), 0o600); err != nil {
-		return nil, fmt.Errorf("write app config: %w", err)
+		return row{}, fmt.Errorf("write app config: %w", err)
 	}
-	env := b.childEnv("HALOY_CONFIG_DIR="+cfg, "BENCH_API_TOKEN="+b.secret())
+	env := b.childEnv(append([]string{"HALOY_CONFIG_DIR=" + cfg, "BENCH_API_TOKEN=" + b.secret()}, be.env...)...)
 	for i, e := range env {
 		if strings.HasPrefix(e, "PATH=") {
 			env[i] = "PATH=" + bin + ":" + strings.TrimPrefix(e, "PATH=")
 		}
 	}
+	var stop func() (int, error)
+	if be.start != nil {
+		if stop, err = be.start(work); err != nil {
+			return row{}, err
+		}
+	}
 	u, err := b.measure(ctx, env, work, "", b.haloy, "validate-config")
+	var calls int
+	if stop != nil {
+		n, serr := stop()
+		if err == nil {
+			err = serr
+		}
+		calls = n
+	}
 	if err != nil {
-		return nil, err
+		return row{}, err
 	}
-	raw, err := os.ReadFile(filepath.Join(bin, "calls"))
-	if err != nil && !os.IsNotExist(err) {
-		return nil, fmt.Errorf("read op calls: %w", err)
+	if be.count != nil {
+		if calls, err = be.count(bin, work); err != nil {
+			return row{}, err
+		}
 	}
-	calls := strings.Split(strings.TrimSpace(string(raw)), "\n")
-	if len(raw) == 0 {
-		calls = nil
-	}
-	for _, s := range secrets {
-		if strings.Contains(string(raw), s) || strings.Contains(u.stdout+u.stderr, s) {
-			return nil, fmt.Errorf("a secret value appears in op's argv or haloy's output")
+	// The fakes log their argv: no value may be in it.
+	for _, name := range []string{"argv", "calls"} {
+		raw, _ := os.ReadFile(filepath.Join(bin, name))
+		for _, s := range secrets {
+			if strings.Contains(string(raw), s) || strings.Contains(u.stdout+u.stderr, s) {
+				return row{}, fmt.Errorf("a secret value appears in %s's argv or haloy's output", be.provider)
+			}
 		}
 	}
 	refs := opItems * opRefsInItem
-	return []row{{
-		figure: fmt.Sprintf("op runs for %d references into %d 1Password items (validate-config)", refs, opItems),
-		ours:   fmt.Sprintf("%d runs", len(calls)), baseline: fmt.Sprintf("%d runs, one per reference", refs),
-		ratio: float64(len(calls)) / float64(refs), target: fmt.Sprintf("= %d", opItems), status: verdict(len(calls) == opItems),
-	}}, nil
+	return row{
+		figure: fmt.Sprintf("%s reads for %d references into %d sources (validate-config)", be.provider, refs, opItems),
+		ours:   fmt.Sprintf("%d reads", calls), baseline: fmt.Sprintf("%d reads, one per reference", refs),
+		ratio: float64(calls) / float64(refs), target: fmt.Sprintf("= %d", opItems), status: verdict(calls == opItems),
+	}, nil
 }
 
 // writeOpItem writes an item in the shape of `op item get --format json`.

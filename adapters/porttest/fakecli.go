@@ -48,7 +48,7 @@ func NewFakeCLI(t testing.TB, name, body string) *FakeCLI {
 // Item stores what the program prints for item name.
 func (f *FakeCLI) Item(t testing.TB, name string, answer []byte) {
 	t.Helper()
-	p := filepath.Join(f.dir, "items", strings.ReplaceAll(name, "/", "%2F"))
+	p := filepath.Join(f.dir, "items", ItemFileName(name))
 	if err := os.WriteFile(p, answer, 0o600); err != nil {
 		t.Fatal(err)
 	}

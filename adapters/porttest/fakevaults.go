@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -216,3 +217,21 @@ func mustJSON(v any) []byte {
 	}
 	return b
 }
+
+// FakeScript returns the script of the fake of program (bw, doppler, aws,
+// gcloud, vault or bao), for tools that write it without a testing.TB
+// (the bench): put it in a directory with the answers under items/ (file
+// names from ItemFileName); each call appends a line to argv there.
+func FakeScript(program string) string {
+	body := map[string]string{"bw": fakeBwBody, "doppler": fakeDopplerBody, "aws": fakeAWSBody,
+		"gcloud": fakeGcloudBody, "vault": fakeVaultBody, "bao": fakeVaultBody}[program]
+	return FakeScriptWith(body)
+}
+
+// FakeScriptWith returns a fake program's script with body after the
+// common prologue (argv log, "slow", item_file).
+func FakeScriptWith(body string) string { return fakePrologue + body }
+
+// ItemFileName is the name, under a fake's items/ directory, of the file
+// that holds item name's answer.
+func ItemFileName(name string) string { return strings.ReplaceAll(name, "/", "%2F") }
