@@ -158,10 +158,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			w.Header().Set(core.HeaderTokenExpires, rec.ExpiresAt.UTC().Format(time.RFC3339))
 		}
 		if rec.NeedsTouch(now) {
-			if err := s.tokens.Touch(r.Context(), rec.ID, now); err != nil {
-				// last use is a convenience: never fail a request for it
-				s.notes.Warn(fmt.Sprintf("cannot record last use of token %q: %v", rec.Name, err))
-			}
+			s.touch.add(rec, now) // in the background: a request never waits for a write
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, rec)))
 	})

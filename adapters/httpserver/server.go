@@ -45,6 +45,7 @@ type Server struct {
 	notes   ports.Notifier
 	now     func() time.Time
 	fails   *failures
+	touch   *toucher
 	version string
 	// exchange answers POST /v1/oidc/token; nil: no such route
 	exchange ports.TokenExchanger
@@ -56,7 +57,7 @@ type Server struct {
 // in deploys, and reports auth failures and its address through notes.
 func New(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.Notifier) *Server {
 	return &Server{tokens: tokens, deploys: deploys, notes: notes, now: time.Now,
-		fails: newFailures(FailureRefill, FailureBurst), version: "dev"}
+		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), version: "dev"}
 }
 
 // Serve listens on opts.Listen (TLS 1.2 or later when given a certificate,
@@ -113,6 +114,7 @@ func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(a
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(sctx)
+	s.touch.wait(sctx) // the last uses, within the same bound
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && serr != nil {
 		return fmt.Errorf("serve on %s: %w", opts.Listen, serr)
 	}

@@ -480,6 +480,7 @@ func TestLastUsed(t *testing.T) {
 		if rec.Code != 200 {
 			t.Fatalf("GET /v1/version = %d", rec.Code)
 		}
+		s.touch.wait(context.Background()) // written in the background
 	}
 	for range 20 {
 		call()
