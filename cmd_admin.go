@@ -222,11 +222,13 @@ type AdminServeCmd struct {
 	Listen  string `placeholder:"HOST:PORT" default:"127.0.0.1:9922" help:"Address to listen on; port 0 picks a free port."`
 	TLSCert string `name:"tls-cert" placeholder:"FILE" type:"path" help:"PEM certificate chain; with --tls-key, serve HTTPS (TLS 1.2 or later)."`
 	TLSKey  string `name:"tls-key" placeholder:"FILE" type:"path" help:"PEM private key of --tls-cert."`
+	// TrustedProxy is repeatable; none by default.
+	TrustedProxy []string `name:"trusted-proxy" placeholder:"CIDR" help:"Reverse proxy (IP or CIDR) whose X-Forwarded-For or Forwarded header names the client, so that failed attempts are limited per real client; repeatable."`
 }
 
 // Run serves until the context ends (main cancels it on SIGINT and SIGTERM).
 func (c *AdminServeCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.Serve) error {
-		return uc.Run(ctx, core.ServeOptions{Listen: c.Listen, TLSCert: c.TLSCert, TLSKey: c.TLSKey, Version: version})
+		return uc.Run(ctx, core.ServeOptions{Listen: c.Listen, TLSCert: c.TLSCert, TLSKey: c.TLSKey, Version: version, TrustedProxies: c.TrustedProxy})
 	})
 }

@@ -219,6 +219,10 @@ type ServeOptions struct {
 	TLSCert string // PEM certificate chain; empty serves plain HTTP
 	TLSKey  string // PEM private key
 	Version string // reported by /health and /v1/version
+	// TrustedProxies are the IP addresses and CIDR ranges (e.g. 127.0.0.1,
+	// 10.0.0.0/8) of reverse proxies whose X-Forwarded-For and Forwarded
+	// headers name the client; none by default.
+	TrustedProxies []string
 }
 
 // haloyadm's directories: each is the value of its variable, or the default.

@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"mime"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -117,21 +116,11 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// clientIP is the address of the peer: haloyadm does not trust
-// X-Forwarded-For, which any client can set (docs/server.md).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // authenticate admits requests with a valid token. Every failure does the
 // same work (parse, hash, one lookup) and gets the same 401.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := clientIP(r)
+		ip := s.clientIP(r)
 		key, wait := s.fails.begin(ip, s.now)
 		if wait > 0 {
 			secs := int(math.Ceil(wait.Seconds()))

@@ -11,6 +11,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,7 @@ type Server struct {
 	now     func() time.Time
 	fails   *failures
 	touch   *toucher
+	trusted []netip.Prefix // --trusted-proxy
 	version string
 	// exchange answers POST /v1/oidc/token; nil: no such route
 	exchange ports.TokenExchanger
@@ -67,6 +69,11 @@ func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(a
 	if opts.Version != "" {
 		s.version = opts.Version
 	}
+	trusted, err := parseTrusted(opts.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	s.trusted = trusted
 	var tlsConf *tls.Config
 	if opts.TLSCert != "" || opts.TLSKey != "" {
 		certs, err := newCertReloader(opts.TLSCert, opts.TLSKey, s.notes, s.now)
