@@ -41,7 +41,7 @@ func (s *Server) WithExchanger(x ports.TokenExchanger) *Server {
 // token, and gets the same 401; the reason goes to the log, never the
 // token.
 func (s *Server) handleExchange(w http.ResponseWriter, r *http.Request) {
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	key, wait := s.fails.begin(ip, s.now)
 	if wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
