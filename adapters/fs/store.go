@@ -191,8 +191,14 @@ func (s *Store) Update(ctx context.Context, fn func(*core.ClientState) error) er
 	if err := first(); err != nil {
 		return err
 	}
+	betweenWrites()
 	return second()
 }
+
+// betweenWrites runs after the first of Update's two writes. It does
+// nothing; the crash test sets it, in a child process, to stop there so
+// that it can kill the child exactly between the writes.
+var betweenWrites = func() {}
 
 // keepsTokens reports whether every token that a server of old finds in
 // old's .env is still in next's: then writing .env first is safe.

@@ -52,6 +52,8 @@ func TestMain(m *testing.M) {
 		os.Exit(helperAdd())
 	case "churn":
 		os.Exit(helperChurn())
+	case "between":
+		os.Exit(helperBetween())
 	}
 	os.Exit(m.Run())
 }
