@@ -176,7 +176,15 @@ func TestAdminCLI(t *testing.T) {
 			args: []string{"api", "token", "revoke", "cl"}, wantCode: 2,
 			wantStderr: "haloyadm: error: unknown token \"cl\"\n" +
 				"haloyadm: known tokens: ci, laptop\n" +
-				"haloyadm: hint: run 'haloyadm api token list' for ids and names\n",
+				"haloyadm: hint: did you mean \"ci\"? run 'haloyadm api token list' for ids and names\n",
+		},
+		{
+			// issue 16: "did you mean" for a token name typed short
+			name: "revoke_did_you_mean", domain: "", setup: [][]string{{"api", "token", "--name", "ci-production"}, {"api", "token", "--name", "laptop"}},
+			args: []string{"api", "token", "revoke", "ci-prod"}, wantCode: 2,
+			wantStderr: "haloyadm: error: unknown token \"ci-prod\"\n" +
+				"haloyadm: known tokens: ci-production, laptop\n" +
+				"haloyadm: hint: did you mean \"ci-production\"? run 'haloyadm api token list' for ids and names\n",
 		},
 		{
 			name: "revoke_needs_arg", domain: "", args: []string{"api", "token", "revoke"}, wantCode: 2,

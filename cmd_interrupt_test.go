@@ -86,3 +86,39 @@ func TestJSONAlwaysValid(t *testing.T) {
 }
 
 func emptyState() core.ClientState { return core.ClientState{} }
+
+// An app without targets: its progress lines are prefixed with the app's
+// name, as its summary row is (issue 16: they said "deploy |").
+func TestDeployCLIAppWithoutTargets(t *testing.T) {
+	w := newNetWorld()
+	w.configs["single.haloy.yaml"] = core.AppConfig{TargetConfig: core.TargetConfig{Name: "my-app", Server: "prod.haloy.com",
+		Image: &core.Image{Repository: "my-org/my-app"}}}
+	code, stdout, stderr := w.run(t, "", "deploy", "-c", "single.haloy.yaml")
+	if code != 0 {
+		t.Fatalf("deploy = %d; stderr:\n%s", code, stderr)
+	}
+	progress, summary, _ := strings.Cut(stdout, "\n\n")
+	for _, l := range strings.Split(progress, "\n") {
+		if !strings.HasPrefix(l, "my-app | ") {
+			t.Errorf("progress line %q, want it prefixed with %q", l, "my-app | ")
+		}
+	}
+	if !strings.Contains(summary, "  my-app  prod.haloy.com  deployed") {
+		t.Errorf("summary = %q, want a my-app row", summary)
+	}
+}
+
+// status only reads: with several targets and no -t it shows them all
+// (issue 16: it asked for -t or -a, as deploy does).
+func TestStatusCLIAllTargetsByDefault(t *testing.T) {
+	w := newNetWorld()
+	code, stdout, stderr := w.run(t, "", "status")
+	if code != 0 || stderr != "" {
+		t.Fatalf("status = %d, stderr %q; want 0, none", code, stderr)
+	}
+	for _, row := range []string{"production  prod.haloy.com", "staging     staging.haloy.com"} {
+		if !strings.Contains(stdout, row) {
+			t.Errorf("status stdout lacks %q:\n%s", row, stdout)
+		}
+	}
+}

@@ -264,7 +264,16 @@ func (c *ServerListCmd) Run(rt *runtime) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		return out.Flush()
+		if err := out.Flush(); err != nil {
+			return err
+		}
+		for _, s := range servers {
+			if !s.TokenAvailable {
+				rt.notes.Info(fmt.Sprintf("hint: %s has no token: export %s=<token>, or haloy server add %s --force --token-stdin",
+					s.Server, s.TokenEnv, s.Server))
+			}
+		}
+		return nil
 	})
 }
 

@@ -200,6 +200,8 @@ func TestServerCLI(t *testing.T) {
 			wantStdout: "SERVER                TOKEN VARIABLE                        TOKEN              CA CERT\n" +
 				"a-b.example.com       HALOY_API_TOKEN_A_B_EXAMPLE_COM       missing            /etc/ca.pem\n" +
 				"production.haloy.com  HALOY_API_TOKEN_PRODUCTION_HALOY_COM  yes (config .env)  -\n",
+			// issue 16: "missing" came without the fix
+			wantStderr: "haloy: hint: a-b.example.com has no token: export HALOY_API_TOKEN_A_B_EXAMPLE_COM=<token>, or haloy server add a-b.example.com --force --token-stdin\n",
 		},
 		{
 			name:  "list_json",

@@ -141,7 +141,7 @@ func (uc *CheckServers) check(ctx context.Context, st core.ClientState, server s
 		return fail(err)
 	}
 	c.TokenAccepted, c.Version, c.TokenName, c.TokenExpiresAt = true, v.Haloyd, v.TokenName, v.TokenExpiresAt
-	c.Warning = expiryNote(server, v, uc.now())
+	c.Warning = expiryNote(ep, v, uc.now())
 	return c
 }
 

@@ -97,10 +97,24 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 	if err != nil {
 		return DeployResult{}, err
 	}
+	// An app without targets is named by the app's name in the progress
+	// lines, as in the summary.
+	if len(res.Targets) == 1 && res.Targets[0].Target == "" && res.Targets[0].App != "" {
+		app, inner := strings.TrimSpace(res.Targets[0].App), say
+		say = func(target, line string) {
+			if target == "" {
+				target = app
+			}
+			inner(target, line)
+		}
+	}
 	if in.Begin != nil {
 		names := make([]string, len(res.Targets))
 		for i, t := range res.Targets {
 			names[i] = t.Target
+			if t.Target == "" {
+				names[i] = strings.TrimSpace(t.App)
+			}
 		}
 		in.Begin(names)
 	}
@@ -177,7 +191,7 @@ func (uc *Deploy) check(ctx context.Context, targets []ResolvedTarget, eps []cor
 				line += " (" + strconv.Quote(v.TokenName) + ")"
 			}
 			say(targets[i].Target, line)
-			if note := expiryNote(eps[i].Server, v, uc.now()); note != "" {
+			if note := expiryNote(eps[i], v, uc.now()); note != "" {
 				uc.notes.Warn(note)
 			}
 		})

@@ -67,7 +67,8 @@ func normalizeConfigured(st core.ClientState, raw string) (string, error) {
 
 // expiryNote returns a warning when the token v describes expires within
 // two weeks of now, or "".
-func expiryNote(server string, v core.VersionResponse, now time.Time) string {
+func expiryNote(ep core.Endpoint, v core.VersionResponse, now time.Time) string {
+	server := ep.Server
 	if v.TokenExpiresAt == nil {
 		return ""
 	}
@@ -79,16 +80,28 @@ func expiryNote(server string, v core.VersionResponse, now time.Time) string {
 	if v.TokenName != "" {
 		name = "token " + strconv.Quote(v.TokenName)
 	}
-	return fmt.Sprintf("%s for %s expires in %s (%s); on the server: sudo haloyadm api token, then: haloy server add %s --force --token-stdin",
-		name, server, roundDays(left), v.TokenExpiresAt.UTC().Format(time.DateOnly), server)
+	// the fix replaces the token where it came from: .env.staging, the
+	// environment, a secret provider, or the client store
+	fix := ep.TokenFix
+	if fix == "" {
+		fix = "haloy server add " + server + " --force --token-stdin"
+	}
+	return fmt.Sprintf("%s for %s expires in %s (%s); on the server: sudo haloyadm api token, then: %s",
+		name, server, roundDays(left), v.TokenExpiresAt.UTC().Format(time.DateOnly), fix)
 }
 
-// roundDays prints a duration in days, or hours under two days.
+// roundDays prints a duration as people read it: to the nearest day, or
+// hour under two days (a token made with --expires 10d a second ago
+// expires "in 10 days", not 9).
 func roundDays(d time.Duration) string {
-	if d < 48*time.Hour {
-		return fmt.Sprintf("%d hours", int(d.Hours()))
+	if d < 47*time.Hour+30*time.Minute {
+		h := int(d.Round(time.Hour).Hours())
+		if h == 1 {
+			return "1 hour"
+		}
+		return fmt.Sprintf("%d hours", h)
 	}
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
+	return fmt.Sprintf("%d days", int(d.Round(24*time.Hour).Hours()/24))
 }
 
 // targetEndpoint returns the endpoint of a resolved target: its server, the

@@ -58,7 +58,7 @@ func (uc *ServerVersion) Run(ctx context.Context, server string) (ServerVersionR
 	if err != nil {
 		return ServerVersionResult{}, err
 	}
-	if note := expiryNote(server, v, uc.now()); note != "" {
+	if note := expiryNote(ep, v, uc.now()); note != "" {
 		uc.notes.Warn(note)
 	}
 	return ServerVersionResult{Server: server, Version: v, TokenSource: ep.TokenSource}, nil

@@ -44,7 +44,8 @@ type TargetStatus struct {
 // Resolution problems stop everything; a server's failure is kept in its
 // targets' results, and the error joins them, each prefixed with its target.
 func (uc *Status) Run(ctx context.Context, in StatusInput) ([]TargetStatus, error) {
-	res, err := uc.resolve.Run(ctx, ResolveInput{Config: in.Config, Targets: in.Targets, All: in.All, RequireSingle: true})
+	// It only reads: without -t, every target (deploy needs -t or -a).
+	res, err := uc.resolve.Run(ctx, ResolveInput{Config: in.Config, Targets: in.Targets, All: in.All})
 	if err != nil {
 		return nil, err
 	}

@@ -251,8 +251,15 @@ func UnknownToken(ref string, known []TokenRecord) error {
 			why += fmt.Sprintf(", and %d more", more)
 		}
 	}
-	return &Error{Kind: NotFound, What: "unknown token " + strconv.Quote(ref), Why: why,
-		Fix: "run 'haloyadm api token list' for ids and names"}
+	fix := "run 'haloyadm api token list' for ids and names"
+	names := make([]string, len(known))
+	for i, t := range known {
+		names[i] = t.Name
+	}
+	if cl := Closest(ref, names); cl != "" {
+		fix = "did you mean " + strconv.Quote(cl) + "? " + fix
+	}
+	return &Error{Kind: NotFound, What: "unknown token " + strconv.Quote(ref), Why: why, Fix: fix}
 }
 
 // DuplicateDeployment is the error for a deployment id already recorded.
