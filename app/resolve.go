@@ -135,13 +135,9 @@ func (uc *Resolve) Run(ctx context.Context, in ResolveInput) (Resolution, error)
 		return Resolution{}, err
 	}
 	dir := filepath.Dir(cfg.File)
-	shared := make([]core.EnvLayer, 0, 2)
-	for _, n := range []string{".env.local", ".env"} {
-		vars, err := uc.envFiles.Read(ctx, filepath.Join(dir, n))
-		if err != nil {
-			return Resolution{}, err
-		}
-		shared = append(shared, core.EnvLayer{Name: n, Lookup: core.MapLookup(vars)})
+	shared, err := uc.envLayers(ctx, dir, ".env.local", ".env")
+	if err != nil {
+		return Resolution{}, err
 	}
 	res := Resolution{File: cfg.File}
 	res.Errs = append(cfg.CheckTargets(), uc.checkSources(cfg)...)
@@ -150,12 +146,11 @@ func (uc *Resolve) Run(ctx context.Context, in ResolveInput) (Resolution, error)
 	for _, name := range names {
 		env := core.Env{{Name: "", Lookup: uc.env.Lookup}}
 		if name != "" {
-			n := ".env." + name
-			vars, err := uc.envFiles.Read(ctx, filepath.Join(dir, n))
+			layers, err := uc.envLayers(ctx, dir, ".env."+name)
 			if err != nil {
 				return Resolution{}, err
 			}
-			env = append(env, core.EnvLayer{Name: n, Lookup: core.MapLookup(vars)})
+			env = append(env, layers...)
 		}
 		env = append(env, shared...)
 		env = append(env, core.EnvLayer{Name: "the config directory's .env", Lookup: core.MapLookup(state.Tokens)})
@@ -166,6 +161,29 @@ func (uc *Resolve) Run(ctx context.Context, in ResolveInput) (Resolution, error)
 		res.Targets = append(res.Targets, t)
 	}
 	return res, nil
+}
+
+// envLayers reads the dotenv files called names, each beside the config
+// file and then, when that is another directory, in the current directory
+// (Haloy reads both), in that order of precedence.
+func (uc *Resolve) envLayers(ctx context.Context, dir string, names ...string) ([]core.EnvLayer, error) {
+	var out []core.EnvLayer
+	for _, n := range names {
+		vars, err := uc.envFiles.Read(ctx, filepath.Join(dir, n))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, core.EnvLayer{Name: n, Lookup: core.MapLookup(vars)})
+		if filepath.Clean(dir) == "." {
+			continue
+		}
+		vars, err = uc.envFiles.Read(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, core.EnvLayer{Name: n + " in the current directory", Lookup: core.MapLookup(vars)})
+	}
+	return out, nil
 }
 
 func (uc *Resolve) target(cfg *core.AppConfig, name string, configured []string, state core.ClientState, env core.Env, secrets core.SecretInputs) ResolvedTarget {

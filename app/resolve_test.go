@@ -494,8 +494,11 @@ func TestResolveEnvPrecedence(t *testing.T) {
 	}{
 		{"process", func(w *world, v string) { w.env["TOK"] = v }},
 		{".env.production", func(w *world, v string) { w.files["app/.env.production"]["TOK"] = v }},
+		{".env.production in the current directory", func(w *world, v string) { w.files[".env.production"]["TOK"] = v }},
 		{".env.local", func(w *world, v string) { w.files["app/.env.local"]["TOK"] = v }},
+		{".env.local in the current directory", func(w *world, v string) { w.files[".env.local"]["TOK"] = v }},
 		{".env", func(w *world, v string) { w.files["app/.env"]["TOK"] = v }},
+		{".env in the current directory", func(w *world, v string) { w.files[".env"]["TOK"] = v }},
 		{"the config directory's .env", func(w *world, v string) { w.client.Tokens["TOK"] = v }},
 	}
 	for top := range layers {
@@ -503,12 +506,13 @@ func TestResolveEnvPrecedence(t *testing.T) {
 			w := world{
 				configs: memory.AppConfigs{"app/haloy.yaml": {TargetConfig: core.TargetConfig{Name: "a", Server: "s.haloy.com", APIToken: fromEnv("TOK")},
 					Targets: map[string]core.TargetConfig{"production": {}}}},
-				files:  memory.EnvFiles{"app/.env.production": {}, "app/.env.local": {}, "app/.env": {}},
+				files: memory.EnvFiles{"app/.env.production": {}, "app/.env.local": {}, "app/.env": {},
+					".env.production": {}, ".env.local": {}, ".env": {}},
 				env:    memory.Env{},
 				client: core.ClientState{Tokens: map[string]string{}},
 			}
 			for i := top; i < len(layers); i++ {
-				layers[i].set(&w, "tok-from-"+layers[i].name)
+				layers[i].set(&w, "tok-from-"+strings.ReplaceAll(layers[i].name, " ", "-"))
 			}
 			if top > 0 {
 				// An empty value in a higher layer never hides a lower one.
@@ -518,7 +522,7 @@ func TestResolveEnvPrecedence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := res.Targets[0].Token.Reveal(), "tok-from-"+layers[top].name; got != want {
+			if got, want := res.Targets[0].Token.Reveal(), "tok-from-"+strings.ReplaceAll(layers[top].name, " ", "-"); got != want {
 				t.Errorf("token = %q, want %q", got, want)
 			}
 		})

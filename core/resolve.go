@@ -182,6 +182,9 @@ func ResolveToken(in TokenInput) (Resolved, error) {
 			}
 			return Resolved{}, err
 		}
+		if err := ValidateToken(r.Value.Reveal()); err != nil {
+			return Resolved{}, notAToken(what, r.Source, err)
+		}
 		if literal(in.APIToken) {
 			r.Warning = "api_token.value in " + in.Where + " is a token written into a config file, which is unsafe: " +
 				"anyone who can read the file or its repository can deploy with it; " +
@@ -192,11 +195,19 @@ func ResolveToken(in TokenInput) (Resolved, error) {
 	ref, known := in.Servers[in.Server]
 	if known && ref.TokenEnv != "" {
 		if v, layer, ok := in.Env.Lookup(ref.TokenEnv); ok {
-			return Resolved{Value: Secret(v), Source: "client store " + ref.TokenEnv + layerNote(layer)}, nil
+			src := "client store " + ref.TokenEnv + layerNote(layer)
+			if err := ValidateToken(v); err != nil {
+				return Resolved{}, notAToken(what, src, err)
+			}
+			return Resolved{Value: Secret(v), Source: src}, nil
 		}
 	}
 	if v, layer, ok := in.Env.Lookup(HaloyAPITokenEnv); ok {
-		return Resolved{Value: Secret(v), Source: "fallback " + HaloyAPITokenEnv + layerNote(layer)}, nil
+		src := "fallback " + HaloyAPITokenEnv + layerNote(layer)
+		if err := ValidateToken(v); err != nil {
+			return Resolved{}, notAToken(what, src, err)
+		}
+		return Resolved{Value: Secret(v), Source: src}, nil
 	}
 	if known && ref.TokenEnv != "" {
 		return Resolved{}, &Error{Kind: Missing, What: what,
@@ -208,9 +219,24 @@ func ResolveToken(in TokenInput) (Resolved, error) {
 		Fix: "haloy server list; haloy server add " + in.Server + " --token-stdin"}
 }
 
-// ResolveEnv resolves the values of a target's env entries, in order. It
-// returns every failure, not just the first; a failed entry is left out of
-// the result. where gives the "file:line" of entry i.
+// notAToken reports a token found at src that ValidateToken refuses (a
+// placeholder such as your_token_here, whitespace): the same rule for every
+// way a token enters. The message quotes the token only when it is a
+// recognized placeholder, which is not a secret.
+func notAToken(what, src string, err error) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	return &Error{Kind: Invalid, What: what, Why: e.What + " (" + src + "): " + e.Why,
+		Fix: "put the real API token there (" + src + "); the server's administrator issues it with haloyadm api token"}
+}
+
+// ResolveEnv resolves the values of a target's env entries, in order, then
+// replaces each ${NAME} in a literal value by the value of the target's env
+// entry NAME (Interpolate's rules). It returns every failure, not just the
+// first; a failed entry is left out of the result. where gives the
+// "file:line" of entry i.
 func ResolveEnv(entries []EnvVar, where func(i int) string, file string, env Env, secrets SecretInputs) ([]ResolvedEnvVar, []error) {
 	var out []ResolvedEnvVar
 	var errs []error
@@ -228,7 +254,8 @@ func ResolveEnv(entries []EnvVar, where func(i int) string, file string, env Env
 		}
 		out = append(out, ResolvedEnvVar{Name: e.Name, Resolved: r})
 	}
-	return out, errs
+	out, ierrs := interpolate(entries, out, where)
+	return out, append(errs, ierrs...)
 }
 
 // ResolvedEnvVar is an env entry with its value found.
@@ -268,6 +295,11 @@ func resolveValue(what, where, file string, value Secret, from *ValueFrom, env E
 	}
 	switch {
 	case from != nil && from.Env != "":
+		if !envNameRE.MatchString(from.Env) {
+			return Resolved{}, &Error{Kind: Invalid, What: fromEnvLabel(what) + " names " + strconv.Quote(from.Env) + " (" + where + "), which is not a variable name",
+				Why: "from.env takes the variable's name alone: letters, digits and '_', not starting with a digit, without $ or braces",
+				Fix: "write from.env: " + SuggestEnvName(strings.Trim(from.Env, "${} "))}
+		}
 		v, layer, ok := env.Lookup(from.Env)
 		if !ok {
 			return Resolved{}, &Error{Kind: Missing, What: fromEnvLabel(what) + " names " + from.Env + " (" + where + "), which is not set",

@@ -315,6 +315,10 @@ var placeholders = []string{
 // token, and far below what a line of .env can hold.
 const MaxTokenBytes = 4096
 
+// placeholderWords matches the "your_..._here" family of documentation
+// placeholders (your_production_token_here, your-staging-token).
+var placeholderWords = regexp.MustCompile(`^(your|my)[_-]?([a-z0-9]+[_-])*(token|key|secret)([_-]?here)?$|^your[_-].*[_-]here$`)
+
 // ValidateToken checks a token before it is stored. Returns a *Error of Kind
 // Invalid when it is empty, contains whitespace or control characters, or is
 // a placeholder copied from documentation (<token>, your_token_here, ${VAR},
@@ -351,7 +355,7 @@ func ValidateToken(tok string) error {
 	case strings.HasPrefix(lower, "op://"):
 		return placeholder("it is a 1Password reference, not a token; haloy server add stores the token itself",
 			"read it first: op read '"+tok+"' | haloy server add <server> --token-stdin")
-	case slices.Contains(placeholders, lower):
+	case slices.Contains(placeholders, lower) || placeholderWords.MatchString(lower):
 		return placeholder("it is example text from documentation; expected "+want, fix)
 	}
 	return nil
