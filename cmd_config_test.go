@@ -294,3 +294,32 @@ func TestConfigFlagsInput(t *testing.T) {
 		t.Errorf("Input(true) mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// api_token.from.oidc is shown as its source; validate-config asks neither
+// the CI nor the server (its graph has no ServerAPI or CIIdentity), so it
+// works outside CI too.
+func TestValidateConfigOIDC(t *testing.T) {
+	w := configWorld{configs: memory.AppConfigs{"haloy.yaml": {
+		TargetConfig: core.TargetConfig{Name: "my-app", Server: "prod.haloy.com",
+			APIToken: &core.APITokenConfig{From: &core.ValueFrom{OIDC: &core.OIDCSource{Provider: "github"}}}},
+		Targets: map[string]core.TargetConfig{
+			"gitlab": {APIToken: &core.APITokenConfig{From: &core.ValueFrom{OIDC: &core.OIDCSource{Env: "HALOY_ID_TOKEN"}}}},
+			"github": {},
+		},
+		Lines: map[string]int{"server": 2},
+	}}}
+	var stdout, stderr bytes.Buffer
+	args := []string{"haloy", "validate-config", "-a"}
+	code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr, w.wiring())
+	want := `target github (app my-app)
+  server  prod.haloy.com (server: in haloy.yaml:2)
+  token   OIDC (GitHub Actions)
+target gitlab (app my-app)
+  server  prod.haloy.com (server: in haloy.yaml:2)
+  token   OIDC (env HALOY_ID_TOKEN)
+haloy.yaml is valid
+`
+	if code != 0 || stdout.String() != want {
+		t.Errorf("run(%q) = %d\n%s\nstderr %s; want 0 and\n%s", args, code, stdout.String(), stderr.String(), want)
+	}
+}

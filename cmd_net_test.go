@@ -29,6 +29,7 @@ type netWorld struct {
 	client  *memory.ClientStore
 	env     memory.Env
 	api     *memory.ServerAPI
+	ci      *memory.CIIdentity
 }
 
 func newNetWorld() *netWorld {
@@ -60,6 +61,7 @@ func newNetWorld() *netWorld {
 		}),
 		env: memory.Env{"PROD_TOKEN": netProdToken, "STAGING_TOKEN": netStagingToken},
 		api: api,
+		ci:  &memory.CIIdentity{},
 	}
 }
 
@@ -71,6 +73,7 @@ func (w *netWorld) wiring() *app.Wiring {
 		fx.Supply(fx.Annotate(w.env, fx.As(new(ports.Env)))),
 		fx.Supply(fx.Annotate(memory.CACerts{}, fx.As(new(ports.CACerts)))),
 		fx.Supply(fx.Annotate(w.api, fx.As(new(ports.ServerAPI)))),
+		fx.Supply(fx.Annotate(w.ci, fx.As(new(ports.CIIdentity)))),
 		fx.Supply(ports.SecretSources{}),
 	)}
 }

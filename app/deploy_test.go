@@ -44,6 +44,7 @@ type deployWorld struct {
 	env     memory.Env
 	items   map[string]map[string]core.Secret
 	api     *memory.ServerAPI
+	ci      *memory.CIIdentity
 }
 
 func newDeployWorld() *deployWorld {
@@ -53,6 +54,7 @@ func newDeployWorld() *deployWorld {
 		env:     memory.Env{"STAGING_API_TOKEN": stagingToken},
 		items:   map[string]map[string]core.Secret{"Production/API Tokens": {"haloy-api": prodToken}},
 		api:     twoAPIs(),
+		ci:      &memory.CIIdentity{},
 	}
 }
 
@@ -65,7 +67,7 @@ func (w *deployWorld) resolve(notes ports.Notifier) (*Resolve, *memory.ClientSto
 func (w *deployWorld) deploy() (*Deploy, *memory.Notes) {
 	notes := &memory.Notes{}
 	r, store := w.resolve(notes)
-	uc := NewDeploy(r, store, w.api, notes)
+	uc := NewDeploy(r, store, w.api, w.ci, notes)
 	var mu sync.Mutex
 	n := 0
 	uc.newID = func() string {
@@ -398,7 +400,7 @@ func TestDeployIDsAreSortable(t *testing.T) {
 	w := newDeployWorld()
 	notes := &memory.Notes{}
 	r, store := w.resolve(notes)
-	uc := NewDeploy(r, store, w.api, notes)
+	uc := NewDeploy(r, store, w.api, &memory.CIIdentity{}, notes)
 	var ids []string
 	for range 3 {
 		got, err := uc.Run(context.Background(), DeployInput{Targets: []string{"production"}})
@@ -475,7 +477,7 @@ func TestDeployUsesTheServersCAFile(t *testing.T) {
 	notes := &memory.Notes{}
 	r, store := w.resolve(notes)
 	rec := &caRecorder{ServerAPI: w.api}
-	if _, err := NewDeploy(r, store, rec, notes).Run(context.Background(), DeployInput{Targets: []string{"staging"}}); err != nil {
+	if _, err := NewDeploy(r, store, rec, &memory.CIIdentity{}, notes).Run(context.Background(), DeployInput{Targets: []string{"staging"}}); err != nil {
 		t.Fatalf("Run() error = %v", err)
 	}
 	if rec.ca != "/etc/haloy/staging-ca.pem" {

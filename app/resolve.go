@@ -74,6 +74,10 @@ type ResolvedTarget struct {
 	// Token is the API token; TokenSource says where it came from.
 	Token       core.Secret
 	TokenSource string
+	// OIDC is set when the token is had at deploy time from the server, in
+	// exchange for the CI job's identity (api_token.from.oidc); Token is
+	// then empty.
+	OIDC *core.OIDCSource
 	// Config is the target's complete settings (core.AppConfig.Resolve):
 	// merged over the base, image_key, preset and defaults applied, Server
 	// the selected server. Its env entries hold the values as written;
@@ -203,7 +207,7 @@ func (uc *Resolve) target(cfg *core.AppConfig, name string, configured []string,
 		if err != nil {
 			t.Errs = append(t.Errs, err)
 		} else {
-			t.Token, t.TokenSource = tok.Value, tok.Source
+			t.Token, t.TokenSource, t.OIDC = tok.Value, tok.Source, tok.OIDC
 			if tok.Warning != "" {
 				t.Warnings = append(t.Warnings, tok.Warning)
 			}
@@ -223,6 +227,8 @@ func tokenPath(cfg *core.AppConfig, target string, tok *core.APITokenConfig) str
 	switch {
 	case tok == nil:
 		return p
+	case tok.From != nil && tok.From.OIDC != nil:
+		return p + ".from.oidc"
 	case tok.From != nil && tok.From.Env != "" && tok.From.Secret == "" && tok.Value == "":
 		return p + ".from.env"
 	case tok.From != nil && tok.From.Secret != "" && tok.From.Env == "" && tok.Value == "":

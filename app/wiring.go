@@ -71,7 +71,10 @@ var (
 // The use cases and adapters of the client's calls to servers (issue 5).
 var (
 	netUseCases = fx.Provide(NewServerVersion, NewCheckServers, NewDeploy, NewStatus, NewVerifyServer)
-	netAdapters = fx.Provide(fx.Annotate(httpclient.New, fx.As(new(ports.ServerAPI))))
+	netAdapters = fx.Provide(
+		fx.Annotate(httpclient.New, fx.As(new(ports.ServerAPI))),
+		fx.Annotate(oidc.NewCI, fx.As(new(ports.CIIdentity))),
+	)
 )
 
 // The use cases and adapters of app configs, env files and secret

@@ -266,6 +266,9 @@ type APITokenConfig struct {
 type ValueFrom struct {
 	Env    string `yaml:"env,omitempty" json:"env,omitempty" toml:"env,omitempty"`
 	Secret string `yaml:"secret,omitempty" json:"secret,omitempty" toml:"secret,omitempty"`
+	// OIDC is for api_token only: a CI job's identity token, traded at
+	// the server for a short-lived token (docs/ci.md).
+	OIDC *OIDCSource `yaml:"oidc,omitempty" json:"oidc,omitempty" toml:"oidc,omitempty"`
 }
 
 // EnvVar is an environment variable the app gets: a literal value, or one

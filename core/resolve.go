@@ -97,7 +97,11 @@ type FetchedSource struct {
 
 // Resolved is a value found for an api_token or env entry, and where it came from.
 type Resolved struct {
+	// Value is the token or value; empty when OIDC is set.
 	Value Secret
+	// OIDC is set for an api_token from a CI identity: the token is had
+	// from the server at deploy time, in exchange for the identity.
+	OIDC *OIDCSource
 	// Source says where the value came from, never the value, e.g.
 	// "from env PROD_TOKEN" or "1Password Infrastructure/Haloy API Tokens field production".
 	Source string
@@ -172,6 +176,18 @@ type TokenInput struct {
 // the token came from, never what it is.
 func ResolveToken(in TokenInput) (Resolved, error) {
 	what := "no API token for server " + strconv.Quote(in.Server)
+	if in.APIToken != nil && in.APIToken.From != nil && in.APIToken.From.OIDC != nil {
+		src := *in.APIToken.From
+		if src.Env != "" || src.Secret != "" || in.APIToken.Value != "" {
+			return Resolved{}, &Error{Kind: Invalid, What: what, Why: "api_token sets several values (" + in.Where + "): from.oidc, from.env, from.secret and value exclude each other",
+				Fix: "keep exactly one of them"}
+		}
+		if err := src.OIDC.Check(in.Where); err != nil {
+			return Resolved{}, err
+		}
+		o := *src.OIDC
+		return Resolved{OIDC: &o, Source: o.Label()}, nil
+	}
 	if in.APIToken != nil {
 		r, err := resolveValue("api_token", in.Where, in.File, in.APIToken.Value, in.APIToken.From, in.Env, in.Secrets)
 		if err != nil {
@@ -288,6 +304,10 @@ func resolveValue(what, where, file string, value Secret, from *ValueFrom, env E
 	}
 	if from != nil && from.Secret != "" {
 		n++
+	}
+	if from != nil && from.OIDC != nil {
+		return Resolved{}, &Error{Kind: Invalid, What: what + " sets from.oidc (" + where + ")",
+			Why: "a CI identity stands in for an API token only", Fix: "use from.env or from.secret here; from.oidc goes under api_token"}
 	}
 	if n > 1 {
 		return Resolved{}, &Error{Kind: Invalid, What: what + " sets several values (" + where + ")",

@@ -501,21 +501,58 @@ func ReplayUntil(t OIDCToken) time.Time {
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // OIDCSource is api_token.from.oidc in an app config: where a CI job's
-// identity token comes from, on the client side.
+// identity token comes from, on the client side. Written "github" (the
+// short form), {provider: github, audience: AUD}, or {env: NAME}.
 type OIDCSource struct {
-	// GitHub asks GitHub Actions for the token (ACTIONS_ID_TOKEN_REQUEST_URL).
-	GitHub bool
+	// Provider is "github": ask GitHub Actions (ACTIONS_ID_TOKEN_REQUEST_URL).
+	Provider string `yaml:"provider,omitempty" json:"provider,omitempty" toml:"provider,omitempty"`
 	// Env names a variable the CI filled with the token (GitLab's id_tokens).
-	Env string
-	// Audience overrides the audience asked for (GitHub only); the default
-	// is OIDCAudience(server).
-	Audience string
+	Env string `yaml:"env,omitempty" json:"env,omitempty" toml:"env,omitempty"`
+	// Audience overrides the audience asked of GitHub; the default is
+	// OIDCAudience(server).
+	Audience string `yaml:"audience,omitempty" json:"audience,omitempty" toml:"audience,omitempty"`
+}
+
+// UnmarshalYAML reads the short form "github" or the mapping.
+func (s *OIDCSource) UnmarshalYAML(unmarshal func(any) error) error {
+	var short string
+	if err := unmarshal(&short); err == nil {
+		*s = OIDCSource{Provider: short}
+		return nil
+	}
+	type plain OIDCSource
+	return unmarshal((*plain)(s))
+}
+
+// GitHub reports whether the token comes from GitHub Actions.
+func (s OIDCSource) GitHub() bool { return s.Provider == string(TrustGitHub) }
+
+// Check returns a *Error of Kind Invalid unless s is exactly one of
+// provider github (with an optional audience) or env NAME; where is its
+// "file:line".
+func (s OIDCSource) Check(where string) error {
+	bad := func(why, fix string) error {
+		return &Error{Kind: Invalid, What: "invalid api_token.from.oidc (" + where + ")", Why: why, Fix: fix}
+	}
+	switch {
+	case s.Provider != "" && s.Env != "":
+		return bad("provider and env exclude each other", "write oidc: github, or oidc: {env: NAME} for a token your CI put in a variable")
+	case s.Provider != "" && !s.GitHub():
+		return bad("unknown provider "+strconv.Quote(s.Provider)+"; haloy asks only GitHub Actions itself",
+			"write oidc: github, or oidc: {env: NAME} for a token your CI put in a variable (GitLab's id_tokens)")
+	case s.Env != "" && s.Audience != "":
+		return bad("the audience of a token read from env is set where the CI makes it",
+			"remove audience; in .gitlab-ci.yml set id_tokens: "+s.Env+": aud: haloy:<server>")
+	case s.Env == "" && !s.GitHub():
+		return bad("it names no source", "write oidc: github, or oidc: {env: NAME}")
+	}
+	return nil
 }
 
 // Label names the source for output: "OIDC (GitHub Actions)" or
 // "OIDC (env GITLAB_OIDC_TOKEN)".
 func (s OIDCSource) Label() string {
-	if s.GitHub {
+	if s.GitHub() {
 		return "OIDC (GitHub Actions)"
 	}
 	return "OIDC (env " + s.Env + ")"
@@ -552,4 +589,12 @@ func UnknownPolicy(id int64, known []int64) error {
 type ExchangeRequest struct {
 	Token  Secret
 	Listen string
+}
+
+// IdentityRefused is the error for a server that refused a CI identity at
+// the exchange. The server does not say why (its log does).
+func IdentityRefused(server string) *Error {
+	return &Error{Kind: Unauthorized, What: "server " + strconv.Quote(server) + " refused the CI identity token",
+		Why: "no trust policy there accepts it, or it was replayed or too old; haloyadm serve's log on the server says which rule failed",
+		Fix: "on the server: haloyadm trust list (repository, ref, environment, audience " + OIDCAudience(server) + " by default); see docs/ci.md"}
 }

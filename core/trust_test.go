@@ -205,3 +205,33 @@ func TestParseTrustTTL(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveTokenOIDC(t *testing.T) {
+	in := TokenInput{Server: "prod.haloy.com", Where: "haloy.yaml:4", File: "haloy.yaml",
+		APIToken: &APITokenConfig{From: &ValueFrom{OIDC: &OIDCSource{Provider: "github"}}}}
+	r, err := ResolveToken(in)
+	if err != nil || r.Source != "OIDC (GitHub Actions)" || r.OIDC == nil || !r.Value.IsZero() {
+		t.Errorf("ResolveToken(oidc: github) = %+v, %v; want the OIDC source and no value", r, err)
+	}
+	in.APIToken.From.OIDC = &OIDCSource{Env: "ID_TOKEN"}
+	if r, _ := ResolveToken(in); r.Source != "OIDC (env ID_TOKEN)" {
+		t.Errorf("ResolveToken(oidc: {env}) source = %q", r.Source)
+	}
+	for name, bad := range map[string]*APITokenConfig{
+		"with_env":     {From: &ValueFrom{Env: "X", OIDC: &OIDCSource{Provider: "github"}}},
+		"with_value":   {Value: "haloy_x", From: &ValueFrom{OIDC: &OIDCSource{Provider: "github"}}},
+		"gitlab":       {From: &ValueFrom{OIDC: &OIDCSource{Provider: "gitlab"}}},
+		"env_audience": {From: &ValueFrom{OIDC: &OIDCSource{Env: "X", Audience: "a"}}},
+		"empty":        {From: &ValueFrom{OIDC: &OIDCSource{}}},
+	} {
+		in.APIToken = bad
+		if _, err := ResolveToken(in); err == nil {
+			t.Errorf("ResolveToken(%s) = nil error, want one", name)
+		}
+	}
+	_, errs := ResolveEnv([]EnvVar{{Name: "DB", From: &ValueFrom{OIDC: &OIDCSource{Provider: "github"}}}},
+		func(int) string { return "haloy.yaml:9" }, "haloy.yaml", nil, SecretInputs{})
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "sets from.oidc") {
+		t.Errorf("ResolveEnv(from.oidc) = %v, want it refused", errs)
+	}
+}

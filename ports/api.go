@@ -30,4 +30,9 @@ type ServerAPI interface {
 	// Status calls GET /v1/status/{app} with ep's token: the app's recorded
 	// deployments, newest first.
 	Status(ctx context.Context, ep core.Endpoint, app string) (core.StatusResponse, error)
+	// ExchangeOIDC calls POST /v1/oidc/token with identity, a CI job's
+	// identity token; ep.Token is not sent. Returns the short-lived token
+	// the server minted, or a *core.Error of Kind Unauthorized
+	// (core.IdentityRefused) when the server refuses the identity.
+	ExchangeOIDC(ctx context.Context, ep core.Endpoint, identity core.Secret) (core.OIDCExchangeResponse, error)
 }

@@ -2,6 +2,7 @@ package configfile_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -173,5 +174,41 @@ func TestDecodeFormatErrors(t *testing.T) {
 				t.Errorf("Decode() error mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// api_token.from.oidc: the short form "github" and the mappings, in every
+// format.
+func TestDecodeOIDCSource(t *testing.T) {
+	tests := []struct {
+		name, file, body string
+		want             core.OIDCSource
+	}{
+		{"yaml_short", "haloy.yaml", "name: a\napi_token: {from: {oidc: github}}\n", core.OIDCSource{Provider: "github"}},
+		{"yaml_mapping", "haloy.yaml", "name: a\napi_token:\n  from:\n    oidc: {provider: github, audience: deploy-prod}\n",
+			core.OIDCSource{Provider: "github", Audience: "deploy-prod"}},
+		{"yaml_env", "haloy.yaml", "name: a\napi_token: {from: {oidc: {env: GITLAB_OIDC_TOKEN}}}\n", core.OIDCSource{Env: "GITLAB_OIDC_TOKEN"}},
+		{"json_short", "haloy.json", `{"name": "a", "apiToken": {"from": {"oidc": "github"}}}`, core.OIDCSource{Provider: "github"}},
+		{"json_env", "haloy.json", `{"name": "a", "apiToken": {"from": {"oidc": {"env": "ID_TOKEN"}}}}`, core.OIDCSource{Env: "ID_TOKEN"}},
+		{"toml_short", "haloy.toml", "name = \"a\"\n[api_token.from]\noidc = \"github\"\n", core.OIDCSource{Provider: "github"}},
+		{"toml_env", "haloy.toml", "name = \"a\"\n[api_token.from.oidc]\nenv = \"ID_TOKEN\"\n", core.OIDCSource{Env: "ID_TOKEN"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := configfile.Decode(tt.file, []byte(tt.body))
+			if err != nil {
+				t.Fatalf("Decode(%s) error: %v", tt.file, err)
+			}
+			if got.APIToken == nil || got.APIToken.From == nil || got.APIToken.From.OIDC == nil {
+				t.Fatalf("Decode(%s) api_token = %+v, want from.oidc", tt.file, got.APIToken)
+			}
+			if diff := cmp.Diff(tt.want, *got.APIToken.From.OIDC); diff != "" {
+				t.Errorf("Decode(%s) oidc mismatch (-want +got):\n%s", tt.file, diff)
+			}
+		})
+	}
+	if _, err := configfile.Decode("haloy.yaml", []byte("name: a\napi_token: {from: {oidc: [github]}}\n")); err == nil ||
+		!strings.Contains(err.Error(), "must be github or a mapping") {
+		t.Errorf("Decode of oidc: [github] error = %v, want the shape error", err)
 	}
 }

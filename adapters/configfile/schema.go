@@ -15,6 +15,7 @@ import (
 var (
 	appConfigType = reflect.TypeFor[core.AppConfig]()
 	imageType     = reflect.TypeFor[core.Image]()
+	oidcType      = reflect.TypeFor[core.OIDCSource]()
 )
 
 // guideSpelling is the other spelling of secret_providers, from Haloy's
@@ -83,7 +84,7 @@ func (d *doc) walk(n ast.Node, t reflect.Type, path []string) error {
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		if t == imageType {
+		if t == imageType || t == oidcType {
 			if _, ok := n.(*ast.StringNode); ok {
 				return nil
 			}
@@ -301,6 +302,9 @@ func (d *doc) shapeError(n ast.Node, t reflect.Type, path []string) error {
 		e.What = at + ": " + what + " is " + got + ", but it must be a mapping"
 		if t == imageType {
 			e.What = at + ": " + what + " is " + got + ", but it must be a mapping or an image name"
+		}
+		if t == oidcType {
+			e.What = at + ": " + what + " is " + got + ", but it must be github or a mapping"
 		}
 		e.Why = what + " takes the keys: " + strings.Join(keys, ", ")
 		e.Fix = d.example(path, keys)

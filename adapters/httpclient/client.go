@@ -130,6 +130,27 @@ func (c *Client) Status(ctx context.Context, ep core.Endpoint, app string) (core
 	return out, err
 }
 
+// ExchangeOIDC calls POST /v1/oidc/token with a CI job's identity token in
+// the body and no API token. A 401 is the server refusing the identity.
+func (c *Client) ExchangeOIDC(ctx context.Context, ep core.Endpoint, identity core.Secret) (core.OIDCExchangeResponse, error) {
+	var out core.OIDCExchangeResponse
+	ep.Token = ""
+	body, err := json.Marshal(core.OIDCExchangeRequest{Token: identity.Reveal()})
+	if err != nil {
+		return out, fmt.Errorf("encode identity token request: %w", err)
+	}
+	err = c.call(ctx, ep, http.MethodPost, "/v1/oidc/token", body, &out, "exchange of the CI identity at "+strconv.Quote(ep.Server))
+	var ce *core.Error
+	if errors.As(err, &ce) && ce.Kind == core.Unauthorized {
+		return core.OIDCExchangeResponse{}, core.IdentityRefused(ep.Server)
+	}
+	if err == nil && !core.LooksLikeAPIToken(out.Token) {
+		return core.OIDCExchangeResponse{}, &core.Error{Kind: core.Unavailable, What: "exchange of the CI identity at " + strconv.Quote(ep.Server) + " failed",
+			Why: "the answer holds no API token", Fix: "check that " + ep.Server + " runs haloyadm serve"}
+	}
+	return out, err
+}
+
 // call sends one request (and, after a short 429, one retry) and decodes a
 // 2xx answer into out. what names the operation in errors.
 func (c *Client) call(ctx context.Context, ep core.Endpoint, method, path string, body []byte, out any, what string) error {

@@ -23,7 +23,7 @@ type CIIdentity struct {
 
 // IdentityToken implements ports.CIIdentity, with the real one's errors.
 func (c *CIIdentity) IdentityToken(_ context.Context, src core.OIDCSource, audience string) (core.Secret, error) {
-	if !src.GitHub {
+	if !src.GitHub() {
 		v := c.Env[src.Env]
 		if v == "" {
 			return "", &core.Error{Kind: core.Missing, What: "no OIDC identity token in " + src.Env,

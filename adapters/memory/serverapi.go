@@ -41,7 +41,18 @@ type Server struct {
 	// is recorded, outside any lock (tests use it to prove parallelism).
 	OnDeploy func(ctx context.Context, d core.Deployment)
 
+	// Identities maps each CI identity token the server's trust policies
+	// accept to the name of the token it mints for it; each is accepted
+	// once (a second exchange is a replay).
+	Identities map[string]string
+	// MintTTL is how long a minted token lives; 15 minutes when zero.
+	MintTTL time.Duration
+	// Now reads the time for minted tokens' expiry; nil is time.Now.
+	Now func() time.Time
+
 	calls       []Call
+	used        map[string]bool
+	minted      int
 	deployments []core.DeploymentRecord // oldest first
 }
 
@@ -209,4 +220,35 @@ func (a *ServerAPI) enter(ctx context.Context, ep core.Endpoint, method string, 
 		return nil, s.Err
 	}
 	return s, nil
+}
+
+// ExchangeOIDC answers like POST /v1/oidc/token: an identity in
+// Identities, not used before, mints a token the server then accepts
+// until it expires.
+func (a *ServerAPI) ExchangeOIDC(ctx context.Context, ep core.Endpoint, identity core.Secret) (core.OIDCExchangeResponse, error) {
+	s, err := a.enter(ctx, ep, "ExchangeOIDC", "")
+	if err != nil {
+		return core.OIDCExchangeResponse{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	name, ok := s.Identities[identity.Reveal()]
+	if !ok || s.used[identity.Reveal()] {
+		return core.OIDCExchangeResponse{}, core.IdentityRefused(ep.Server)
+	}
+	if s.used == nil {
+		s.used = map[string]bool{}
+	}
+	s.used[identity.Reveal()] = true
+	s.minted++
+	tok := fmt.Sprintf("haloy_memoryMinted%032d", s.minted)
+	s.Tokens[tok] = name
+	ttl, now := s.MintTTL, time.Now
+	if ttl == 0 {
+		ttl = 15 * time.Minute
+	}
+	if s.Now != nil {
+		now = s.Now
+	}
+	return core.OIDCExchangeResponse{Token: tok, Name: name, ExpiresAt: now().Add(ttl).UTC()}, nil
 }

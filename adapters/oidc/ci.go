@@ -34,7 +34,7 @@ func NewCI(env ports.Env) *CI {
 
 // IdentityToken implements ports.CIIdentity.
 func (c *CI) IdentityToken(ctx context.Context, src core.OIDCSource, audience string) (core.Secret, error) {
-	if !src.GitHub {
+	if !src.GitHub() {
 		v, ok := c.env.Lookup(src.Env)
 		if !ok || strings.TrimSpace(v) == "" {
 			return "", &core.Error{Kind: core.Missing, What: "no OIDC identity token in " + src.Env,

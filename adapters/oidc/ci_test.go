@@ -49,7 +49,7 @@ func TestCIGitHub(t *testing.T) {
 	t.Run("wrong_request_token", func(t *testing.T) {
 		env := githubJobEnv(gh, nil)
 		env[core.GitHubTokenRequestEnv] = "wrong"
-		_, err := oidc.NewCI(env).IdentityToken(ctx, core.OIDCSource{GitHub: true}, "haloy:x")
+		_, err := oidc.NewCI(env).IdentityToken(ctx, core.OIDCSource{Provider: "github"}, "haloy:x")
 		var ce *core.Error
 		if !errors.As(err, &ce) || ce.Kind != core.Unavailable || ce.Why != "the token endpoint answered 401 Unauthorized" {
 			t.Errorf("IdentityToken() = %#v, want Unavailable with the status", err)
@@ -59,7 +59,7 @@ func TestCIGitHub(t *testing.T) {
 		// the request token must not cross a network in clear
 		env := githubJobEnv(gh, nil)
 		env[core.GitHubTokenURLEnv] = "http://actions.example.com/idtoken?api-version=2.0"
-		_, err := oidc.NewCI(env).IdentityToken(ctx, core.OIDCSource{GitHub: true}, "haloy:x")
+		_, err := oidc.NewCI(env).IdentityToken(ctx, core.OIDCSource{Provider: "github"}, "haloy:x")
 		var ce *core.Error
 		if !errors.As(err, &ce) || ce.Kind != core.Unsafe {
 			t.Errorf("IdentityToken() = %#v, want Unsafe", err)

@@ -23,7 +23,7 @@ func CIIdentity(t *testing.T, open func(t *testing.T, job CIJob) (ports.CIIdenti
 	const aud = "haloy:api.example.com"
 	t.Run("github_in_job", func(t *testing.T) {
 		ci, want := open(t, CIJob{InGitHub: true})
-		got, err := ci.IdentityToken(ctx, core.OIDCSource{GitHub: true}, aud)
+		got, err := ci.IdentityToken(ctx, core.OIDCSource{Provider: "github"}, aud)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,7 +33,7 @@ func CIIdentity(t *testing.T, open func(t *testing.T, job CIJob) (ports.CIIdenti
 	})
 	t.Run("github_outside_ci", func(t *testing.T) {
 		ci, _ := open(t, CIJob{})
-		_, err := ci.IdentityToken(ctx, core.OIDCSource{GitHub: true}, aud)
+		_, err := ci.IdentityToken(ctx, core.OIDCSource{Provider: "github"}, aud)
 		ce := wantKind(t, "IdentityToken()", err, core.Missing)
 		if !strings.Contains(ce.Fix, "id-token: write") || !strings.Contains(ce.Fix, "stored token") {
 			t.Errorf("IdentityToken() fix = %q, want the job permission and the stored-token alternative", ce.Fix)

@@ -61,6 +61,20 @@ func ServerAPI(t *testing.T, newServer NewServerAPI) {
 		}
 	})
 
+	t.Run("exchange_refused_without_trust", func(t *testing.T) {
+		// a server that trusts no CI identity refuses any, and the client
+		// sends no API token with the identity
+		api, ep := setup(t)
+		_, err := api.ExchangeOIDC(context.Background(), ep, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
+		var ce *core.Error
+		if !errors.As(err, &ce) {
+			t.Fatalf("ExchangeOIDC() error = %v, want a *core.Error", err)
+		}
+		if diff := cmp.Diff(core.IdentityRefused(ep.Server), ce, bare); diff != "" {
+			t.Errorf("ExchangeOIDC() error mismatch (-want +got):\n%s", diff)
+		}
+	})
+
 	t.Run("version_names_the_token", func(t *testing.T) {
 		api, ep := setup(t)
 		got, err := api.Version(context.Background(), ep)
