@@ -211,7 +211,7 @@ func TestLoadErrors(t *testing.T) {
 			Fix:  `did you mean "server"?`}},
 		{"unknown_key_in_from", "haloy.yaml", "name: a\napi_token:\n  from:\n    enb: X\n", &core.Error{Kind: core.Invalid,
 			What: "haloy.yaml:4:5: unknown key \"enb\"",
-			Why:  "the keys in api_token.from are: env, secret",
+			Why:  "the keys in api_token.from are: env, secret, oidc",
 			Fix:  `did you mean "env"?`}},
 		{"unknown_key_in_env_entry", "haloy.yaml", "name: a\nenv:\n  - name: A\n    vaule: b\n", &core.Error{Kind: core.Invalid,
 			What: "haloy.yaml:4:5: unknown key \"vaule\"",
