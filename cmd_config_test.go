@@ -300,7 +300,7 @@ func TestConfigFlagsInput(t *testing.T) {
 // works outside CI too.
 func TestValidateConfigOIDC(t *testing.T) {
 	w := configWorld{configs: memory.AppConfigs{"haloy.yaml": {
-		TargetConfig: core.TargetConfig{Name: "my-app", Server: "prod.haloy.com",
+		TargetConfig: core.TargetConfig{Name: "my-app", Server: "prod.haloy.com", Image: &core.Image{Repository: "my-org/my-app"},
 			APIToken: &core.APITokenConfig{From: &core.ValueFrom{OIDC: &core.OIDCSource{Provider: "github"}}}},
 		Targets: map[string]core.TargetConfig{
 			"gitlab": {APIToken: &core.APITokenConfig{From: &core.ValueFrom{OIDC: &core.OIDCSource{Env: "HALOY_ID_TOKEN"}}}},
@@ -311,10 +311,10 @@ func TestValidateConfigOIDC(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"haloy", "validate-config", "-a"}
 	code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr, w.wiring())
-	want := `target github (app my-app)
+	want := `target github (app github)
   server  prod.haloy.com (server: in haloy.yaml:2)
   token   OIDC (GitHub Actions)
-target gitlab (app my-app)
+target gitlab (app gitlab)
   server  prod.haloy.com (server: in haloy.yaml:2)
   token   OIDC (env HALOY_ID_TOKEN)
 haloy.yaml is valid
