@@ -179,7 +179,8 @@ haloyadm api token list`,
 haloyadm api token --name ci-production --expires 30d
 haloyadm api token list --json`,
 	"haloyadm api token create": `
-haloyadm api token create --name ci-production --expires 30d`,
+haloyadm api token create --name ci-production --expires 30d
+haloyadm api token create --name ci-my-app --scope deploy --app my-app`,
 	"haloyadm api token list": `
 haloyadm api token list
 haloyadm api token list --json`,

@@ -41,7 +41,11 @@ func (uc *Serve) Run(ctx context.Context, opts core.ServeOptions) error {
 		return &core.Error{Kind: core.Invalid, What: "invalid listen address " + strconv.Quote(opts.Listen),
 			Why: "it is not host:port", Fix: "use e.g. --listen 127.0.0.1:9922 or --listen :443"}
 	}
-	if _, err := uc.config.Load(ctx); err != nil {
+	settings, err := uc.config.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := settings.Grace(); err != nil {
 		return err
 	}
 	tokens, err := uc.tokens.List(ctx) // opens the store: refuses loose permissions

@@ -57,7 +57,7 @@ var (
 		fx.Annotate(fs.NewCerts, fx.As(new(ports.CACerts))),
 	)
 	serverUseCases = fx.Provide(NewInitServer, NewCreateToken, NewListTokens, NewRevokeToken, NewServe,
-		NewAddTrust, NewListTrust, NewRemoveTrust)
+		NewAddTrust, NewListTrust, NewRemoveTrust, fx.Annotate(NewTokenAdmin, fx.As(new(ports.TokenAdmin))))
 	serverAdapters = fx.Provide(
 		fx.Annotate(newTokenDB, fx.As(new(ports.TokenStore)), fx.As(new(ports.TokenVerifier)), fx.As(new(ports.DeploymentLog)),
 			fx.As(new(ports.TrustStore))),
@@ -181,9 +181,10 @@ func Invoke[UC any](ctx context.Context, w *Wiring, extra fx.Option, fn func(con
 	return fn(ctx, uc)
 }
 
-// newAPIServer is the API server with the OIDC exchange route.
-func newAPIServer(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.Notifier, x ports.TokenExchanger) *httpserver.Server {
-	return httpserver.New(tokens, deploys, notes).WithExchanger(x)
+// newAPIServer is the API server with the OIDC exchange route and the
+// token routes.
+func newAPIServer(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.Notifier, x ports.TokenExchanger, admin ports.TokenAdmin) *httpserver.Server {
+	return httpserver.New(tokens, deploys, notes, httpserver.WithTokenAdmin(admin)).WithExchanger(x)
 }
 
 // newTokenDB opens haloyadm's database lazily and closes it when the

@@ -83,3 +83,60 @@ type OIDCExchangeResponse struct {
 	Name      string    `json:"name"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
+
+// TokenInfo is a token as the token API and 'api token list --json' show
+// it: never the token itself nor its hash. Scopes and Apps are null for a
+// token without restriction (every scope, every app).
+type TokenInfo struct {
+	ID         int64      `json:"id"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	Status     string     `json:"status"`
+	Scopes     []Scope    `json:"scopes"`
+	Apps       []string   `json:"apps"`
+	// ReplacedBy is the id of the token that replaced this one in a
+	// rotation; absent while it is its name's current token.
+	ReplacedBy int64 `json:"replaced_by,omitempty"`
+}
+
+// Info returns t as the token API shows it, with its status at now.
+func (t TokenRecord) Info(now time.Time) TokenInfo {
+	opt := func(x time.Time) *time.Time {
+		if x.IsZero() {
+			return nil
+		}
+		return &x
+	}
+	return TokenInfo{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: opt(t.ExpiresAt), LastUsedAt: opt(t.LastUsedAt),
+		RevokedAt: opt(t.RevokedAt), Status: string(t.Status(now)), Scopes: t.Grant.Scopes, Apps: t.Grant.Apps, ReplacedBy: t.ReplacedBy}
+}
+
+// CreateTokenRequest is the body of POST /v1/tokens: the flags of
+// 'haloyadm api token', with the same rules.
+type CreateTokenRequest struct {
+	Name    string   `json:"name,omitempty"`
+	Scopes  []string `json:"scopes,omitempty"`
+	Apps    []string `json:"apps,omitempty"`
+	Expires string   `json:"expires,omitempty"`
+}
+
+// IssuedTokenResponse is the answer to POST /v1/tokens (201) and POST
+// /v1/token/rotate (200): the new token, shown this once, and its record.
+type IssuedTokenResponse struct {
+	Token string    `json:"token"`
+	Info  TokenInfo `json:"info"`
+	// Replaced is, after a rotation, the old token with its shortened
+	// expiry (the end of its grace period).
+	Replaced *TokenInfo `json:"replaced,omitempty"`
+}
+
+// RevokedTokenResponse is the answer to DELETE /v1/tokens/{ref} and POST
+// /v1/token/revoke.
+type RevokedTokenResponse struct {
+	Info TokenInfo `json:"info"`
+	// Already is true when the token was revoked before this call.
+	Already bool `json:"already,omitempty"`
+}

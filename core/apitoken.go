@@ -211,6 +211,27 @@ type ServerSettings struct {
 	// APIDomain is the domain clients reach the API on; it fills the
 	// 'haloy server add' hint. Empty until set with init --api-domain.
 	APIDomain string `yaml:"api_domain,omitempty"`
+	// RotationGrace is how long a rotated-away token keeps working (a Go
+	// duration, e.g. "10m"); empty is DefaultRotationGrace.
+	RotationGrace string `yaml:"rotation_grace,omitempty"`
+}
+
+// maxRotationGrace bounds the grace period: a rotated-away token is one
+// that should stop working soon.
+const maxRotationGrace = 24 * time.Hour
+
+// Grace returns the rotation grace period. Returns a *Error of Kind
+// Invalid for a value that is not a duration between 1s and 24h.
+func (s ServerSettings) Grace() (time.Duration, error) {
+	if s.RotationGrace == "" {
+		return DefaultRotationGrace, nil
+	}
+	d, err := time.ParseDuration(s.RotationGrace)
+	if err != nil || d < time.Second || d > maxRotationGrace {
+		return 0, &Error{Kind: Invalid, What: "invalid rotation_grace " + strconv.Quote(s.RotationGrace) + " in haloyadm.yaml",
+			Why: "it must be a Go duration from 1s to 24h", Fix: "set rotation_grace: 10m in haloyadm.yaml, or remove the line for the default (10m)"}
+	}
+	return d, nil
 }
 
 // ServeOptions configures the API server.

@@ -251,3 +251,64 @@ func SuccessorExpiry(t TokenRecord, now time.Time) time.Time {
 	}
 	return now.Add(t.ExpiresAt.Sub(t.CreatedAt))
 }
+
+// MintRequest is everything a new token is made from, whoever asks.
+type MintRequest struct {
+	// Name is the token's name; empty derives one from the time.
+	Name string
+	// ExpiresAt is when it expires; zero means never.
+	ExpiresAt time.Time
+	// Grant is what it may do.
+	Grant TokenGrant
+	// By names who asks, for the log: `token "ops" (id 3)`, "haloyadm".
+	By string
+	// Limit, when set, is the grant of the token asking: the new token may
+	// not exceed it (an admin token limited to some apps mints tokens for
+	// those apps only).
+	Limit *TokenGrant
+}
+
+// Minted is a token just made: the only time the token itself exists.
+type Minted struct {
+	Token  Secret
+	Record TokenRecord
+}
+
+// ParseCreateToken checks a token request as 'haloyadm api token' checks
+// its flags, with the same messages, and returns the MintRequest (By and
+// Limit unset) for a token made at now. Returns a *Error of Kind Invalid.
+func ParseCreateToken(req CreateTokenRequest, now time.Time) (MintRequest, error) {
+	life, never := DefaultTokenLifetime, false
+	if req.Expires != "" {
+		var err error
+		if life, never, err = ParseTokenLifetime(req.Expires); err != nil {
+			return MintRequest{}, err
+		}
+	}
+	if req.Name != "" {
+		if err := CheckTokenName(req.Name); err != nil {
+			return MintRequest{}, err
+		}
+	}
+	var g TokenGrant
+	var err error
+	if g.Scopes, err = ParseScopes(req.Scopes); err != nil {
+		return MintRequest{}, err
+	}
+	if g.Apps, err = ParseTokenApps(req.Apps); err != nil {
+		return MintRequest{}, err
+	}
+	m := MintRequest{Name: req.Name, Grant: g}
+	if !never {
+		m.ExpiresAt = now.Add(life)
+	}
+	return m, nil
+}
+
+// GrantExceeds is the error for a token asking to mint a token that may do
+// more than itself.
+func GrantExceeds(by string, has, asked TokenGrant) *Error {
+	return &Error{Kind: Unauthorized, What: by + " may not create a token with scopes " + asked.ScopeText() + " for apps " + asked.AppText(),
+		Why: "a token can only create tokens that do no more than it does (its scopes: " + has.ScopeText() + ", its apps: " + has.AppText() + ")",
+		Fix: "ask for fewer scopes or apps, or use a token without app limits"}
+}

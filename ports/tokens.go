@@ -32,6 +32,26 @@ type TokenStore interface {
 	Rotate(ctx context.Context, id int64, succ core.NewTokenRecord, graceUntil time.Time) (core.TokenRecord, error)
 }
 
+// TokenAdmin makes, rotates, revokes and lists tokens for whoever asks:
+// the token API for an admin token, a token replacing or revoking itself,
+// or an OIDC exchange. Each change is written to the log with who asked.
+type TokenAdmin interface {
+	// Mint creates a token as req says. Returns a *core.Error of Kind
+	// Invalid for a bad name, of Kind Conflict for a taken name, and of
+	// Kind Unauthorized when req.Limit does not cover the grant asked for.
+	Mint(ctx context.Context, req core.MintRequest) (core.Minted, error)
+	// Rotate replaces old, the caller's own valid token, with a successor
+	// of the same name, grant and lifetime, and shortens old's life to the
+	// grace period. It returns the successor and old as it now is. Returns
+	// a *core.Error of Kind Conflict if old was already replaced.
+	Rotate(ctx context.Context, old core.TokenRecord) (succ core.Minted, now core.TokenRecord, err error)
+	// Revoke revokes the token whose id or name is ref (as
+	// TokenStore.Revoke does), for by, and reports whether it already was.
+	Revoke(ctx context.Context, ref, by string) (rec core.TokenRecord, already bool, err error)
+	// List returns every token, oldest first.
+	List(ctx context.Context) ([]core.TokenRecord, error)
+}
+
 // TokenVerifier finds the token behind a request. Lookup by hash costs the
 // same however many tokens there are.
 type TokenVerifier interface {

@@ -68,11 +68,22 @@ func appFromPath(name string) AppFinder {
 // Routes returns the route table: each /v1/ route with the scope it needs
 // and where its app is.
 func (s *Server) Routes() []Route {
-	return []Route{
+	routes := []Route{
 		{Pattern: "GET /v1/version", Scope: core.ScopeRead, handle: s.handleVersion},
 		{Pattern: "POST /v1/deploy", Scope: core.ScopeDeploy, App: deploymentApp, handle: s.handleDeploy},
 		{Pattern: "GET /v1/status/{app}", Scope: core.ScopeRead, App: appFromPath("app"), handle: s.handleStatus},
 	}
+	if s.admin != nil {
+		routes = append(routes,
+			// every token may replace or end itself: read is the least scope
+			Route{Pattern: "POST /v1/token/rotate", Scope: core.ScopeRead, handle: s.handleRotateSelf},
+			Route{Pattern: "POST /v1/token/revoke", Scope: core.ScopeRead, handle: s.handleRevokeSelf},
+			Route{Pattern: "GET /v1/tokens", Scope: core.ScopeAdmin, handle: s.handleListTokens},
+			Route{Pattern: "POST /v1/tokens", Scope: core.ScopeAdmin, handle: s.handleCreateToken},
+			Route{Pattern: "DELETE /v1/tokens/{ref}", Scope: core.ScopeAdmin, handle: s.handleRevokeToken},
+		)
+	}
+	return routes
 }
 
 // Handler returns the API's routes behind the security headers.

@@ -29,6 +29,22 @@ var routeCalls = map[string]routeCall{
 	"GET /v1/status/{app}": func(_ *fixture, app string, _ int) (string, string, string, int) {
 		return "GET", "/v1/status/" + app, "", 200
 	},
+	"POST /v1/token/rotate": func(*fixture, string, int) (string, string, string, int) {
+		return "POST", "/v1/token/rotate", "", 200
+	},
+	"POST /v1/token/revoke": func(*fixture, string, int) (string, string, string, int) {
+		return "POST", "/v1/token/revoke", "", 200
+	},
+	"GET /v1/tokens": func(*fixture, string, int) (string, string, string, int) {
+		return "GET", "/v1/tokens", "", 200
+	},
+	"POST /v1/tokens": func(_ *fixture, app string, n int) (string, string, string, int) {
+		return "POST", "/v1/tokens", fmt.Sprintf(`{"name":"made-%d","scopes":["read"],"apps":[%q]}`, n, "a"), 201
+	},
+	"DELETE /v1/tokens/{ref}": func(f *fixture, _ string, n int) (string, string, string, int) {
+		f.token(fmt.Sprintf("victim-%d", n), 0)
+		return "DELETE", fmt.Sprintf("/v1/tokens/victim-%d", n), "", 200
+	},
 }
 
 // TestScopeMatrix calls every route with every scope, with the app the

@@ -53,13 +53,26 @@ type Server struct {
 	exchange ports.TokenExchanger
 	// listen is the address the default OIDC audience names
 	listen string
+	// admin serves the token routes; nil leaves them out
+	admin ports.TokenAdmin
 }
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithTokenAdmin adds the token routes (/v1/token/rotate,
+// /v1/token/revoke, /v1/tokens), served by a.
+func WithTokenAdmin(a ports.TokenAdmin) Option { return func(s *Server) { s.admin = a } }
 
 // New returns a server that checks tokens with tokens, records deployments
 // in deploys, and reports auth failures and its address through notes.
-func New(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.Notifier) *Server {
-	return &Server{tokens: tokens, deploys: deploys, notes: notes, now: time.Now,
+func New(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.Notifier, opts ...Option) *Server {
+	s := &Server{tokens: tokens, deploys: deploys, notes: notes, now: time.Now,
 		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), version: "dev"}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Serve listens on opts.Listen (TLS 1.2 or later when given a certificate,
