@@ -51,6 +51,8 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, dir: t.TempDir(), notes: &memory.Notes{}, clock: &clock{t: time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)}}
 	f.store = f.openStore()
 	f.srv = New(f.store, f.store, f.notes, WithTokenAdmin(&testAdmin{store: f.store, now: f.clock.now}))
+	// last use is written in the background: let it end before the store closes
+	t.Cleanup(func() { f.srv.touch.wait(context.Background()) })
 	f.srv.now = f.clock.now
 	f.srv.version = "1.2.3"
 	f.http = httptest.NewServer(f.srv.Handler())
