@@ -24,6 +24,7 @@ import (
 	"github.com/haloy-auth/haloy/adapters/osenv"
 	"github.com/haloy-auth/haloy/adapters/pass"
 	"github.com/haloy-auth/haloy/adapters/serverconfig"
+	"github.com/haloy-auth/haloy/adapters/sops"
 	"github.com/haloy-auth/haloy/adapters/sqlite"
 	"github.com/haloy-auth/haloy/adapters/vault"
 	"github.com/haloy-auth/haloy/ports"
@@ -97,6 +98,7 @@ var (
 				vault.OpenBaoProvider: vault.NewOpenBao(),
 				agefile.Provider:      agefile.New(),
 				execsecret.Provider:   execsecret.New(),
+				sops.Provider:         sops.New(),
 			}
 		},
 	)
