@@ -47,9 +47,10 @@ func TestDeleteLastServerRemovesToken(t *testing.T) {
 	}
 }
 
-// TestEmptyQuotedValueEndsItsLine: X="" and X=” are whole values, not the
-// start of a multi-line one; read as open quotes they would swallow the
-// token line below them, which then could neither be replaced nor deleted.
+// TestEmptyQuotedValueEndsItsLine: an empty quoted value (double or single
+// quotes) is a whole value, not the start of a multi-line one; read as an
+// open quote it would swallow the token line below it, which then could
+// neither be replaced nor deleted.
 func TestEmptyQuotedValueEndsItsLine(t *testing.T) {
 	for _, empty := range []string{`""`, `''`} {
 		t.Run(strconv.Quote(empty), func(t *testing.T) {
