@@ -1,0 +1,222 @@
+package core
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The tests in this file pin exact limits and character-range bounds, each
+// on both sides: a mutation of one comparison makes one of them fail
+// (docs/testing.md, "Mutation testing").
+
+// domainOf returns a name of n bytes of labels of a's, each at most 63.
+func domainOf(n int) string {
+	var labels []string
+	for n > 0 {
+		l := min(63, n)
+		if n-l == 1 { // a last label of 0 bytes would leave a trailing dot
+			l--
+		}
+		labels = append(labels, strings.Repeat("a", l))
+		n -= l + 1
+	}
+	return strings.Join(labels, ".")
+}
+
+func TestDomainOf(t *testing.T) {
+	for _, n := range []int{5, 63, 64, 65, 127, 128, 253, 254} {
+		if got := len(domainOf(n)); got != n {
+			t.Errorf("len(domainOf(%d)) = %d", n, got)
+		}
+	}
+}
+
+func TestNormalizeServerEdges(t *testing.T) {
+	accepted := []struct{ in, want string }{
+		// every end of each character range in a label
+		{"az09.example.com", "az09.example.com"},
+		{"z.example.com", "z.example.com"},
+		{"a.example.com", "a.example.com"},
+		{"x0.example.com", "x0.example.com"},
+		{"x9.example.com", "x9.example.com"},
+		{"AZ.example.com", "az.example.com"},
+		{domainOf(253), domainOf(253)},
+		{"localhost:1", "localhost:1"},
+		{"localhost:65535", "localhost:65535"},
+		{"127.0.0.1:65535", "127.0.0.1:65535"},
+		// bare IPv6 addresses with exactly two colons
+		{"::1", "[::1]"},
+		{"fe80::1", "[fe80::1]"},
+		{"[::1]:1", "[::1]:1"},
+	}
+	for _, tt := range accepted {
+		got, err := NormalizeServer(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("NormalizeServer(%q) = %q, %v, want %q", tt.in, got, err, tt.want)
+		}
+	}
+	refused := []struct{ in, why string }{
+		// the bytes just outside each range: '`' < 'a', '{' > 'z', '/' < '0' and ':' > '9' cannot
+		// be tried inside a label, they mean a path and a port
+		{"a`b.example.com", "it contains the invalid character '`'; a domain has only letters, digits, hyphens and dots"},
+		{"a{b.example.com", "it contains the invalid character '{'; a domain has only letters, digits, hyphens and dots"},
+		{"a_b.example.com", "it contains the invalid character '_'; a domain has only letters, digits, hyphens and dots"},
+		{domainOf(254), "the name is 254 bytes long; a domain has at most 253"},
+		{"localhost:0", `the port "0" is not a number from 1 to 65535`},
+		{"localhost:65536", `the port "65536" is not a number from 1 to 65535`},
+		{"localhost:01", `the port "01" is not a number from 1 to 65535`},
+		{"localhost:+1", `the port "+1" is not a number from 1 to 65535`},
+	}
+	for _, tt := range refused {
+		_, err := NormalizeServer(tt.in)
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != Invalid || e.Why != tt.why {
+			t.Errorf("NormalizeServer(%q) = %v, want a *Error of Kind Invalid saying %q", tt.in, err, tt.why)
+		}
+	}
+}
+
+func TestIsLoopbackServerIPv6(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"[::1]", true}, {"[::1]:9922", true}, {"localhost", true}, {"localhost:1", true}, {"127.0.0.1:65535", true},
+		{"[fe80::1]", false}, {"[2001:db8::1]", false}, {"example.com", false},
+	} {
+		if got := IsLoopbackServer(tt.in); got != tt.want {
+			t.Errorf("IsLoopbackServer(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseSecretRefProviderBounds(t *testing.T) {
+	for _, p := range []string{"azAZ09-_", "a", "z", "A", "Z", "0", "9"} {
+		raw := p + ":src:key"
+		got, err := ParseSecretRef(raw)
+		if err != nil || got.Provider != p {
+			t.Errorf("ParseSecretRef(%q) = %+v, %v, want provider %q", raw, got, err, p)
+		}
+	}
+	// the bytes just outside each range
+	for _, p := range []string{"a`", "a{", "a@", "a[", "a/", "a.b", "a b"} {
+		raw := p + ":src:key"
+		if _, err := ParseSecretRef(raw); err == nil {
+			t.Errorf("ParseSecretRef(%q) = nil error, want the provider %q refused", raw, p)
+		}
+	}
+}
+
+// TestCheckDeploymentLimits: every limit accepts its maximum and refuses one
+// more.
+func TestCheckDeploymentLimits(t *testing.T) {
+	good := func() Deployment {
+		return Deployment{ID: "01JD5Z7K3M", App: "my-app", Target: "production",
+			Image:    Image{Repository: "ghcr.io/acme/my-app", Tag: "v1.2.3"},
+			Domains:  []Domain{{Domain: "my-app.com", Aliases: []string{"www.my-app.com"}}},
+			EnvNames: []string{"DATABASE_URL"}}
+	}
+	domains := func(n int) []Domain {
+		out := make([]Domain, n)
+		for i := range out {
+			out[i] = Domain{Domain: "d" + strconv.Itoa(i) + ".example.com"}
+		}
+		return out
+	}
+	envs := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = "V" + strconv.Itoa(i)
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		ok, over func(*Deployment)
+	}{
+		{"id_255", func(d *Deployment) { d.ID = strings.Repeat("i", 255) }, func(d *Deployment) { d.ID = strings.Repeat("i", 256) }},
+		{"app_255", func(d *Deployment) { d.App = strings.Repeat("a", 255) }, func(d *Deployment) { d.App = strings.Repeat("a", 256) }},
+		{"target_255", func(d *Deployment) { d.Target = strings.Repeat("t", 255) }, func(d *Deployment) { d.Target = strings.Repeat("t", 256) }},
+		{"repository_255", func(d *Deployment) { d.Image.Repository = strings.Repeat("r", 255) }, func(d *Deployment) { d.Image.Repository = strings.Repeat("r", 256) }},
+		{"tag_128", func(d *Deployment) { d.Image.Tag = strings.Repeat("v", 128) }, func(d *Deployment) { d.Image.Tag = strings.Repeat("v", 129) }},
+		{"domains_100", func(d *Deployment) { d.Domains = domains(100) }, func(d *Deployment) { d.Domains = domains(101) }},
+		{"domain_253", func(d *Deployment) { d.Domains = []Domain{{Domain: domainOf(253)}} }, func(d *Deployment) { d.Domains = []Domain{{Domain: domainOf(254)}} }},
+		{"alias_253", func(d *Deployment) { d.Domains[0].Aliases = []string{domainOf(253)} }, func(d *Deployment) { d.Domains[0].Aliases = []string{domainOf(254)} }},
+		{"env_names_500", func(d *Deployment) { d.EnvNames = envs(500) }, func(d *Deployment) { d.EnvNames = envs(501) }},
+		{"env_name_255", func(d *Deployment) { d.EnvNames = []string{strings.Repeat("E", 255)} }, func(d *Deployment) { d.EnvNames = []string{strings.Repeat("E", 256)} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := good()
+			tt.ok(&d)
+			if err := CheckDeployment(d); err != nil {
+				t.Errorf("CheckDeployment at the limit = %v, want nil", err)
+			}
+			d = good()
+			tt.over(&d)
+			var e *Error
+			if err := CheckDeployment(d); !errors.As(err, &e) || e.Kind != Invalid {
+				t.Errorf("CheckDeployment one over the limit = %v, want a *Error of Kind Invalid", err)
+			}
+		})
+	}
+}
+
+// TestValueAndSecretBothSet: value and from.secret exclude each other like
+// every other pair, in api_token and in registry credentials.
+func TestValueAndSecretBothSet(t *testing.T) {
+	for _, from := range []*ValueFrom{{Secret: "onepassword:api-tokens:production"}, {Env: "PROD_TOKEN"}} {
+		_, err := ResolveToken(TokenInput{Server: "prod.haloy.com", Where: "haloy.yaml:5", File: "haloy.yaml",
+			APIToken: &APITokenConfig{Value: "tok-literal", From: from},
+			Env:      Env{{Lookup: MapLookup(map[string]string{"PROD_TOKEN": "tok-env"})}}})
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != Invalid || !strings.Contains(e.Why, "sets several values") {
+			t.Errorf("ResolveToken with value and %+v = %v, want a *Error of Kind Invalid saying it sets several values", *from, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "tok-") {
+			t.Errorf("ResolveToken error shows a value: %v", err)
+		}
+	}
+	_, err := ResolveToken(TokenInput{Server: "prod.haloy.com", Where: "haloy.yaml:5", File: "haloy.yaml",
+		APIToken: &APITokenConfig{From: &ValueFrom{Env: "PROD_TOKEN", Secret: "onepassword:api-tokens:production"}}})
+	if e := (*Error)(nil); !errors.As(err, &e) || e.Kind != Invalid {
+		t.Errorf("ResolveToken with from.env and from.secret = %v, want a *Error of Kind Invalid", err)
+	}
+	for _, tt := range []struct {
+		v    ValueSource
+		want string
+	}{
+		{ValueSource{Value: "x", From: &ValueFrom{Secret: "op:s:k"}}, "sets several values"},
+		{ValueSource{Value: "x", From: &ValueFrom{Env: "E"}}, "sets several values"},
+		{ValueSource{From: &ValueFrom{Env: "E", Secret: "op:s:k"}}, "sets several values"},
+		{ValueSource{From: &ValueFrom{Secret: "op:s:k"}}, ""},
+		{ValueSource{From: &ValueFrom{}}, "sets no value"},
+		{ValueSource{Value: "x"}, ""},
+	} {
+		if got := valueSourceProblem(tt.v); got != tt.want {
+			t.Errorf("valueSourceProblem(%+v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}
+
+// TestForceOnEntryWithoutTokenEnv: a client.yaml entry without token_env
+// (hand-written) gets haloy's variable on --force, never the variable "".
+func TestForceOnEntryWithoutTokenEnv(t *testing.T) {
+	st := ClientState{Servers: map[string]ServerRef{"a.example.com": {CACert: "/etc/ca.pem"}}, Tokens: map[string]string{"OTHER": "kept"}}
+	got, err := st.Add(AddServer{Server: "a.example.com", Token: "tok-new", Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Added{Server: "a.example.com", TokenEnv: "HALOY_API_TOKEN_A_EXAMPLE_COM", HaloyTokenEnv: "HALOY_API_TOKEN_A_EXAMPLE_COM", Replaced: true}
+	if got != want {
+		t.Errorf("Add --force = %+v, want %+v", got, want)
+	}
+	if ref := st.Servers["a.example.com"]; ref.TokenEnv != want.TokenEnv || ref.CACert != "/etc/ca.pem" {
+		t.Errorf("entry after Add --force = %+v, want token_env %s and the CA kept", ref, want.TokenEnv)
+	}
+	if _, bad := st.Tokens[""]; bad || st.Tokens[want.TokenEnv] != "tok-new" || st.Tokens["OTHER"] != "kept" {
+		t.Errorf("tokens after Add --force = %v", st.Tokens)
+	}
+}
