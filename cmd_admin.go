@@ -55,6 +55,12 @@ func (c *AdminInitCmd) Run(rt *runtime) error {
 			return err
 		}
 		if r.First.Token == "" {
+			switch {
+			case r.DomainChanged && r.PreviousAPIDomain != "":
+				rt.notes.Info("API domain changed from " + r.PreviousAPIDomain + " to " + r.APIDomain + "; clients add the server with: haloy server add " + r.APIDomain + " --token-stdin")
+			case r.DomainChanged:
+				rt.notes.Info("API domain set to " + r.APIDomain)
+			}
 			rt.notes.Info("already initialized; a token is shown only when it is created. Create a new one with: haloyadm api token")
 			if r.APIDomain == "" {
 				rt.notes.Info("no API domain is set; set it with: haloyadm init --api-domain <api-domain>")

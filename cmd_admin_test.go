@@ -85,6 +85,32 @@ func TestAdminCLI(t *testing.T) {
 				"haloyadm: no API domain is set; set it with: haloyadm init --api-domain <api-domain>\n",
 		},
 		{
+			// issue 16: a changed domain was reported only as "already initialized"
+			name: "init_changes_domain", domain: "old.example.com", setup: [][]string{{"init"}},
+			args: []string{"init", "--api-domain", "new.example.com"},
+			wantStderr: "haloyadm: API domain changed from old.example.com to new.example.com; clients add the server with: haloy server add new.example.com --token-stdin\n" +
+				"haloyadm: already initialized; a token is shown only when it is created. Create a new one with: haloyadm api token\n",
+		},
+		{
+			name: "init_sets_domain", domain: "", setup: [][]string{{"init"}},
+			args: []string{"init", "--api-domain", "new.example.com"},
+			wantStderr: "haloyadm: API domain set to new.example.com\n" +
+				"haloyadm: already initialized; a token is shown only when it is created. Create a new one with: haloyadm api token\n",
+		},
+		{
+			// issue 16: exit 1 with an "address in use" hint
+			name: "serve_bad_port", domain: "", args: []string{"serve", "--listen", "127.0.0.1:abc"}, wantCode: 2,
+			wantStderr: "haloyadm: error: invalid listen address \"127.0.0.1:abc\"\n" +
+				"haloyadm: the port \"abc\" is not a number from 0 to 65535 (0 picks a free port)\n" +
+				"haloyadm: hint: use e.g. --listen 127.0.0.1:9922\n",
+		},
+		{
+			name: "token_lifetime_too_long", domain: "", args: []string{"api", "token", "--expires", "999999d"}, wantCode: 2,
+			wantStderr: "haloyadm: error: invalid token lifetime \"999999d\"\n" +
+				"haloyadm: it is longer than the most a token may live, 3650d (ten years)\n" +
+				"haloyadm: hint: use days (--expires 90d), a Go duration (--expires 12h, 30m, 1s) or --expires never\n",
+		},
+		{
 			name: "init_bad_domain", domain: "-", args: []string{"init", "--api-domain", "https://api.example.com"}, wantCode: 2,
 			wantStderr: "haloyadm: error: invalid API domain \"https://api.example.com\"\n" +
 				"haloyadm: it starts with https://, and haloy adds https:// itself\n" +

@@ -33,6 +33,11 @@ type Initialized struct {
 	First IssuedToken
 	// Tokens counts the tokens that existed before this run.
 	Tokens int
+	// PreviousAPIDomain is the domain before this run, when this run
+	// changed it; else "".
+	PreviousAPIDomain string
+	// DomainChanged is true when this run set or changed the API domain.
+	DomainChanged bool
 }
 
 // Run initializes the server. apiDomain, when not empty, must be a server
@@ -57,6 +62,7 @@ func (uc *InitServer) Run(ctx context.Context, apiDomain string) (Initialized, e
 	if err != nil && !(errors.As(err, &ce) && ce.Kind == core.Missing) {
 		return Initialized{}, err
 	}
+	previous := settings.APIDomain
 	if apiDomain != "" {
 		settings.APIDomain = apiDomain
 	}
@@ -67,7 +73,10 @@ func (uc *InitServer) Run(ctx context.Context, apiDomain string) (Initialized, e
 	if err != nil {
 		return Initialized{}, err
 	}
-	out := Initialized{APIDomain: settings.APIDomain, Tokens: len(existing)}
+	out := Initialized{APIDomain: settings.APIDomain, Tokens: len(existing), DomainChanged: settings.APIDomain != previous}
+	if out.DomainChanged {
+		out.PreviousAPIDomain = previous
+	}
 	if len(existing) > 0 {
 		return out, nil
 	}

@@ -36,10 +36,15 @@ func (uc *Serve) Run(ctx context.Context, opts core.ServeOptions) error {
 			Why: "a certificate needs its private key, and a key its certificate",
 			Fix: "give both: haloyadm serve --tls-cert fullchain.pem --tls-key privkey.pem"}
 	}
-	host, _, err := net.SplitHostPort(opts.Listen)
+	host, port, err := net.SplitHostPort(opts.Listen)
 	if err != nil {
 		return &core.Error{Kind: core.Invalid, What: "invalid listen address " + strconv.Quote(opts.Listen),
 			Why: "it is not host:port", Fix: "use e.g. --listen 127.0.0.1:9922 or --listen :443"}
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return &core.Error{Kind: core.Invalid, What: "invalid listen address " + strconv.Quote(opts.Listen),
+			Why: "the port " + strconv.Quote(port) + " is not a number from 0 to 65535 (0 picks a free port)",
+			Fix: "use e.g. --listen " + net.JoinHostPort(host, "9922")}
 	}
 	settings, err := uc.config.Load(ctx)
 	if err != nil {

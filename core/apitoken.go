@@ -145,7 +145,11 @@ func (t TokenRecord) NeedsTouch(now time.Time) bool {
 	return t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt) >= TouchInterval
 }
 
-var daysRE = regexp.MustCompile(`^([0-9]{1,5})d$`)
+var daysRE = regexp.MustCompile(`^([0-9]+)d$`)
+
+// MaxTokenLifetime is the longest --expires: ten years. A token meant to
+// outlive that is --expires never, said outright.
+const MaxTokenLifetime = 3650 * 24 * time.Hour
 
 // ParseTokenLifetime parses an --expires value: a number of days ("90d"),
 // a Go duration ("12h", "30m", "1s", "1h30m"), or "never" (never reports
@@ -155,17 +159,30 @@ func ParseTokenLifetime(s string) (d time.Duration, never bool, err error) {
 	if s == "never" {
 		return 0, true, nil
 	}
+	tooLong := lifetimeErr(s, "it is longer than the most a token may live, 3650d (ten years)")
 	if m := daysRE.FindStringSubmatch(s); m != nil {
-		n, _ := strconv.Atoi(m[1]) // at most 5 digits: cannot fail
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n > int(MaxTokenLifetime/(24*time.Hour)) {
+			return 0, false, tooLong
+		}
 		d = time.Duration(n) * 24 * time.Hour
 	} else if d, err = time.ParseDuration(s); err != nil {
+		if strings.Contains(err.Error(), "invalid duration") && durationShape.MatchString(s) {
+			return 0, false, tooLong // the shape of a duration, too large for one
+		}
 		return 0, false, lifetimeErr(s, "it is neither a number of days nor a Go duration")
+	}
+	if d > MaxTokenLifetime {
+		return 0, false, tooLong
 	}
 	if d <= 0 {
 		return 0, false, lifetimeErr(s, "a token's lifetime must be positive")
 	}
 	return d, false, nil
 }
+
+// durationShape matches what time.ParseDuration accepts, whatever its size.
+var durationShape = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$`)
 
 func lifetimeErr(s, why string) error {
 	return &Error{Kind: Invalid, What: "invalid token lifetime " + strconv.Quote(s), Why: why,

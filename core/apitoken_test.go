@@ -257,3 +257,21 @@ func TestUnknownToken(t *testing.T) {
 		})
 	}
 }
+
+// A lifetime too large is said to be too large (issue 16: 999999d was
+// "neither days nor a duration").
+func TestParseTokenLifetimeTooLong(t *testing.T) {
+	for _, s := range []string{"999999d", "3651d", "99999999h", "99999999999999999999h", "87601h"} {
+		_, _, err := ParseTokenLifetime(s)
+		e, ok := err.(*Error)
+		if !ok || e.Why != "it is longer than the most a token may live, 3650d (ten years)" {
+			t.Errorf("ParseTokenLifetime(%q) = %v, want too long", s, err)
+		}
+	}
+	if d, _, err := ParseTokenLifetime("3650d"); err != nil || d != MaxTokenLifetime {
+		t.Errorf("ParseTokenLifetime(3650d) = %v, %v; want %v", d, err, MaxTokenLifetime)
+	}
+	if _, _, err := ParseTokenLifetime("90x"); err == nil || err.(*Error).Why != "it is neither a number of days nor a Go duration" {
+		t.Errorf("ParseTokenLifetime(90x) = %v, want neither", err)
+	}
+}

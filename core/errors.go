@@ -3,7 +3,10 @@
 // It does no I/O and imports nothing of ours.
 package core
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Kind classifies a user-facing failure; the CLI maps it to an exit code.
 type Kind int
@@ -56,3 +59,12 @@ func (e *Error) Error() string {
 
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
+
+// NotADirectory is the error for a configured directory (named by the
+// variable env, e.g. HALOY_CONFIG_DIR) that exists but is not a directory:
+// a usage error, since nothing can be stored in it and nothing was changed.
+func NotADirectory(what, dir, env string) error {
+	return &Error{Kind: Invalid, What: what + " " + strconv.Quote(dir) + " is not a directory",
+		Why: "it is a file; " + env + " (or its default) must name a directory, which haloy creates when missing",
+		Fix: "export " + env + "=<a directory of yours>, or move the file away"}
+}

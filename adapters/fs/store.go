@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -287,8 +288,13 @@ func checkDir(dir, what string) error {
 	switch {
 	case errors.Is(err, iofs.ErrNotExist):
 		return nil
+	case errors.Is(err, syscall.ENOTDIR):
+		return core.NotADirectory(what, dir, "HALOY_CONFIG_DIR")
 	case err != nil:
 		return fmt.Errorf("stat %s: %w", dir, err)
+	}
+	if !info.IsDir() {
+		return core.NotADirectory(what, dir, "HALOY_CONFIG_DIR")
 	}
 	if err := checkOwner(dir, info, "directory"); err != nil {
 		return err

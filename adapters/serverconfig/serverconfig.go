@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/goccy/go-yaml"
 
@@ -47,6 +48,9 @@ func (f *File) Load(_ context.Context) (core.ServerSettings, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return core.ServerSettings{}, core.ServerNotInitialized(path)
 	}
+	if errors.Is(err, syscall.ENOTDIR) {
+		return core.ServerSettings{}, core.NotADirectory("haloyadm's config directory", filepath.Dir(path), core.ServerConfigDirEnv)
+	}
 	if err != nil {
 		return core.ServerSettings{}, &core.Error{Kind: core.Unavailable, What: "cannot read " + strconv.Quote(path),
 			Why: err.Error(), Fix: "run haloyadm as root (sudo), or set " + core.ServerConfigDirEnv + " to a directory you own", Err: err}
@@ -59,20 +63,33 @@ func (f *File) Load(_ context.Context) (core.ServerSettings, error) {
 	return s, nil
 }
 
-func isEmpty(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
+// isEmpty reports whether b holds nothing but blank lines and comments.
+func isEmpty(b []byte) bool {
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		if l = bytes.TrimSpace(l); len(l) > 0 && l[0] != '#' {
+			return false
+		}
+	}
+	return true
+}
 
 // Save creates the config directory (0700) and writes the configuration
 // atomically (0600).
 func (f *File) Save(_ context.Context, s core.ServerSettings) error {
 	path := f.Path()
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, 0o700); errors.Is(err, syscall.ENOTDIR) {
+		return core.NotADirectory("haloyadm's config directory", dir, core.ServerConfigDirEnv)
+	} else if err != nil {
 		return &core.Error{Kind: core.Unavailable, What: "cannot create config directory " + strconv.Quote(dir),
 			Why: err.Error(), Fix: "run haloyadm as root (sudo), or set " + core.ServerConfigDirEnv + " to a directory you own", Err: err}
 	}
-	body, err := yaml.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", path, err)
+	body := []byte("# api_domain: api.example.com  (the domain clients reach the API on; set it with: haloyadm init --api-domain <domain>)\n")
+	if s != (core.ServerSettings{}) {
+		var err error
+		if body, err = yaml.Marshal(s); err != nil {
+			return fmt.Errorf("encode %s: %w", path, err)
+		}
 	}
 	body = append([]byte("# haloyadm configuration; written by 'haloyadm init'.\n"), body...)
 	tmp, err := os.CreateTemp(dir, "."+FileName+".*")

@@ -45,3 +45,43 @@ func TestModesAndStrictness(t *testing.T) {
 		t.Errorf("Path() without %s = %q, want the default", core.ServerConfigDirEnv, got)
 	}
 }
+
+// init without a domain writes a commented template, not "{}", and it
+// reads back as no settings (issue 16).
+func TestEmptySettingsAreATemplate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "etc")
+	f := serverconfig.New(memory.Env{core.ServerConfigDirEnv: dir})
+	ctx := context.Background()
+	if err := f.Save(ctx, core.ServerSettings{}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, serverconfig.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "{}") || !strings.Contains(string(b), "# api_domain: api.example.com") {
+		t.Errorf("empty settings written as %q, want a commented template", b)
+	}
+	got, err := f.Load(ctx)
+	if err != nil || got != (core.ServerSettings{}) {
+		t.Errorf("Load() = %+v, %v; want no settings", got, err)
+	}
+}
+
+// A config directory that is a file is a usage error naming the variable,
+// not "run haloyadm as root" (issue 16).
+func TestConfigDirIsAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "etc")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := serverconfig.New(memory.Env{core.ServerConfigDirEnv: file})
+	_, loadErr := f.Load(context.Background())
+	saveErr := f.Save(context.Background(), core.ServerSettings{APIDomain: "api.example.com"})
+	for name, err := range map[string]error{"Load": loadErr, "Save": saveErr} {
+		var ce *core.Error
+		if !errors.As(err, &ce) || ce.Kind != core.Invalid || !strings.Contains(ce.What, "is not a directory") || !strings.Contains(ce.Fix, core.ServerConfigDirEnv) {
+			t.Errorf("%s with the config dir a file = %v, want Invalid: not a directory, fix naming %s", name, err, core.ServerConfigDirEnv)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	sqlitedrv "modernc.org/sqlite"
@@ -233,7 +234,9 @@ func (s *Store) open(ctx context.Context) (*sql.DB, error) {
 // (0600) if missing, and refuses a database that other users can read.
 func prepareFile(path string) error {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, 0o700); errors.Is(err, syscall.ENOTDIR) {
+		return core.NotADirectory("haloyadm's data directory", dir, core.ServerDataDirEnv)
+	} else if err != nil {
 		return &core.Error{Kind: core.Unavailable, What: "cannot create data directory " + strconv.Quote(dir),
 			Why: errText(err), Fix: "run haloyadm as root (sudo), or set " + core.ServerDataDirEnv + " to a directory you own", Err: err}
 	}

@@ -1,0 +1,38 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/haloy-auth/haloy/core"
+)
+
+// HALOY_CONFIG_DIR naming a file is a usage error (Invalid: exit 2) that
+// names the variable, and the file is left as it was. Issue 16: it was an
+// internal error.
+func TestConfigDirIsAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := New(mapEnv{"HALOY_CONFIG_DIR": file}, &notes{})
+	ctx := context.Background()
+	_, loadErr := s.Load(ctx)
+	updateErr := s.Update(ctx, func(st *core.ClientState) error {
+		_, err := st.Add(core.AddServer{Server: "a.example.com", Token: "tok-123"})
+		return err
+	})
+	for name, err := range map[string]error{"Load": loadErr, "Update": updateErr} {
+		var ce *core.Error
+		if !errors.As(err, &ce) || ce.Kind != core.Invalid || ce.What != `haloy's config directory "`+file+`" is not a directory` {
+			t.Errorf("%s with HALOY_CONFIG_DIR a file = %v, want Invalid: not a directory", name, err)
+		}
+	}
+	info, err := os.Stat(file)
+	if err != nil || info.Mode().Perm() != 0o644 || info.Size() != 1 {
+		t.Errorf("the file changed: %v, %v", info.Mode(), err)
+	}
+}
