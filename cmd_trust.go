@@ -33,7 +33,7 @@ type AdminTrustAddCmd struct {
 type trustGrantFlags struct {
 	App      []string `required:"" placeholder:"APP" help:"Apps a minted token may deploy and read, comma-separated or repeated."`
 	Scope    []string `placeholder:"SCOPE" help:"What a minted token may do: deploy (the default; plus read) or read."`
-	TTL      string   `name:"ttl" placeholder:"DURATION" default:"15m" help:"Lifetime of a minted token, from 1m to 1h."`
+	TTL      string   `name:"ttl" placeholder:"DURATION" default:"15m" help:"Lifetime of a minted token, from 1s to 1h."`
 	Audience string   `placeholder:"AUD" help:"Audience the job must ask for; default haloy:<api domain> (haloyadm init --api-domain)."`
 }
 

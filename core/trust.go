@@ -137,7 +137,12 @@ func (p TrustProvider) Label() string {
 	return "OIDC"
 }
 
-// ParseTrustTTL parses a --ttl value: a Go duration from 1 minute to
+// MinTrustTTL is the shortest lifetime a policy may give: a token must at
+// least outlive the exchange's answer. Shorter than a deploy takes is the
+// admin's choice (the deploy then fails with a rejected token).
+const MinTrustTTL = time.Second
+
+// ParseTrustTTL parses a --ttl value: a Go duration from MinTrustTTL to
 // MaxTrustTTL; empty is DefaultTrustTTL.
 func ParseTrustTTL(s string) (time.Duration, error) {
 	if s == "" {
@@ -146,13 +151,13 @@ func ParseTrustTTL(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	bad := func(why string) error {
 		return &Error{Kind: Invalid, What: "invalid --ttl " + strconv.Quote(s), Why: why,
-			Fix: "use a Go duration from 1m to 1h, e.g. --ttl 15m (the default)"}
+			Fix: "use a Go duration from 1s to 1h, e.g. --ttl 15m (the default)"}
 	}
 	switch {
 	case err != nil:
 		return 0, bad("it is not a Go duration")
-	case d < time.Minute:
-		return 0, bad("a minted token must live at least a minute")
+	case d < MinTrustTTL:
+		return 0, bad("a minted token must live at least a second")
 	case d > MaxTrustTTL:
 		return 0, bad("a minted token lives at most 1h")
 	}
@@ -242,8 +247,8 @@ func (p TrustPolicy) Validate() error {
 				"a CI job's token should deploy, not manage the server's tokens", "--scope deploy (the default) or --scope read")
 		}
 	}
-	if p.TTL < time.Minute || p.TTL > MaxTrustTTL {
-		return bad("invalid token lifetime "+p.TTL.String(), "a minted token lives from 1m to 1h", "--ttl 15m")
+	if p.TTL < MinTrustTTL || p.TTL > MaxTrustTTL {
+		return bad("invalid token lifetime "+p.TTL.String(), "a minted token lives from 1s to 1h", "--ttl 15m")
 	}
 	return nil
 }

@@ -36,7 +36,7 @@ func TestTrustPolicyValidate(t *testing.T) {
 		{name: "no_scope", change: func(p *TrustPolicy) { p.Scopes = nil }, want: "at least one scope"},
 		{name: "admin_scope", change: func(p *TrustPolicy) { p.Scopes = []Scope{ScopeAdmin} }, want: "cannot grant the admin scope"},
 		{name: "bad_app", change: func(p *TrustPolicy) { p.Apps = []string{"a b"} }, want: "invalid --app"},
-		{name: "ttl_over_an_hour", change: func(p *TrustPolicy) { p.TTL = 2 * time.Hour }, want: "from 1m to 1h"},
+		{name: "ttl_over_an_hour", change: func(p *TrustPolicy) { p.TTL = 2 * time.Hour }, want: "from 1s to 1h"},
 		{name: "pinned_id_not_numeric", change: func(p *TrustPolicy) { p.RepositoryID = "abc" }, want: "invalid numeric id"},
 		{name: "generic_without_claims", change: func(p *TrustPolicy) { p.Provider, p.Repository = TrustOIDC, "" }, want: "at least one --claim"},
 		{name: "gitlab_subgroup_ok", change: func(p *TrustPolicy) { p.Provider, p.Repository = TrustGitLab, "acme/team/web" }},
@@ -199,7 +199,7 @@ func TestParseTrustTTL(t *testing.T) {
 			t.Errorf("ParseTrustTTL(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"61m", "30s", "x", "90d"} {
+	for _, in := range []string{"61m", "500ms", "x", "90d"} {
 		if _, err := ParseTrustTTL(in); err == nil {
 			t.Errorf("ParseTrustTTL(%q) = nil error, want one", in)
 		}

@@ -130,6 +130,7 @@ type server struct {
 	First, FirstName string
 
 	cfg, data string
+	extraEnv  []string
 	log       *syncBuffer
 	cmd       *exec.Cmd
 	exited    chan struct{}
@@ -144,6 +145,9 @@ type serverOpts struct {
 	TLSCert, TLSKey string
 	// Localhost names the server localhost:<port> rather than 127.0.0.1:<port>.
 	Localhost bool
+	// Env is added to the environment of serve and of every haloyadm
+	// command (SSL_CERT_FILE for a test OIDC issuer).
+	Env []string
 }
 
 // startServer initializes a server in throwaway directories and serves it
@@ -151,7 +155,7 @@ type serverOpts struct {
 func startServer(t *testing.T, opts serverOpts) *server {
 	t.Helper()
 	root := t.TempDir()
-	s := &server{cfg: filepath.Join(root, "etc"), data: filepath.Join(root, "var"), log: &syncBuffer{}, exited: make(chan struct{})}
+	s := &server{cfg: filepath.Join(root, "etc"), data: filepath.Join(root, "var"), log: &syncBuffer{}, exited: make(chan struct{}), extraEnv: opts.Env}
 	s.First = s.issue(t, "init")
 	r := s.admin(t, "api", "token", "list", "--json")
 	var list []struct{ Name string }
@@ -208,8 +212,8 @@ func startServer(t *testing.T, opts serverOpts) *server {
 }
 
 func (s *server) env() []string {
-	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(s.cfg),
-		"HALOY_CONFIG_DIR=" + s.cfg, "HALOY_DATA_DIR=" + s.data}
+	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(s.cfg),
+		"HALOY_CONFIG_DIR=" + s.cfg, "HALOY_DATA_DIR=" + s.data}, s.extraEnv...)
 }
 
 // Stop ends serve with SIGTERM, as systemd would, and scans its log and

@@ -1,0 +1,158 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/internal/oidctest"
+)
+
+// exchangeDirect posts an identity token to the server's exchange, as a CI
+// script without haloy would, and returns the status and answer.
+func exchangeDirect(t *testing.T, s *server, jwt string) (int, core.OIDCExchangeResponse) {
+	t.Helper()
+	body, _ := json.Marshal(core.OIDCExchangeRequest{Token: jwt})
+	resp, err := http.Post(s.URL+"/v1/oidc/token", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var out core.OIDCExchangeResponse
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(data, &out); err != nil {
+			t.Fatalf("exchange answer %q: %v", data, err)
+		}
+		leaks.Secret(out.Token)
+	} else {
+		leaks.Capture(t, "exchange answer", string(data))
+	}
+	return resp.StatusCode, out
+}
+
+// call makes an API call with an API token and returns the status.
+func call(t *testing.T, s *server, method, path, token, body string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+// A GitHub Actions job deploys with no token stored anywhere: haloy asks the
+// (fake) GitHub token endpoint for the job's identity with the server's
+// audience, haloyadm serve verifies it against the (local, TLS) issuer and
+// a trust policy, and mints a token for that deploy. The minted token is
+// limited to the policy's app and scope, dies after its TTL, and a replayed
+// identity token is refused.
+func TestOIDCDeployFromGitHubActions(t *testing.T) {
+	needBinary(t)
+	issuer := oidctest.NewIssuer(t)
+	gh := oidctest.NewGitHub(issuer)
+	leaks.Secret(gh.RequestToken)
+	s := startServer(t, serverOpts{Env: []string{"SSL_CERT_FILE=" + issuer.CAFile()}})
+	defer func() {
+		for _, jwt := range gh.Issued() {
+			leaks.Secret(jwt)
+		}
+	}()
+
+	if r := s.admin(t, "trust", "add", "github", "--issuer", issuer.URL, "--repository", "acme/web",
+		"--ref", "refs/heads/main", "--app", "web", "--ttl", "3s"); r.code != 0 {
+		t.Fatalf("trust add = exit %d\n%s", r.code, r.output())
+	}
+
+	c := newClient(t) // no 'haloy server add': no token in any file
+	c.Write(t, "haloy.yaml", appYAML("web", s.Name, "api_token:\n  from:\n    oidc: github\n"))
+	inCI := []string{"GITHUB_ACTIONS=true", core.GitHubTokenURLEnv + "=" + gh.URL, core.GitHubTokenRequestEnv + "=" + gh.RequestToken}
+
+	// validate-config names the source and contacts nothing, in CI or not
+	r := c.Run(t, "validate-config")
+	wantExit(t, "validate-config", r, 0)
+	wantIn(t, "validate-config", r.stdout, "token   OIDC (GitHub Actions)")
+	if n := len(gh.Issued()); n != 0 {
+		t.Errorf("validate-config asked GitHub for %d tokens, want 0", n)
+	}
+
+	// outside CI: the fix
+	r = c.Run(t, "deploy")
+	wantExit(t, "deploy outside CI", r, 2)
+	wantIn(t, "deploy outside CI", r.stderr, "no GitHub Actions identity token", "permissions: id-token: write", "stored token")
+
+	// in CI: deployed with the minted token
+	r = c.RunIn(t, "", inCI, "deploy")
+	wantExit(t, "deploy in CI", r, 0)
+	if aud := gh.Audiences(); len(aud) != 1 || aud[0] != "haloy:"+s.Name {
+		t.Errorf("GitHub was asked for audiences %q, want [haloy:%s]", aud, s.Name)
+	}
+	wantIn(t, "deploy in CI", r.output(), "identity OIDC (GitHub Actions)", "exchanged at "+s.Name+` for token "gh-acme.web-main-run9001.1-`)
+	name := r.output()[strings.Index(r.output(), `for token "`)+len(`for token "`):]
+	name = name[:strings.Index(name, `"`)]
+	wantDeployed(t, s, "web", name, 1)
+	wantIn(t, "server log", s.WaitLog("oidc exchange: policy 1"), "oidc exchange: policy 1 (GitHub Actions) accepted "+issuer.URL)
+	list := s.admin(t, "api", "token", "list")
+	wantIn(t, "api token list", list.stdout, name, "deploy", "web")
+	trust := s.admin(t, "trust", "list", "--json")
+	wantIn(t, "trust list", trust.stdout, `"repository_id": "4242"`, `"owner_id": "77"`)
+
+	// the identity token cannot be replayed
+	first := gh.Issued()[0]
+	if code, _ := exchangeDirect(t, s, first); code != http.StatusUnauthorized {
+		t.Errorf("replayed identity token = %d, want 401", code)
+	}
+	wantIn(t, "server log", s.WaitLog("a replay"), "already exchanged: a replay (policy 1)")
+
+	// a fresh identity token, exchanged directly: limited to app web and
+	// scope deploy, and dead after its TTL
+	fresh := issuer.Sign(issuer.Claims("haloy:"+s.Name, time.Now()))
+	leaks.Secret(fresh)
+	code, minted := exchangeDirect(t, s, fresh)
+	if code != http.StatusOK || !minted.ExpiresAt.After(time.Now()) {
+		t.Fatalf("exchange = %d %+v, want 200 and a token", code, minted)
+	}
+	if got := call(t, s, "GET", "/v1/version", minted.Token, ""); got != http.StatusOK {
+		t.Errorf("minted token on /v1/version = %d, want 200", got)
+	}
+	other := `{"deployment_id":"01JOIDCOTHERAPP0000000000","app":"api","image":{"repository":"x"}}`
+	if got := call(t, s, "POST", "/v1/deploy", minted.Token, other); got != http.StatusForbidden {
+		t.Errorf("minted token deploying another app = %d, want 403", got)
+	}
+	time.Sleep(time.Until(minted.ExpiresAt) + 200*time.Millisecond)
+	if got := call(t, s, "GET", "/v1/version", minted.Token, ""); got != http.StatusUnauthorized {
+		t.Errorf("minted token after its TTL = %d, want 401", got)
+	}
+
+	// wrong ref, untrusted issuer content, and a removed policy: refused,
+	// each with its reason in the log and nothing else to the caller
+	cl := issuer.Claims("haloy:"+s.Name, time.Now())
+	cl["ref"] = "refs/heads/dev"
+	dev := issuer.Sign(cl)
+	leaks.Secret(dev)
+	if code, _ := exchangeDirect(t, s, dev); code != http.StatusUnauthorized {
+		t.Errorf("wrong ref = %d, want 401", code)
+	}
+	wantIn(t, "server log", s.WaitLog(`ref is "refs/heads/dev"`), `policy 1: ref is "refs/heads/dev", want "refs/heads/main"`)
+	if r := s.admin(t, "trust", "remove", "1"); r.code != 0 {
+		t.Fatalf("trust remove = exit %d\n%s", r.code, r.output())
+	}
+	r = c.RunIn(t, "", inCI, "deploy")
+	wantExit(t, "deploy after trust remove", r, 3)
+	wantIn(t, "deploy after trust remove", r.stderr, "refused the CI identity token", "haloyadm trust list")
+	wantIn(t, "server log", s.WaitLog("no trust policy is configured"), "no trust policy is configured")
+}
