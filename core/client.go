@@ -53,6 +53,13 @@ func (st ClientState) CheckTokenEnvs(file string) error {
 	owner := map[string]string{}
 	for _, server := range st.ServerNames() {
 		env := st.Servers[server].TokenEnv
+		if strings.Contains(server, APITokenPrefix) || strings.Contains(env, APITokenPrefix) {
+			// a token pasted where a name belongs: every message below
+			// quotes the names, so say where it is without quoting it
+			return &Error{Kind: Unsafe, What: file + " holds an API token where a server name or token variable belongs",
+				Why: "a token lives only in .env; haloy does not print it, so the entry is not shown",
+				Fix: "remove that entry from " + file + ", then haloy server add <server> --token-stdin"}
+		}
 		if other, ok := owner[env]; ok {
 			return &Error{Kind: Unsafe, What: fmt.Sprintf("%s gives servers %q and %q the same token variable %s", file, other, server, env),
 				Why: "one of them would be sent the other's token",

@@ -423,6 +423,11 @@ func TestCheckTokenEnvs(t *testing.T) {
 			`client.yaml gives servers "a.example.com" and "b.example.com" the same token variable HALOY_API_TOKEN_A_EXAMPLE_COM: one of them would be sent the other's token`},
 		{"hand_chosen", map[string]ServerRef{"b.example.com": {TokenEnv: "GITHUB_TOKEN"}},
 			`client.yaml gives server "b.example.com" the token variable GITHUB_TOKEN: haloy names it HALOY_API_TOKEN_B_EXAMPLE_COM; a variable chosen by hand could hold another server's token, which would be sent to b.example.com`},
+		// a token pasted as a name must not be quoted back (found by FuzzLoadHidesValues)
+		{"token_as_server", map[string]ServerRef{"haloy_yv-ljf2zdJfCvYtHwGS[": {TokenEnv: "HALOY_API_TOKEN_X"}},
+			`client.yaml holds an API token where a server name or token variable belongs: a token lives only in .env; haloy does not print it, so the entry is not shown`},
+		{"token_as_variable", map[string]ServerRef{"a.example.com": {TokenEnv: "haloy_yv-ljf2zdJfCvYtHwGS"}},
+			`client.yaml holds an API token where a server name or token variable belongs: a token lives only in .env; haloy does not print it, so the entry is not shown`},
 		{"wrong_suffix", map[string]ServerRef{"b.example.com": {TokenEnv: "HALOY_API_TOKEN_B_EXAMPLE_COM_DEADBEEF"}},
 			`client.yaml gives server "b.example.com" the token variable HALOY_API_TOKEN_B_EXAMPLE_COM_DEADBEEF: haloy names it HALOY_API_TOKEN_B_EXAMPLE_COM; a variable chosen by hand could hold another server's token, which would be sent to b.example.com`},
 	}
