@@ -125,63 +125,35 @@ type AdminTokenListCmd struct {
 	JSON bool `name:"json" help:"Print a JSON array instead of a table."`
 }
 
-// tokenJSON is one token in `list --json`: the shape scripts rely on.
-type tokenJSON struct {
-	ID         int64      `json:"id"`
-	Name       string     `json:"name"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  *time.Time `json:"expires_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
-	Status     string     `json:"status"`
-	// Scopes and Apps are null for a token without restriction: every
-	// scope, every app.
-	Scopes     []core.Scope `json:"scopes"`
-	Apps       []string     `json:"apps"`
-	ReplacedBy *int64       `json:"replaced_by,omitempty"`
-}
-
-// listJSON returns a token as `list --json` shows it.
-func listJSON(t core.TokenRecord, status core.TokenStatus) tokenJSON {
-	j := tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: optTime(t.ExpiresAt),
-		LastUsedAt: optTime(t.LastUsedAt), RevokedAt: optTime(t.RevokedAt), Status: string(status),
-		Scopes: t.Grant.Scopes, Apps: t.Grant.Apps}
-	if t.ReplacedBy != 0 {
-		j.ReplacedBy = &t.ReplacedBy
-	}
-	return j
-}
-
 // printTokens prints a token list as a table or JSON (haloyadm api token
 // list and haloy token list share it).
-func printTokens(w io.Writer, list []app.TokenListing, asJSON bool) error {
+func printTokens(w io.Writer, list []core.TokenInfo, asJSON bool) error {
 	if asJSON {
-		out := make([]tokenJSON, len(list))
-		for i, t := range list {
-			out[i] = listJSON(t.TokenRecord, t.Status)
+		if list == nil {
+			list = []core.TokenInfo{}
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return enc.Encode(list)
+	}
+	deref := func(t *time.Time) time.Time {
+		if t == nil {
+			return time.Time{}
+		}
+		return *t
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tAPPS\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
 	for _, t := range list {
-		status := string(t.Status)
-		if t.ReplacedBy != 0 && t.Status == core.TokenActive {
+		status := t.Status
+		if t.ReplacedBy != 0 && t.Status == string(core.TokenActive) {
 			status = fmt.Sprintf("rotated (replaced by id %d)", t.ReplacedBy)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Grant.ScopeText(), t.Grant.AppText(), showTime(t.CreatedAt, "-"),
-			showTime(t.ExpiresAt, "never"), showTime(t.LastUsedAt, "never"), status)
+		g := core.TokenGrant{Scopes: t.Scopes, Apps: t.Apps}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, g.ScopeText(), g.AppText(), showTime(t.CreatedAt, "-"),
+			showTime(deref(t.ExpiresAt), "never"), showTime(deref(t.LastUsedAt), "never"), status)
 	}
 	return tw.Flush()
-}
-
-func optTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
 }
 
 // Run lists the tokens.
@@ -198,7 +170,12 @@ func (c *AdminTokenListCmd) Run(rt *runtime) error {
 			rt.notes.Info("no tokens; create one with: haloyadm api token")
 			return nil
 		}
-		return printTokens(rt.stdout, list, c.JSON)
+		infos := make([]core.TokenInfo, len(list))
+		for i, t := range list {
+			infos[i] = t.Info(time.Time{})
+			infos[i].Status = string(t.Status)
+		}
+		return printTokens(rt.stdout, infos, c.JSON)
 	})
 }
 

@@ -59,7 +59,7 @@ func TestCompletion(t *testing.T) {
 		want   []string // sorted
 	}{
 		{name: "command", line: "haloy ser", want: []string{"server"}},
-		{name: "subcommands", line: "haloy server ", want: []string{"add", "check", "delete", "list", "version"}},
+		{name: "subcommands", line: "haloy server ", want: []string{"add", "check", "delete", "list", "rotate", "version"}},
 		{name: "flags", line: "haloy deploy --", want: []string{"--all", "--config", "--help", "--target", "--version"}},
 		{name: "shell_names", line: "haloy completion ", want: []string{"bash", "fish", "zsh"}},
 		{name: "server_delete", line: "haloy server delete ", want: []string{"a-b.example.com", "production.haloy.com"}},
@@ -248,7 +248,7 @@ end
 	got := shell(t, scan, env, dir, "fish", "--no-config", "-c", probe)
 	want := "haloy server delete |prod.example.com staging.example.com\n" +
 		"haloy deploy -t st|staging\n" +
-		"haloy server |add check delete list version\n"
+		"haloy server |add check delete list rotate version\n"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("fish completion mismatch (-want +got):\n%s", diff)
 	}

@@ -141,9 +141,23 @@ haloy server add localhost:9922 --verify`,
 haloy server list
 haloy server list --json | jq -r '.[].server'`,
 	"haloy server delete": `
-haloy server delete haloy.example.com`,
+haloy server delete haloy.example.com
+haloy server delete haloy.example.com --revoke`,
 	"haloy server version": `
 haloy server version --server haloy.example.com`,
+	"haloy server rotate": `
+haloy server rotate haloy.example.com
+haloy server rotate --all`,
+	"haloy token": `
+haloy token list --server haloy.example.com`,
+	"haloy token create": `
+haloy token create --server haloy.example.com --name ci-my-app --scope deploy --app my-app
+TOKEN=$(haloy token create -s haloy.example.com --name dashboard --scope read)`,
+	"haloy token list": `
+haloy token list --server haloy.example.com
+haloy token list -s haloy.example.com --json`,
+	"haloy token revoke": `
+haloy token revoke --server haloy.example.com ci-old`,
 	"haloy server check": `
 haloy server check
 haloy server check haloy.example.com --json`,

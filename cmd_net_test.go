@@ -72,7 +72,7 @@ func (w *netWorld) wiring() *app.Wiring {
 		fx.Supply(fx.Annotate(w.client, fx.As(new(ports.ClientStore)))),
 		fx.Supply(fx.Annotate(w.env, fx.As(new(ports.Env)))),
 		fx.Supply(fx.Annotate(memory.CACerts{}, fx.As(new(ports.CACerts)))),
-		fx.Supply(fx.Annotate(w.api, fx.As(new(ports.ServerAPI)))),
+		fx.Supply(fx.Annotate(w.api, fx.As(new(ports.ServerAPI)), fx.As(new(ports.TokenAPI)))),
 		fx.Supply(fx.Annotate(w.ci, fx.As(new(ports.CIIdentity)))),
 		fx.Supply(ports.SecretSources{}),
 	)}

@@ -31,6 +31,8 @@ type ServerCmd struct {
 	// Version and Check live in cmd_server_net.go.
 	Version ServerVersionCmd `cmd:"" help:"Ask a server for its version, with its token: a check of the token too."`
 	Check   ServerCheckCmd   `cmd:"" help:"Check servers at once: reachable, token accepted, version."`
+	// Rotate lives in cmd_token.go.
+	Rotate ServerRotateCmd `cmd:"" help:"Replace each server's stored token with a new one from the server, then revoke the old one."`
 }
 
 // ServerAddCmd is `haloy server add <server> [<token>]`.
@@ -277,13 +279,28 @@ func (c *ServerListCmd) Run(rt *runtime) error {
 	})
 }
 
-// ServerDeleteCmd is `haloy server delete <server>`.
+// ServerDeleteCmd is `haloy server delete <server> [--revoke]`.
 type ServerDeleteCmd struct {
 	Server string `arg:"" predictor:"server" help:"Server to delete, as listed by haloy server list (case and a trailing dot do not matter)."`
+	Revoke bool   `help:"Revoke the stored token on the server first; nothing is deleted if that fails."`
 }
 
-// Run removes the server and its token line.
+// Run removes the server and its token line, after revoking the token on
+// the server with --revoke.
 func (c *ServerDeleteCmd) Run(rt *runtime) error {
+	if c.Revoke {
+		err := invoke(rt, func(ctx context.Context, uc *app.RevokeStored) error {
+			r, err := uc.Run(ctx, c.Server)
+			if err != nil {
+				return err
+			}
+			rt.notes.Info(fmt.Sprintf("revoked token %q on %s", r.Info.Name, c.Server))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
 	return invoke(rt, func(ctx context.Context, uc *app.DeleteServer) error {
 		r, err := uc.Run(ctx, c.Server)
 		if err != nil {

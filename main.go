@@ -40,6 +40,7 @@ func main() {
 type clientCLI struct {
 	VersionFlag versionFlag `name:"version" help:"Print the version and exit."`
 	ServerCommands
+	TokenCommands
 	ConfigCommands
 	DeployCommands
 	SecretsCommands

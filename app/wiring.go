@@ -71,9 +71,10 @@ var (
 
 // The use cases and adapters of the client's calls to servers (issue 5).
 var (
-	netUseCases = fx.Provide(NewServerVersion, NewCheckServers, NewDeploy, NewStatus, NewVerifyServer)
+	netUseCases = fx.Provide(NewServerVersion, NewCheckServers, NewDeploy, NewStatus, NewVerifyServer,
+		NewRotateServer, NewRemoteTokens, NewRevokeStored)
 	netAdapters = fx.Provide(
-		fx.Annotate(httpclient.New, fx.As(new(ports.ServerAPI))),
+		fx.Annotate(httpclient.New, fx.As(new(ports.ServerAPI)), fx.As(new(ports.TokenAPI))),
 		fx.Annotate(oidc.NewCI, fx.As(new(ports.CIIdentity))),
 	)
 )
@@ -132,7 +133,7 @@ func areasOf(uc any) []area {
 		return []area{envArea, clientArea, configArea}
 	case *ListTargets, *CheckSecrets:
 		return []area{envArea, configArea}
-	case *ServerVersion, *CheckServers, *VerifyServer:
+	case *ServerVersion, *CheckServers, *VerifyServer, *RotateServer, *RemoteTokens, *RevokeStored:
 		return []area{envArea, clientArea, netArea}
 	case *Deploy, *Status:
 		return []area{envArea, clientArea, configArea, netArea}

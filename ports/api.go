@@ -36,3 +36,21 @@ type ServerAPI interface {
 	// (core.IdentityRefused) when the server refuses the identity.
 	ExchangeOIDC(ctx context.Context, ep core.Endpoint, identity core.Secret) (core.OIDCExchangeResponse, error)
 }
+
+// TokenAPI calls the token routes of a Haloy server with ep's token. Its
+// errors are those of ServerAPI; a route the server does not have (an
+// older haloyadm) is Kind NotFound.
+type TokenAPI interface {
+	// RotateToken calls POST /v1/token/rotate: ep's token replaces itself.
+	// The answer holds the successor, shown this once, and the old token
+	// with the end of its grace period.
+	RotateToken(ctx context.Context, ep core.Endpoint) (core.IssuedTokenResponse, error)
+	// RevokeSelf calls POST /v1/token/revoke: ep's token revokes itself.
+	RevokeSelf(ctx context.Context, ep core.Endpoint) (core.RevokedTokenResponse, error)
+	// CreateToken calls POST /v1/tokens (admin scope).
+	CreateToken(ctx context.Context, ep core.Endpoint, req core.CreateTokenRequest) (core.IssuedTokenResponse, error)
+	// ListTokens calls GET /v1/tokens (admin scope).
+	ListTokens(ctx context.Context, ep core.Endpoint) ([]core.TokenInfo, error)
+	// RevokeToken calls DELETE /v1/tokens/{ref} (admin scope).
+	RevokeToken(ctx context.Context, ep core.Endpoint, ref string) (core.RevokedTokenResponse, error)
+}

@@ -27,7 +27,10 @@ import (
 	"github.com/haloy-auth/haloy/ports"
 )
 
-var _ ports.ServerAPI = (*Client)(nil)
+var (
+	_ ports.ServerAPI = (*Client)(nil)
+	_ ports.TokenAPI  = (*Client)(nil)
+)
 
 // Timeouts bound each phase of a call.
 type Timeouts struct {
@@ -148,6 +151,45 @@ func (c *Client) ExchangeOIDC(ctx context.Context, ep core.Endpoint, identity co
 		return core.OIDCExchangeResponse{}, &core.Error{Kind: core.Unavailable, What: "exchange of the CI identity at " + strconv.Quote(ep.Server) + " failed",
 			Why: "the answer holds no API token", Fix: "check that " + ep.Server + " runs haloyadm serve"}
 	}
+	return out, err
+}
+
+// RotateToken calls POST /v1/token/rotate with ep's token.
+func (c *Client) RotateToken(ctx context.Context, ep core.Endpoint) (core.IssuedTokenResponse, error) {
+	var out core.IssuedTokenResponse
+	err := c.call(ctx, ep, http.MethodPost, "/v1/token/rotate", nil, &out, "rotation of the token of "+strconv.Quote(ep.Server))
+	return out, err
+}
+
+// RevokeSelf calls POST /v1/token/revoke with ep's token.
+func (c *Client) RevokeSelf(ctx context.Context, ep core.Endpoint) (core.RevokedTokenResponse, error) {
+	var out core.RevokedTokenResponse
+	err := c.call(ctx, ep, http.MethodPost, "/v1/token/revoke", nil, &out, "revocation of the token of "+strconv.Quote(ep.Server))
+	return out, err
+}
+
+// CreateToken calls POST /v1/tokens with ep's token.
+func (c *Client) CreateToken(ctx context.Context, ep core.Endpoint, req core.CreateTokenRequest) (core.IssuedTokenResponse, error) {
+	var out core.IssuedTokenResponse
+	body, err := json.Marshal(req)
+	if err != nil {
+		return out, fmt.Errorf("encode token request: %w", err)
+	}
+	err = c.call(ctx, ep, http.MethodPost, "/v1/tokens", body, &out, "token creation on "+strconv.Quote(ep.Server))
+	return out, err
+}
+
+// ListTokens calls GET /v1/tokens with ep's token.
+func (c *Client) ListTokens(ctx context.Context, ep core.Endpoint) ([]core.TokenInfo, error) {
+	var out []core.TokenInfo
+	err := c.call(ctx, ep, http.MethodGet, "/v1/tokens", nil, &out, "token list of "+strconv.Quote(ep.Server))
+	return out, err
+}
+
+// RevokeToken calls DELETE /v1/tokens/{ref} with ep's token.
+func (c *Client) RevokeToken(ctx context.Context, ep core.Endpoint, ref string) (core.RevokedTokenResponse, error) {
+	var out core.RevokedTokenResponse
+	err := c.call(ctx, ep, http.MethodDelete, "/v1/tokens/"+url.PathEscape(ref), nil, &out, fmt.Sprintf("revocation of token %q on %q", ref, ep.Server))
 	return out, err
 }
 

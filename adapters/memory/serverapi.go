@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"slices"
 	"strconv"
@@ -54,6 +55,7 @@ type Server struct {
 	used        map[string]bool
 	minted      int
 	deployments []core.DeploymentRecord // oldest first
+	replaced    map[string]bool         // tokens rotated away
 }
 
 // Call is one call a server received.
@@ -251,4 +253,133 @@ func (a *ServerAPI) ExchangeOIDC(ctx context.Context, ep core.Endpoint, identity
 		now = s.Now
 	}
 	return core.OIDCExchangeResponse{Token: tok, Name: name, ExpiresAt: now().Add(ttl).UTC()}, nil
+}
+
+var _ ports.TokenAPI = (*ServerAPI)(nil)
+
+// mintTwin returns a fresh token for the twin.
+func mintTwin() string {
+	var b [core.APITokenBytes]byte
+	rand.Read(b[:])
+	return core.FormatAPIToken(b)
+}
+
+// tokenCall checks ep's token on its server and returns the server and the
+// token's name.
+func (a *ServerAPI) tokenCall(ctx context.Context, ep core.Endpoint, method string) (*Server, string, error) {
+	s, err := a.enter(ctx, ep, method, ep.Token)
+	if err != nil {
+		return nil, "", err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	name, ok := s.Tokens[ep.Token.Reveal()]
+	if !ok {
+		return nil, "", core.TokenRejected(ep)
+	}
+	return s, name, nil
+}
+
+// RotateToken answers like POST /v1/token/rotate: the successor gets the
+// name; the old token stays accepted (its grace period) until revoked, and
+// is replaced once.
+func (a *ServerAPI) RotateToken(ctx context.Context, ep core.Endpoint) (core.IssuedTokenResponse, error) {
+	s, name, err := a.tokenCall(ctx, ep, "RotateToken")
+	if err != nil {
+		return core.IssuedTokenResponse{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s.replaced == nil {
+		s.replaced = map[string]bool{}
+	}
+	if s.replaced[ep.Token.Reveal()] {
+		return core.IssuedTokenResponse{}, &core.Error{Kind: core.Conflict, What: "rotation of the token of " + strconv.Quote(ep.Server) + " failed",
+			Why: "the server answered 409 Conflict: token " + strconv.Quote(name) + " was already rotated"}
+	}
+	tok := mintTwin()
+	s.Tokens[tok] = name
+	s.replaced[ep.Token.Reveal()] = true
+	return core.IssuedTokenResponse{Token: tok, Info: core.TokenInfo{Name: name, Status: "active"},
+		Replaced: &core.TokenInfo{Name: name, Status: "active"}}, nil
+}
+
+// RevokeSelf answers like POST /v1/token/revoke.
+func (a *ServerAPI) RevokeSelf(ctx context.Context, ep core.Endpoint) (core.RevokedTokenResponse, error) {
+	s, name, err := a.tokenCall(ctx, ep, "RevokeSelf")
+	if err != nil {
+		return core.RevokedTokenResponse{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(s.Tokens, ep.Token.Reveal())
+	return core.RevokedTokenResponse{Info: core.TokenInfo{Name: name, Status: "revoked"}}, nil
+}
+
+// CreateToken answers like POST /v1/tokens: every token of the twin is an
+// admin.
+func (a *ServerAPI) CreateToken(ctx context.Context, ep core.Endpoint, req core.CreateTokenRequest) (core.IssuedTokenResponse, error) {
+	s, _, err := a.tokenCall(ctx, ep, "CreateToken")
+	if err != nil {
+		return core.IssuedTokenResponse{}, err
+	}
+	m, err := core.ParseCreateToken(req, time.Now())
+	if err != nil {
+		return core.IssuedTokenResponse{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, n := range s.Tokens {
+		if n == req.Name {
+			return core.IssuedTokenResponse{}, &core.Error{Kind: core.Conflict, What: "token creation on " + strconv.Quote(ep.Server) + " failed",
+				Why: "the server answered 409 Conflict: a token named " + strconv.Quote(req.Name) + " already exists"}
+		}
+	}
+	tok := mintTwin()
+	s.Tokens[tok] = req.Name
+	return core.IssuedTokenResponse{Token: tok, Info: core.TokenInfo{Name: req.Name, Status: "active", Scopes: m.Grant.Scopes, Apps: m.Grant.Apps}}, nil
+}
+
+// ListTokens answers like GET /v1/tokens, sorted by name.
+func (a *ServerAPI) ListTokens(ctx context.Context, ep core.Endpoint) ([]core.TokenInfo, error) {
+	s, _, err := a.tokenCall(ctx, ep, "ListTokens")
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var names []string
+	for _, n := range s.Tokens {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	out := []core.TokenInfo{}
+	for i, n := range names {
+		out = append(out, core.TokenInfo{ID: int64(i + 1), Name: n, Status: "active"})
+	}
+	return out, nil
+}
+
+// RevokeToken answers like DELETE /v1/tokens/{ref}, by name.
+func (a *ServerAPI) RevokeToken(ctx context.Context, ep core.Endpoint, ref string) (core.RevokedTokenResponse, error) {
+	s, _, err := a.tokenCall(ctx, ep, "RevokeToken")
+	if err != nil {
+		return core.RevokedTokenResponse{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	found := false
+	for tok, n := range s.Tokens {
+		if n == ref {
+			delete(s.Tokens, tok)
+			found = true
+		}
+	}
+	if !found {
+		return core.RevokedTokenResponse{}, &core.Error{Kind: core.NotFound, What: fmt.Sprintf("revocation of token %q on %q failed", ref, ep.Server),
+			Why: "the server answered 404 Not Found: unknown token " + strconv.Quote(ref)}
+	}
+	return core.RevokedTokenResponse{Info: core.TokenInfo{Name: ref, Status: "revoked"}}, nil
 }
