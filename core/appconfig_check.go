@@ -46,7 +46,10 @@ func (c *AppConfig) Check(target string) []error {
 		bad(c.at(target, "preset"), "unknown preset "+strconv.Quote(string(m.Preset)), "the presets are database and service",
 			"write preset: database or preset: service, or remove it")
 	}
-	errs = append(errs, c.checkImage(target, raw, m)...)
+	if raw.Image != nil || raw.ImageKey == "" || c.Images[raw.ImageKey] != nil {
+		// (an unknown image_key is reported by Resolve; its image is not checked)
+		errs = append(errs, c.checkImage(target, raw, m)...)
+	}
 	if m.NamingStrategy != "" && m.NamingStrategy != NamingDynamic && m.NamingStrategy != NamingStatic {
 		bad(c.at(target, "naming_strategy"), "unknown naming_strategy "+strconv.Quote(string(m.NamingStrategy)),
 			"it is dynamic (the default) or static", "write naming_strategy: dynamic or naming_strategy: static")

@@ -10,8 +10,10 @@ package configfile
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -139,6 +141,13 @@ func Decode(name string, data []byte) (core.AppConfig, error) {
 	switch format {
 	case "toml":
 		cfg, err = d.decodeTOML()
+	case "json":
+		// goccy reads JSON as YAML, which forgives what JSON does not
+		// ({"server": } is a null there): check the syntax as JSON first.
+		if err := d.jsonSyntax(); err != nil {
+			return core.AppConfig{}, err
+		}
+		cfg, err = d.decodeYAML(data)
 	default:
 		cfg, err = d.decodeYAML(data)
 	}
@@ -154,6 +163,39 @@ func Decode(name string, data []byte) (core.AppConfig, error) {
 	cfg.File = name
 	cfg.Format = format
 	return cfg, nil
+}
+
+// jsonSyntax reports the first syntax error of a JSON file with its line
+// and column, never its text.
+func (d *doc) jsonSyntax() error {
+	dec := json.NewDecoder(bytes.NewReader(d.data))
+	var v any
+	err := dec.Decode(&v)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = &json.SyntaxError{Offset: dec.InputOffset()}
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	at := d.name
+	var se *json.SyntaxError
+	offset := int64(len(d.data))
+	if errors.As(err, &se) {
+		offset = se.Offset
+	}
+	line, col := 1, 1
+	for _, c := range d.data[:min(int(offset), len(d.data))] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	at = fmt.Sprintf("%s:%d:%d", d.name, line, col)
+	return &core.Error{Kind: core.Invalid, What: at + ": invalid JSON here",
+		Why: "the file is not valid JSON", Fix: "check the file's syntax near line " + strconv.Itoa(line)}
 }
 
 // doc is one file being decoded.
