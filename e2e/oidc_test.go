@@ -156,3 +156,30 @@ func TestOIDCDeployFromGitHubActions(t *testing.T) {
 	wantIn(t, "deploy after trust remove", r.stderr, "refused the CI identity token", "haloyadm trust list")
 	wantIn(t, "server log", s.WaitLog("no trust policy is configured"), "no trust policy is configured")
 }
+
+// A GitLab CI job: the CI put the identity token (with the audience the
+// job asked for) in a variable, haloy reads it from there, and the server
+// checks GitLab's claims and pins the project and namespace ids.
+func TestOIDCDeployFromGitLabCI(t *testing.T) {
+	needBinary(t)
+	issuer := oidctest.NewIssuer(t) // plays https://gitlab.example.com
+	s := startServer(t, serverOpts{Env: []string{"SSL_CERT_FILE=" + issuer.CAFile()}})
+	if r := s.admin(t, "trust", "add", "gitlab", "--issuer", issuer.URL, "--project", "acme/team/web",
+		"--ref", "refs/heads/main", "--environment", "production", "--app", "web"); r.code != 0 {
+		t.Fatalf("trust add = exit %d\n%s", r.code, r.output())
+	}
+	now := time.Now()
+	jwt := issuer.Sign(map[string]any{"iss": issuer.URL, "aud": "haloy:" + s.Name, "sub": "project_path:acme/team/web:ref_type:branch:ref:main",
+		"jti": "gitlab-job-1", "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
+		"project_path": "acme/team/web", "project_id": "22", "namespace_id": "8", "ref": "main", "ref_type": "branch",
+		"ref_path": "refs/heads/main", "environment": "production", "pipeline_id": "501"})
+	leaks.Secret(jwt)
+
+	c := newClient(t)
+	c.Write(t, "haloy.yaml", appYAML("web", s.Name, "api_token:\n  from:\n    oidc: {env: HALOY_ID_TOKEN}\n"))
+	r := c.RunIn(t, "", []string{"GITLAB_CI=true", "HALOY_ID_TOKEN=" + jwt}, "deploy")
+	wantExit(t, "deploy in GitLab CI", r, 0)
+	wantIn(t, "deploy in GitLab CI", r.output(), "identity OIDC (env HALOY_ID_TOKEN)", `for token "gl-acme.team.web-main-run501-`)
+	trust := s.admin(t, "trust", "list", "--json")
+	wantIn(t, "trust list", trust.stdout, `"repository_id": "22"`, `"owner_id": "8"`)
+}

@@ -124,7 +124,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string, issuers []string) (co
 	}
 	// Compared exactly: no trailing-slash or case folding, as OIDC says.
 	if !slices.Contains(issuers, peek.Issuer) {
-		return core.OIDCToken{}, refuse("iss %q is not the issuer of any trust policy", peek.Issuer)
+		return core.OIDCToken{}, refuse("iss %q is not the issuer of any trust policy", clip(peek.Issuer))
 	}
 	if h.KeyID == "" {
 		return core.OIDCToken{}, refuse("the token's header has no kid (issuer %s)", peek.Issuer)
@@ -260,7 +260,9 @@ func (v *Verifier) key(ctx context.Context, issuer, kid string) (jose.JSONWebKey
 			kid, issuer, now.Sub(ik.fetched).Round(time.Second), RefreshInterval)
 	}
 	ik.fetched = now
-	set, err := v.fetchKeys(ctx, issuer)
+	// not cancelled with the request: a caller hanging up must not leave
+	// the issuer without keys until the next allowed fetch
+	set, err := v.fetchKeys(context.WithoutCancel(ctx), issuer)
 	if err != nil {
 		if known { // a stale set still verifies; the fetch is retried later
 			return ck.jwk, nil
@@ -341,4 +343,14 @@ func (v *Verifier) getJSON(ctx context.Context, u string, dst any) error {
 		return fmt.Errorf("GET %s: %w", u, err)
 	}
 	return nil
+}
+
+// clip shortens an unverified value before it is logged: anyone can send
+// one, up to the size limit.
+func clip(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
 }

@@ -314,3 +314,18 @@ func TestVerifyKeyRotation(t *testing.T) {
 	oldToken = is.SignWith(old, is.Claims(aud, c.now()))
 	refusedBecause(t, verify(oldToken), oldToken, "is not among the 1 keys")
 }
+
+// A caller that hangs up must not leave the issuer without keys for the
+// next minute: the fetch is not cancelled with its request.
+func TestVerifyFetchOutlivesCaller(t *testing.T) {
+	is, v, c := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _ = v.Verify(ctx, is.Sign(is.Claims(aud, c.now())), []string{is.URL})
+	if _, err := v.Verify(context.Background(), is.Sign(is.Claims(aud, c.now())), []string{is.URL}); err != nil {
+		t.Errorf("token after a cancelled first request refused: %v", err)
+	}
+	if n := is.JWKSFetches.Load(); n != 1 {
+		t.Errorf("JWKS fetches = %d, want 1", n)
+	}
+}
