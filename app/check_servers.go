@@ -126,7 +126,8 @@ func (uc *CheckServers) check(ctx context.Context, st core.ClientState, server s
 		return c
 	}
 	ep, epErr := storeEndpoint(st, uc.env, server)
-	ep.Server, ep.CACert = server, st.Servers[server].CACert
+	key, _ := st.Key(server)
+	ep.Server, ep.CACert = server, st.Servers[key].CACert
 	c.TokenSource = ep.TokenSource
 	h, err := uc.api.Health(ctx, ep)
 	if err != nil {

@@ -27,7 +27,8 @@ func clientEnv(st core.ClientState, env ports.Env) core.Env {
 // HALOY_API_TOKEN. A server that is not configured, with HALOY_API_TOKEN
 // unset, is a *core.Error of Kind NotFound that lists the configured ones.
 func storeEndpoint(st core.ClientState, env ports.Env, server string) (core.Endpoint, error) {
-	ref, known := st.Servers[server]
+	key, known := st.Key(server)
+	ref := st.Servers[key]
 	r, err := core.ResolveToken(core.TokenInput{Server: server, Servers: st.Servers, Env: clientEnv(st, env), File: "client.yaml"})
 	if err != nil {
 		if !known {
@@ -59,7 +60,7 @@ func normalizeConfigured(st core.ClientState, raw string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, ok := st.Servers[s]; !ok {
+	if _, ok := st.Key(s); !ok {
 		return "", unknownServer(st, s)
 	}
 	return s, nil
@@ -108,7 +109,8 @@ func roundDays(d time.Duration) string {
 // server's CA file from the client store, and its token with how to replace
 // it where it came from.
 func targetEndpoint(t ResolvedTarget, st core.ClientState, file string) core.Endpoint {
-	ep := core.Endpoint{Server: t.Server, CACert: st.Servers[t.Server].CACert, Token: t.Token, TokenSource: t.TokenSource}
+	key, _ := st.Key(t.Server)
+	ep := core.Endpoint{Server: t.Server, CACert: st.Servers[key].CACert, Token: t.Token, TokenSource: t.TokenSource}
 	tok := t.Config.APIToken
 	switch {
 	case tok != nil && tok.From != nil && tok.From.Env != "":

@@ -47,7 +47,8 @@ func (uc *VerifyServer) Run(ctx context.Context, in core.AddServer) (core.Versio
 		return core.VersionResponse{}, err
 	}
 	// after the dry run the state holds the CA file to use: the new one, or the one kept
-	ep := core.Endpoint{Server: server, CACert: st.Servers[server].CACert, Token: core.Secret(in.Token), TokenSource: "your input",
+	key, _ := st.Key(server)
+	ep := core.Endpoint{Server: server, CACert: st.Servers[key].CACert, Token: core.Secret(in.Token), TokenSource: "your input",
 		TokenFix: "haloy server add " + server + " --verify --token-stdin"}
 	if _, err := uc.api.Health(ctx, ep); err != nil {
 		return core.VersionResponse{}, notAdded(err)

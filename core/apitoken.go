@@ -311,3 +311,13 @@ func ServerNotInitialized(path string) error {
 	return &Error{Kind: Missing, What: "haloyadm is not initialized on this server",
 		Why: "there is no config file " + strconv.Quote(path), Fix: "sudo haloyadm init --api-domain <api-domain>"}
 }
+
+// ExpandHome expands a leading "~/" in a directory named by a variable
+// (HALOY_CONFIG_DIR, HALOY_DATA_DIR) to home, as Haloy does; any other
+// path, or an empty home, is returned as it is.
+func ExpandHome(path, home string) string {
+	if rest, ok := strings.CutPrefix(path, "~/"); ok && home != "" {
+		return strings.TrimSuffix(home, "/") + "/" + rest
+	}
+	return path
+}

@@ -44,7 +44,7 @@ func ServerHost(server string) string {
 
 // IsPlainHTTP reports whether server is reached over plain HTTP: only
 // localhost, 127.0.0.1 and ::1, with or without a port.
-func IsPlainHTTP(server string) bool { return plainHosts[ServerHost(server)] }
+func IsPlainHTTP(server string) bool { return plainHosts[strings.ToLower(ServerHost(server))] }
 
 // BaseURL returns the URL the API of a normalized server lives at: http:// for
 // localhost, 127.0.0.1 and ::1 (port kept), https:// for everything else.

@@ -208,7 +208,8 @@ func ResolveToken(in TokenInput) (Resolved, error) {
 		}
 		return r, nil
 	}
-	ref, known := in.Servers[in.Server]
+	key, known := ServerKey(in.Servers, in.Server)
+	ref := in.Servers[key]
 	if known && ref.TokenEnv != "" {
 		if v, layer, ok := in.Env.Lookup(ref.TokenEnv); ok {
 			src := "client store " + ref.TokenEnv + layerNote(layer)

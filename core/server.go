@@ -182,7 +182,7 @@ func isASCII(s string) bool {
 // isLoopback reports whether a normalized host names this machine:
 // localhost, 127.0.0.0/8 or ::1.
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
@@ -432,7 +432,9 @@ func (st *ClientState) Add(req AddServer) (Added, error) {
 	if st.Tokens == nil {
 		st.Tokens = map[string]string{}
 	}
-	if ref, ok := st.Servers[server]; ok {
+	if key, ok := st.Key(server); ok {
+		server = key // the entry as stored, in whatever case Haloy wrote it
+		ref := st.Servers[key]
 		if !req.Force {
 			return Added{}, &Error{Kind: Conflict, What: "server " + strconv.Quote(server) + " is already configured",
 				Why: "its token is in " + ref.TokenEnv + "; nothing was changed",
@@ -487,6 +489,9 @@ func (st *ClientState) Delete(raw string) (Deleted, error) {
 			return Deleted{}, err
 		}
 		server = n
+		if key, ok := st.Key(n); ok {
+			server = key
+		}
 	}
 	ref, ok := st.Servers[server]
 	if !ok {
@@ -526,4 +531,37 @@ func (st ClientState) unknownServer(server string) error {
 	}
 	return &Error{Kind: NotFound, What: "unknown server " + strconv.Quote(server),
 		Why: "configured: " + strings.Join(names, ", "), Fix: "haloy server list"}
+}
+
+// Key returns the name under which server is stored in st: server itself,
+// else the entry that is the same server once both are normalized. Haloy's
+// client stores names as typed (HALOY.Example.COM, LOCALHOST:39922), so
+// an entry in any case, with a trailing dot, or an IDN in Unicode is found
+// by its normalized name, and the reverse. ok is false when none matches.
+func (st ClientState) Key(server string) (string, bool) {
+	return ServerKey(st.Servers, server)
+}
+
+// ServerKey is ClientState.Key for a map of servers.
+func ServerKey(servers map[string]ServerRef, server string) (string, bool) {
+	if _, ok := servers[server]; ok {
+		return server, true
+	}
+	want := canonical(server)
+	for k := range servers {
+		if canonical(k) == want {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// canonical is the form two names of one server share: normalized, or for
+// a name haloy refuses (Haloy's client stores some), lower case without a
+// trailing dot.
+func canonical(s string) string {
+	if n, err := NormalizeServer(s); err == nil {
+		return n
+	}
+	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
 }

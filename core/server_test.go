@@ -485,3 +485,24 @@ func TestValidateTokenLength(t *testing.T) {
 		t.Errorf("ValidateToken(65536 bytes) = %v, want Invalid %q", err, want)
 	}
 }
+
+// Entries Haloy's client stored as typed are found by any spelling of the
+// same server (issue 16).
+func TestClientStateKey(t *testing.T) {
+	st := ClientState{Servers: map[string]ServerRef{"HALOY.Example.COM": {}, "LOCALHOST:39922": {}, "other.example.com": {}}}
+	for in, want := range map[string]string{
+		"haloy.example.com":  "HALOY.Example.COM",
+		"Haloy.Example.Com.": "HALOY.Example.COM",
+		"HALOY.Example.COM":  "HALOY.Example.COM",
+		"localhost:39922":    "LOCALHOST:39922",
+		"OTHER.example.com":  "other.example.com",
+		"missing.example":    "",
+	} {
+		if got, ok := st.Key(in); got != want || ok != (want != "") {
+			t.Errorf("Key(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	if !IsLoopbackServer("LOCALHOST:39922") || !IsPlainHTTP("LOCALHOST:39922") {
+		t.Errorf("LOCALHOST:39922 is not taken for a loopback server")
+	}
+}

@@ -36,3 +36,35 @@ func TestConfigDirIsAFile(t *testing.T) {
 		t.Errorf("the file changed: %v, %v", info.Mode(), err)
 	}
 }
+
+// A .env that is a symbolic link to a file not yet created stays a link:
+// the token goes to the link's target (issue 16: the link was replaced by
+// a regular file).
+func TestDanglingEnvLinkStaysALink(t *testing.T) {
+	s, dir, _ := newStore(t)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(t.TempDir(), "secrets", "haloy.env")
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, EnvFile)
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(context.Background(), func(st *core.ClientState) error {
+		_, err := st.Add(core.AddServer{Server: "a.example.com", Token: "tok-123"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if li, err := os.Lstat(link); err != nil || li.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf(".env is no longer a symbolic link: %v, %v", li.Mode(), err)
+	}
+	b, err := os.ReadFile(target)
+	if err != nil || string(b) != "HALOY_API_TOKEN_A_EXAMPLE_COM=tok-123\n" {
+		t.Errorf("link target = %q, %v; want the token line", b, err)
+	}
+}

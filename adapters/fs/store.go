@@ -67,12 +67,23 @@ func (s *Store) Dir() (string, error) {
 		}
 		return filepath.Clean(d), nil
 	}
-	// The XDG spec says to ignore a relative XDG_CONFIG_HOME.
-	if d, ok := s.env.Lookup("XDG_CONFIG_HOME"); ok && filepath.IsAbs(d) {
-		return filepath.Join(d, "haloy"), nil
-	}
+	// Haloy's client uses ~/.config/haloy and never XDG_CONFIG_HOME: so do
+	// we, so that both find the same files. $XDG_CONFIG_HOME/haloy is used
+	// only where it already exists and ~/.config/haloy does not (older
+	// versions of haloy wrote there). The XDG spec says to ignore a
+	// relative XDG_CONFIG_HOME.
+	var def string
 	if hasHome && home != "" {
-		return filepath.Join(home, ".config", "haloy"), nil
+		def = filepath.Join(home, ".config", "haloy")
+	}
+	if d, ok := s.env.Lookup("XDG_CONFIG_HOME"); ok && filepath.IsAbs(d) {
+		xdg := filepath.Join(d, "haloy")
+		if xdg != def && isDir(xdg) && (def == "" || !exists(def)) {
+			return xdg, nil
+		}
+	}
+	if def != "" {
+		return def, nil
 	}
 	return "", &core.Error{Kind: core.Missing, What: "cannot find haloy's config directory",
 		Why: "none of HALOY_CONFIG_DIR, XDG_CONFIG_HOME, HOME and USERPROFILE is set",
@@ -516,4 +527,14 @@ func shellQuote(p string) string {
 		}
 	}
 	return p
+}
+
+func isDir(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }

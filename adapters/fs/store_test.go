@@ -73,8 +73,10 @@ func TestDir(t *testing.T) {
 	}{
 		{"haloy_config_dir_wins", mapEnv{"HALOY_CONFIG_DIR": "/cfg/h", "XDG_CONFIG_HOME": "/x", "HOME": "/home/u"}, "/cfg/h"},
 		{"haloy_config_dir_tilde", mapEnv{"HALOY_CONFIG_DIR": "~/haloy-cfg", "HOME": "/home/u"}, "/home/u/haloy-cfg"},
-		{"empty_haloy_config_dir_ignored", mapEnv{"HALOY_CONFIG_DIR": "", "XDG_CONFIG_HOME": "/x", "HOME": "/home/u"}, "/x/haloy"},
-		{"xdg", mapEnv{"XDG_CONFIG_HOME": "/x", "HOME": "/home/u"}, "/x/haloy"},
+		{"empty_haloy_config_dir_ignored", mapEnv{"HALOY_CONFIG_DIR": "", "HOME": "/home/u"}, "/home/u/.config/haloy"},
+		// Haloy never reads XDG_CONFIG_HOME: neither do we, unless only
+		// that directory exists (TestDirXDG)
+		{"xdg_not_there", mapEnv{"XDG_CONFIG_HOME": "/x", "HOME": "/home/u"}, "/home/u/.config/haloy"},
 		// the XDG spec says a relative XDG_CONFIG_HOME is invalid and ignored
 		{"xdg_relative_ignored", mapEnv{"XDG_CONFIG_HOME": "rel", "HOME": "/home/u"}, "/home/u/.config/haloy"},
 		{"home", mapEnv{"HOME": "/home/u"}, "/home/u/.config/haloy"},
@@ -588,5 +590,39 @@ func TestTornTempFileIgnored(t *testing.T) {
 	addServer(t, s, "b.example.com", "tok-b")
 	if temps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(temps) != 0 {
 		t.Errorf("temp files left after Update: %v", temps)
+	}
+}
+
+// $XDG_CONFIG_HOME/haloy is used only where it exists and ~/.config/haloy
+// does not (issue 16: with XDG_CONFIG_HOME set we wrote where Haloy never
+// looks).
+func TestDirXDG(t *testing.T) {
+	for _, tt := range []struct {
+		name           string
+		haveXDG, haveH bool
+		wantXDG        bool
+	}{
+		{"neither", false, false, false},
+		{"only_xdg", true, false, true},
+		{"only_home", false, true, false},
+		{"both", true, true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			home, xdg := t.TempDir(), t.TempDir()
+			if tt.haveXDG {
+				os.MkdirAll(filepath.Join(xdg, "haloy"), 0o700)
+			}
+			if tt.haveH {
+				os.MkdirAll(filepath.Join(home, ".config", "haloy"), 0o700)
+			}
+			want := filepath.Join(home, ".config", "haloy")
+			if tt.wantXDG {
+				want = filepath.Join(xdg, "haloy")
+			}
+			got, err := New(mapEnv{"HOME": home, "XDG_CONFIG_HOME": xdg}, &notes{}).Dir()
+			if err != nil || got != want {
+				t.Errorf("Dir() = %q, %v; want %q", got, err, want)
+			}
+		})
 	}
 }

@@ -38,7 +38,8 @@ func (f *File) Path() string {
 	if !ok || dir == "" {
 		dir = core.DefaultServerConfigDir
 	}
-	return filepath.Join(dir, FileName)
+	home, _ := f.env.Lookup("HOME")
+	return filepath.Join(core.ExpandHome(dir, home), FileName)
 }
 
 // Load reads the configuration.

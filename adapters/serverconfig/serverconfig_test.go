@@ -85,3 +85,11 @@ func TestConfigDirIsAFile(t *testing.T) {
 		}
 	}
 }
+
+// HALOY_CONFIG_DIR=~/haloy is expanded as Haloy expands it.
+func TestConfigDirTilde(t *testing.T) {
+	f := serverconfig.New(memory.Env{core.ServerConfigDirEnv: "~/haloy", "HOME": "/home/u"})
+	if got, want := f.Path(), filepath.Join("/home/u/haloy", serverconfig.FileName); got != want {
+		t.Errorf("Path() = %q, want %q", got, want)
+	}
+}

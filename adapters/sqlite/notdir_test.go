@@ -28,3 +28,11 @@ func TestDataDirIsAFile(t *testing.T) {
 		t.Errorf("List() with the data dir a file = %v, want Invalid: not a directory, fix naming %s", err, core.ServerDataDirEnv)
 	}
 }
+
+// HALOY_DATA_DIR=~/data is expanded as Haloy expands it.
+func TestDataDirTilde(t *testing.T) {
+	s := sqlite.New(memory.Env{core.ServerDataDirEnv: "~/data", "HOME": "/home/u"})
+	if got, want := s.Path(), filepath.Join("/home/u/data", sqlite.FileName); got != want {
+		t.Errorf("Path() = %q, want %q", got, want)
+	}
+}

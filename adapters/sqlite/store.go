@@ -64,7 +64,8 @@ func (s *Store) Path() string {
 	if !ok || dir == "" {
 		dir = core.DefaultServerDataDir
 	}
-	return filepath.Join(dir, FileName)
+	home, _ := s.env.Lookup("HOME")
+	return filepath.Join(core.ExpandHome(dir, home), FileName)
 }
 
 // Close closes the database, if it was opened.

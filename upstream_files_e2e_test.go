@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/haloy-auth/haloy/internal/leakscan"
+)
+
+// A config directory as Haloy's client writes it: server names stored as
+// typed (capitals, a port on LOCALHOST), .env lines in Haloy's format. Every
+// command uses it with no second entry and no lost token (issue 16).
+func TestUpstreamConfigDir(t *testing.T) {
+	haloy, _ := builtBinary(t)
+	root := t.TempDir()
+	cfg, appDir := filepath.Join(root, "cfg"), filepath.Join(root, "app")
+	for _, d := range []string{cfg, appDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const tok1, tok2, tok3 = "Up-Secret-Token-1x9", "Up-Secret-Token-2y8", "Up-Secret-Token-3z7"
+	scan := leakscan.New(t)
+	scan.Secret("tok1", tok1)
+	scan.Secret("tok2", tok2)
+	scan.Secret("tok3", tok3)
+	write := func(path, body string) {
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(cfg, "client.yaml"), "servers:\n"+
+		"  HALOY.Example.COM:\n    token_env: HALOY_API_TOKEN_HALOY_EXAMPLE_COM\n"+
+		"  LOCALHOST:39922:\n    token_env: HALOY_API_TOKEN_LOCALHOST_39922\n")
+	write(filepath.Join(cfg, ".env"), "HALOY_API_TOKEN_HALOY_EXAMPLE_COM="+tok1+"\nHALOY_API_TOKEN_LOCALHOST_39922="+tok2+"\n")
+	write(filepath.Join(appDir, "haloy.yaml"), "name: my-app\nserver: localhost:39922\nimage:\n  repository: nginx\n")
+
+	run := func(stdin string, args ...string) (int, string) {
+		t.Helper()
+		cmd := exec.Command(haloy, args...)
+		cmd.Dir = appDir
+		cmd.Env = []string{"HALOY_CONFIG_DIR=" + cfg, "PATH=" + os.Getenv("PATH"), "HOME=" + root}
+		cmd.Stdin = strings.NewReader(stdin)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		scan.Output("haloy "+strings.Join(args, " "), out.Bytes())
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), out.String()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return 0, out.String()
+	}
+	steps := []struct {
+		stdin    string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{"", []string{"server", "list"}, 0, "HALOY.Example.COM  HALOY_API_TOKEN_HALOY_EXAMPLE_COM  yes (config .env)"},
+		// add in another case finds the entry: no second one with a disambiguated variable
+		{tok3 + "\n", []string{"server", "add", "haloy.example.com", "--token-stdin"}, 2, `server "HALOY.Example.COM" is already configured`},
+		{tok3 + "\n", []string{"server", "add", "Haloy.Example.Com.", "--force", "--token-stdin"}, 0, "replaced the token of HALOY.Example.COM; its token is in HALOY_API_TOKEN_HALOY_EXAMPLE_COM"},
+		// server: in haloy.yaml in lower case finds LOCALHOST:39922 and its token
+		{"", []string{"validate-config"}, 0, "token   client store HALOY_API_TOKEN_LOCALHOST_39922 (set in the config directory's .env)"},
+		// the loopback entry is called over http, as a loopback server is
+		{"", []string{"server", "check", "LOCALHOST:39922"}, 1, "http://localhost:39922/health"},
+		{"", []string{"server", "delete", "haloy.example.com"}, 0, "deleted HALOY.Example.COM and its token HALOY_API_TOKEN_HALOY_EXAMPLE_COM"},
+		// the one server left, as stored, is a loopback server: http, not https
+		{"", []string{"server", "version"}, 1, "at http://LOCALHOST:39922/v1/version"},
+	}
+	for _, s := range steps {
+		code, out := run(s.stdin, s.args...)
+		if code != s.wantCode || !strings.Contains(out, s.want) {
+			t.Errorf("haloy %q = %d:\n%s\nwant %d and %q", s.args, code, out, s.wantCode, s.want)
+		}
+	}
+	yml, _ := os.ReadFile(filepath.Join(cfg, "client.yaml"))
+	env, _ := os.ReadFile(filepath.Join(cfg, ".env"))
+	if want := "servers:\n  LOCALHOST:39922:\n    token_env: HALOY_API_TOKEN_LOCALHOST_39922\n"; string(yml) != want {
+		t.Errorf("client.yaml =\n%s\nwant\n%s", yml, want)
+	}
+	if want := "HALOY_API_TOKEN_LOCALHOST_39922=" + tok2 + "\n"; string(env) != want {
+		t.Errorf(".env = %q, want only LOCALHOST's token", env)
+	}
+}
