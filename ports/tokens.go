@@ -1,6 +1,7 @@
 package ports
 
 import (
+	"errors"
 	"context"
 	"time"
 
@@ -52,11 +53,18 @@ type TokenAdmin interface {
 	List(ctx context.Context) ([]core.TokenRecord, error)
 }
 
+// ErrStoreGone means the token store's file was removed or replaced while
+// it was open: connections opened before and after would disagree about
+// which tokens are valid, so the store refuses to answer from then on.
+var ErrStoreGone = errors.New("token store removed or replaced while open")
+
 // TokenVerifier finds the token behind a request. Lookup by hash costs the
 // same however many tokens there are.
 type TokenVerifier interface {
 	// Lookup returns the token whose hash is h, whatever its status, and
-	// false if there is none.
+	// false if there is none. Returns an error wrapping ErrStoreGone, for
+	// this and every later call, once the store's file was removed or
+	// replaced under it: the caller must refuse every token.
 	Lookup(ctx context.Context, h core.TokenHash) (core.TokenRecord, bool, error)
 	// Touch records that the token id was used at at. It writes only if the
 	// recorded last use is older than core.TouchInterval, so that many

@@ -41,6 +41,8 @@ func newAbused(t *testing.T) *abused {
 	t.Cleanup(func() { store.Close() })
 	a := &abused{t: t, store: store, notes: &memory.Notes{}, scan: leakscan.New(t)}
 	a.srv = New(store, store, a.notes)
+	// last uses are written in the background: done before the store closes
+	t.Cleanup(func() { a.srv.touch.wait(context.Background()) })
 	frozen := time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC)
 	a.srv.now = func() time.Time { return frozen }
 	url, stop := serve(t, a.srv, core.ServeOptions{Listen: "127.0.0.1:0"})

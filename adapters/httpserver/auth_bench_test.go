@@ -58,6 +58,7 @@ func BenchmarkAuthMiddleware(b *testing.B) {
 		store := &memory.Tokens{}
 		tok := benchTokens(b, store, 10)
 		s := New(store, &memory.Deployments{}, &memory.Notes{})
+		b.Cleanup(func() { s.touch.wait(context.Background()) })
 		req := httptest.NewRequest(http.MethodGet, "/v1/version", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		serveBench(b, s.Handler(), req)
@@ -68,6 +69,7 @@ func BenchmarkAuthMiddleware(b *testing.B) {
 			b.Cleanup(func() { store.Close() })
 			tok := benchTokens(b, store, n)
 			s := New(store, store, &memory.Notes{})
+			b.Cleanup(func() { s.touch.wait(context.Background()) })
 			req := httptest.NewRequest(http.MethodGet, "/v1/version", nil)
 			req.Header.Set("Authorization", "Bearer "+tok)
 			serveBench(b, s.Handler(), req)
@@ -103,6 +105,7 @@ func BenchmarkAuthMiddlewareParallel(b *testing.B) {
 		store := &memory.Tokens{}
 		tok := benchTokens(b, store, 10)
 		s := New(store, &memory.Deployments{}, &memory.Notes{})
+		b.Cleanup(func() { s.touch.wait(context.Background()) })
 		run(b, s.Handler(), "/v1/version", tok)
 	})
 }

@@ -26,6 +26,7 @@ func BenchmarkAuth(b *testing.B) {
 			}
 		}
 		s := New(store, store, &memory.Notes{})
+		b.Cleanup(func() { s.touch.wait(context.Background()) })
 		s.fails = newFailures(time.Nanosecond, 1<<30) // measure the check, not the limiter
 		h := s.Handler()
 		for _, c := range []struct{ name, tok string }{{"good", good}, {"unknown", core.FormatAPIToken([32]byte{9, 9, 9})}} {

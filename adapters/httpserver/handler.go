@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
 )
 
 // The one answer to every authentication failure: it does not say whether
@@ -143,6 +144,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		rec, reason, err := s.check(r, now)
 		// the check is over: end it before the route runs, failed or not
 		s.fails.end(key, err == nil && reason != "", now)
+		if errors.Is(err, ports.ErrStoreGone) {
+			s.storeGone(err)
+			writeError(w, http.StatusServiceUnavailable, "the server cannot check tokens now; see the server's log")
+			return
+		}
 		if err != nil {
 			s.internalError(w, r, err)
 			return

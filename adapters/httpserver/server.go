@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/haloy-auth/haloy/core"
@@ -48,7 +49,10 @@ type Server struct {
 	fails   *failures
 	touch   *toucher
 	trusted []netip.Prefix // --trusted-proxy
-	version string
+	// fatal receives the error that must stop Serve (the token store gone)
+	fatal    chan error
+	goneOnce sync.Once
+	version  string
 	// exchange answers POST /v1/oidc/token; nil: no such route
 	exchange ports.TokenExchanger
 	// listen is the address the default OIDC audience names
@@ -68,7 +72,7 @@ func WithTokenAdmin(a ports.TokenAdmin) Option { return func(s *Server) { s.admi
 // in deploys, and reports auth failures and its address through notes.
 func New(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.Notifier, opts ...Option) *Server {
 	s := &Server{tokens: tokens, deploys: deploys, notes: notes, now: time.Now,
-		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), version: "dev"}
+		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), fatal: make(chan error, 1), version: "dev"}
 	for _, o := range opts {
 		o(s)
 	}
@@ -126,9 +130,14 @@ func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(a
 	ready(scheme + "://" + ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go s.watchStore(wctx)
+	var fatal error
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve on %s: %w", opts.Listen, err)
+	case fatal = <-s.fatal:
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
@@ -138,10 +147,45 @@ func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(a
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && serr != nil {
 		return fmt.Errorf("serve on %s: %w", opts.Listen, serr)
 	}
+	if fatal != nil {
+		return fatal // exit non-zero: a supervisor restarts haloyadm
+	}
 	if err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
+}
+
+// storeCheckEvery is how often Serve asks the token store whether its file
+// is still the one it opened, when no request asks.
+const storeCheckEvery = 2 * time.Second
+
+// watchStore notices a token store removed or replaced even when no
+// request comes, by a lookup of a hash no token has.
+func (s *Server) watchStore(ctx context.Context) {
+	t := time.NewTicker(storeCheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, _, err := s.tokens.Lookup(ctx, core.TokenHash{}); errors.Is(err, ports.ErrStoreGone) {
+				s.storeGone(err)
+			}
+		}
+	}
+}
+
+// storeGone fails closed once the token store was removed or replaced:
+// every request is refused from then on (by the store), the reason is
+// logged once, and Serve stops with the error, so that haloyadm exits
+// non-zero and its supervisor restarts it on the right database.
+func (s *Server) storeGone(err error) {
+	s.goneOnce.Do(func() {
+		s.notes.Warn(fmt.Sprintf("%v; refusing every token and stopping", err))
+		s.fatal <- err
+	})
 }
 
 // noteWriter turns net/http's own log lines (TLS handshake errors and the

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,6 +53,10 @@ type Store struct {
 	// the data directory says nothing changed; nil until opened or when off
 	cache   *tokenCache
 	noCache bool
+	// ident is the database file as opened; gone is set for good once the
+	// path names another file, or none
+	ident os.FileInfo
+	gone  atomic.Bool
 }
 
 // New returns a Store in the directory named by $HALOY_DATA_DIR, or
@@ -227,7 +232,14 @@ func (s *Store) open(ctx context.Context) (*sql.DB, error) {
 		closeWatch(w)
 		return nil, fmt.Errorf("prepare token lookup in %s: %w", path, err)
 	}
-	s.db, s.path, s.lookup, s.cache = db, path, lookup, newTokenCache(w)
+	ident, err := os.Stat(path)
+	if err != nil {
+		lookup.Close()
+		db.Close()
+		closeWatch(w)
+		return nil, fmt.Errorf("stat token store %s: %w", path, err)
+	}
+	s.db, s.path, s.lookup, s.cache, s.ident = db, path, lookup, newTokenCache(w), ident
 	return db, nil
 }
 
@@ -527,10 +539,13 @@ func (s *Store) Lookup(ctx context.Context, h core.TokenHash) (core.TokenRecord,
 		return core.TokenRecord{}, false, err
 	}
 	s.mu.Lock()
-	stmt, cache := s.lookup, s.cache
+	stmt, cache, path, ident := s.lookup, s.cache, s.path, s.ident
 	s.mu.Unlock()
 	if stmt == nil { // closed meanwhile
 		return core.TokenRecord{}, false, errors.New("look up token: store closed")
+	}
+	if err := s.stillThere(path, ident); err != nil {
+		return core.TokenRecord{}, false, err
 	}
 	rec, ok, gen := cache.get(h)
 	// an expired token is looked up in the database like an unknown or a
@@ -555,6 +570,25 @@ func (s *Store) Lookup(ctx context.Context, h core.TokenHash) (core.TokenRecord,
 		cache.put(h, t, gen)
 	}
 	return t, true, nil
+}
+
+// stillThere returns an error wrapping ports.ErrStoreGone, now and on
+// every later call, once path no longer names the file the store opened
+// (deleted, or replaced by a restore or a rename). Pooled connections keep
+// the old file and new ones would open the new one: the server would split
+// in two, so it must refuse every token instead.
+func (s *Store) stillThere(path string, ident os.FileInfo) error {
+	if !s.gone.Load() {
+		fi, err := os.Stat(path)
+		if err == nil && os.SameFile(fi, ident) {
+			return nil
+		}
+		s.gone.Store(true)
+	}
+	return &core.Error{Kind: core.Unavailable, What: "the token store " + strconv.Quote(path) + " was removed or replaced while in use",
+		Why: "requests would be checked against two different databases, so every token is refused",
+		Fix: "put the right database in place, then restart haloyadm serve (systemd's Restart=on-failure does it)",
+		Err: ports.ErrStoreGone}
 }
 
 // live reports whether rec is neither revoked nor expired at now: only
