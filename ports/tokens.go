@@ -1,8 +1,8 @@
 package ports
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"time"
 
 	"github.com/haloy-auth/haloy/core"

@@ -26,7 +26,9 @@ func TestStoreRemovedFailsClosed(t *testing.T) {
 	defer cancel()
 	addrc := make(chan string, 1)
 	errc := make(chan error, 1)
-	go func() { errc <- f.srv.Serve(ctx, core.ServeOptions{Listen: "127.0.0.1:0"}, func(a string) { addrc <- a }) }()
+	go func() {
+		errc <- f.srv.Serve(ctx, core.ServeOptions{Listen: "127.0.0.1:0"}, func(a string) { addrc <- a })
+	}()
 	base := <-addrc
 	get := func() int {
 		req, _ := http.NewRequest("GET", base+"/v1/version", nil)
