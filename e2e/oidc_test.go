@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -182,4 +183,85 @@ func TestOIDCDeployFromGitLabCI(t *testing.T) {
 	wantIn(t, "deploy in GitLab CI", r.output(), "identity OIDC (env HALOY_ID_TOKEN)", `for token "gl-acme.team.web-main-run501-`)
 	trust := s.admin(t, "trust", "list", "--json")
 	wantIn(t, "trust list", trust.stdout, `"repository_id": "22"`, `"owner_id": "8"`)
+}
+
+// The issue's "done when": each forged, expired, replayed, mis-addressed,
+// wrong-repository, wrong-ref, wrong-algorithm or oversized identity token
+// is refused by the running server with the same answer, its precise
+// reason in the log, and never the token itself.
+func TestOIDCRefusals(t *testing.T) {
+	needBinary(t)
+	issuer := oidctest.NewIssuer(t)
+	s := startServer(t, serverOpts{Env: []string{"SSL_CERT_FILE=" + issuer.CAFile()}})
+	if r := s.admin(t, "trust", "add", "github", "--issuer", issuer.URL, "--repository", "acme/web",
+		"--ref", "refs/heads/main", "--app", "web"); r.code != 0 {
+		t.Fatalf("trust add = exit %d\n%s", r.code, r.output())
+	}
+	aud := "haloy:" + s.Name
+	claims := func(change func(map[string]any)) map[string]any {
+		cl := issuer.Claims(aud, time.Now())
+		if change != nil {
+			change(cl)
+		}
+		return cl
+	}
+	good := issuer.Sign(claims(nil))
+	leaks.Secret(good)
+	code, minted := exchangeDirect(t, s, good)
+	if code != http.StatusOK {
+		t.Fatalf("good identity token = %d, want 200", code)
+	}
+	// a minted token is revocable like any other
+	s.Revoke(t, minted.Name)
+	if got := call(t, s, "GET", "/v1/version", minted.Token, ""); got != http.StatusUnauthorized {
+		t.Errorf("revoked minted token = %d, want 401", got)
+	}
+	forger := issuer.NewKey("RS256")
+	forger.ID = issuer.Current().ID
+	none := func() string {
+		b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+		return b64(`{"alg":"none","kid":"key-1"}`) + "." + b64(`{"iss":"`+issuer.URL+`","aud":"`+aud+`"}`) + "."
+	}
+	tests := []struct{ name, jwt, reason string }{
+		{"forged", issuer.SignWith(forger, claims(nil)), "the signature does not verify"},
+		{"expired", issuer.Sign(claims(func(c map[string]any) {
+			c["iat"], c["nbf"], c["exp"] = time.Now().Add(-9*time.Minute).Unix(), time.Now().Add(-9*time.Minute).Unix(), time.Now().Add(-2*time.Minute).Unix()
+		})), "the token expired at"},
+		{"replayed", good, "already exchanged: a replay"},
+		{"mis_addressed", issuer.Sign(claims(func(c map[string]any) { c["aud"] = "haloy:other.example.com" })), `aud is ["haloy:other.example.com"]`},
+		{"wrong_repository", issuer.Sign(claims(func(c map[string]any) { c["repository"] = "evil/web" })), `repository is "evil/web"`},
+		{"wrong_ref", issuer.Sign(claims(func(c map[string]any) { c["ref"] = "refs/heads/dev" })), `ref is "refs/heads/dev"`},
+		{"alg_none", none(), "not a compact JWS signed with RS256 or ES256"},
+		{"too_old", issuer.Sign(claims(func(c map[string]any) {
+			c["iat"], c["nbf"] = time.Now().Add(-11*time.Minute).Unix(), time.Now().Add(-11*time.Minute).Unix()
+		})), "at most 10m0s is accepted"},
+		{"oversized", issuer.Sign(claims(func(c map[string]any) { c["pad"] = strings.Repeat("x", core.MaxOIDCTokenBytes) })), "it was not parsed"},
+	}
+	var bodies []string
+	for _, tt := range tests {
+		leaks.Secret(tt.jwt) // no output or log may hold any 12 characters of it
+		body, _ := json.Marshal(core.OIDCExchangeRequest{Token: tt.jwt})
+		resp, err := http.Post(s.URL+"/v1/oidc/token", "application/json", strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: exchange = %d %s, want 401", tt.name, resp.StatusCode, data)
+		}
+		bodies = append(bodies, string(data))
+		wantIn(t, tt.name+": server log", s.WaitLog(tt.reason), tt.reason)
+	}
+	for i, b := range bodies {
+		if b != bodies[0] {
+			t.Errorf("%s: answer %q differs from %s's %q: a refusal must not say why", tests[i].name, b, tests[0].name, bodies[0])
+		}
+	}
+	log := s.Log()
+	for _, tt := range tests {
+		if sig := tt.jwt[strings.LastIndex(tt.jwt, ".")+1:]; len(sig) >= 12 && strings.Contains(log, sig[:12]) {
+			t.Errorf("%s: the server log holds the identity token's signature", tt.name)
+		}
+	}
 }
