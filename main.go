@@ -17,6 +17,7 @@ import (
 
 	"github.com/alecthomas/kong"
 	"go.uber.org/fx"
+	"golang.org/x/term"
 
 	"github.com/haloy-auth/haloy/adapters/console"
 	"github.com/haloy-auth/haloy/app"
@@ -39,6 +40,7 @@ func main() {
 // clientCLI is the grammar of haloy.
 type clientCLI struct {
 	VersionFlag versionFlag `name:"version" help:"Print the version and exit."`
+	QuietFlag
 	ServerCommands
 	TokenCommands
 	ConfigCommands
@@ -50,8 +52,14 @@ type clientCLI struct {
 // adminCLI is the grammar of haloyadm.
 type adminCLI struct {
 	VersionFlag versionFlag `name:"version" help:"Print the version and exit."`
+	QuietFlag
 	AdminCommands
 	CommonCommands
+}
+
+// QuietFlag is --quiet, in both grammars.
+type QuietFlag struct {
+	Quiet bool `short:"q" help:"Show no progress spinner while waiting for a server or a secret provider."`
 }
 
 // CommonCommands are in both grammars.
@@ -125,6 +133,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	kctx, err := parser.Parse(args[1:])
 	if err != nil {
 		return parseFailed(stdout, stderr, prog, err)
+	}
+	quiet := false
+	switch g := grammar.(type) {
+	case *clientCLI:
+		quiet = g.Quiet
+	case *adminCLI:
+		quiet = g.Quiet
+	}
+	if spinner(stderr, quiet) {
+		rt.notes.Spin(true)
+		rt.stdout = rt.notes.Writer(stdout) // results never land in the spinner's line
 	}
 	return interrupted(ctx, stderr, prog, report(stderr, prog, kctx.Run()))
 }
@@ -258,4 +277,15 @@ func exitCode(k core.Kind) int {
 	default:
 		return 1
 	}
+}
+
+// spinner reports whether stderr shows a progress spinner: only on a
+// terminal, and not with --quiet, NO_COLOR (https://no-color.org: no
+// decoration at all) or TERM=dumb.
+func spinner(stderr io.Writer, quiet bool) bool {
+	f, ok := stderr.(*os.File)
+	if !ok || quiet || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	return term.IsTerminal(int(f.Fd()))
 }

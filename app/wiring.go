@@ -12,6 +12,7 @@ import (
 	"github.com/haloy-auth/haloy/adapters/awssecrets"
 	"github.com/haloy-auth/haloy/adapters/bitwarden"
 	"github.com/haloy-auth/haloy/adapters/configfile"
+	"github.com/haloy-auth/haloy/adapters/console"
 	"github.com/haloy-auth/haloy/adapters/doppler"
 	"github.com/haloy-auth/haloy/adapters/envfile"
 	"github.com/haloy-auth/haloy/adapters/execsecret"
@@ -71,8 +72,10 @@ var (
 
 // The use cases and adapters of the client's calls to servers (issue 5).
 var (
-	netUseCases = fx.Provide(NewServerVersion, NewCheckServers, NewDeploy, NewStatus, NewVerifyServer,
-		NewRotateServer, NewRemoteTokens, NewRevokeStored)
+	netUseCases = fx.Options(fx.Provide(NewServerVersion, NewCheckServers, NewDeploy, NewStatus, NewVerifyServer,
+		NewRotateServer, NewRemoteTokens, NewRevokeStored),
+		// each call says what it waits for (a spinner on a terminal)
+		fx.Decorate(console.WaitingAPI))
 	netAdapters = fx.Provide(
 		fx.Annotate(httpclient.New, fx.As(new(ports.ServerAPI)), fx.As(new(ports.TokenAPI))),
 		fx.Annotate(oidc.NewCI, fx.As(new(ports.CIIdentity))),
@@ -83,7 +86,9 @@ var (
 // providers (issue 3). A new secret provider is one more entry in
 // SecretSources.
 var (
-	configUseCases = fx.Provide(NewResolve, NewValidateConfig, NewListTargets, NewCheckSecrets)
+	configUseCases = fx.Options(fx.Provide(NewResolve, NewValidateConfig, NewListTargets, NewCheckSecrets),
+		// each fetch says which item it asks for (a spinner on a terminal)
+		fx.Decorate(console.WaitingSecrets))
 	configAdapters = fx.Provide(
 		fx.Annotate(configfile.New, fx.As(new(ports.AppConfigs))),
 		fx.Annotate(envfile.New, fx.As(new(ports.EnvFiles))),

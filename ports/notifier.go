@@ -11,4 +11,9 @@ type Notifier interface {
 	Warn(msg string)
 	// Info reports progress or a choice made for the user.
 	Info(msg string)
+	// Wait says what the command is waiting for ("asking 1Password
+	// Infrastructure/Haloy API Tokens", "waiting for localhost:9922") until
+	// done is called; on a terminal a spinner shows it when it lasts. Calls
+	// may overlap (servers checked at once).
+	Wait(what string) (done func())
 }

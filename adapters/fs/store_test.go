@@ -39,6 +39,8 @@ type notes struct {
 func (n *notes) Warn(m string) { n.mu.Lock(); n.warns = append(n.warns, m); n.mu.Unlock() }
 func (n *notes) Info(string)   {}
 
+func (n *notes) Wait(string) func() { return func() {} }
+
 func newStore(t *testing.T) (*Store, string, *notes) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "cfg")

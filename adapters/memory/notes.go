@@ -15,6 +15,26 @@ type Notes struct {
 	mu       sync.Mutex
 	Warnings []string
 	Infos    []string
+	// Waits are what the use case waited for, in the order the waits began;
+	// Pending counts those not done yet.
+	Waits   []string
+	Pending int
+}
+
+// Wait records what is awaited until done is called.
+func (n *Notes) Wait(what string) func() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.Waits = append(n.Waits, what)
+	n.Pending++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			n.Pending--
+		})
+	}
 }
 
 // Warn records a warning.

@@ -1,0 +1,64 @@
+package console
+
+import (
+	"context"
+
+	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/ports"
+)
+
+// WaitingAPI wraps api so that each call says what it waits for
+// ("waiting for localhost:9922") through notes, whose spinner shows it on a
+// terminal. Calls it does not know pass through unchanged.
+func WaitingAPI(api ports.ServerAPI, notes ports.Notifier) ports.ServerAPI {
+	return waitingAPI{ServerAPI: api, notes: notes}
+}
+
+type waitingAPI struct {
+	ports.ServerAPI
+	notes ports.Notifier
+}
+
+func (w waitingAPI) Health(ctx context.Context, ep core.Endpoint) (core.HealthResponse, error) {
+	defer w.notes.Wait("waiting for " + ep.Server)()
+	return w.ServerAPI.Health(ctx, ep)
+}
+
+func (w waitingAPI) Version(ctx context.Context, ep core.Endpoint) (core.VersionResponse, error) {
+	defer w.notes.Wait("waiting for " + ep.Server)()
+	return w.ServerAPI.Version(ctx, ep)
+}
+
+func (w waitingAPI) Deploy(ctx context.Context, ep core.Endpoint, d core.Deployment) (core.DeployResponse, error) {
+	defer w.notes.Wait("deploying " + d.App + " to " + ep.Server)()
+	return w.ServerAPI.Deploy(ctx, ep, d)
+}
+
+func (w waitingAPI) Status(ctx context.Context, ep core.Endpoint, app string) (core.StatusResponse, error) {
+	defer w.notes.Wait("waiting for " + ep.Server)()
+	return w.ServerAPI.Status(ctx, ep, app)
+}
+
+// WaitingSecrets wraps every source so that each fetch says what it asks
+// ("asking 1Password Infrastructure/Haloy API Tokens").
+func WaitingSecrets(srcs ports.SecretSources, notes ports.Notifier) ports.SecretSources {
+	out := make(ports.SecretSources, len(srcs))
+	for name, s := range srcs {
+		out[name] = waitingSource{SecretSource: s, notes: notes}
+	}
+	return out
+}
+
+type waitingSource struct {
+	ports.SecretSource
+	notes ports.Notifier
+}
+
+func (w waitingSource) Fields(ctx context.Context, src core.SecretSourceRef) (map[string]core.Secret, error) {
+	label, err := w.Describe(src)
+	if err != nil {
+		label = src.Provider + " " + src.Name
+	}
+	defer w.notes.Wait("asking " + label)()
+	return w.SecretSource.Fields(ctx, src)
+}
