@@ -204,9 +204,8 @@ func (d *doc) names(fields []field) []string {
 
 func (d *doc) unknownKey(kv *ast.MappingValueNode, key string, fields []field, path []string) error {
 	shown := strconv.Quote(key)
-	if len(key) > 40 || strings.Contains(key, core.APITokenPrefix) {
-		// a token pasted where a key goes must not be printed
-		shown = "(not shown: it is long or looks like a token)"
+	if hiddenKey(key) {
+		shown = hiddenKeyText
 	}
 	at := d.at(append(append([]string{}, path...), key), posOf(kv.Key))
 	known := d.names(fields)
@@ -253,6 +252,16 @@ func (d *doc) twice(prev, kv *ast.MappingValueNode, f field, path []string) erro
 		Why: "a key may appear once in a mapping", Fix: "remove one of them"}
 }
 
+// hiddenKeyText stands in a message for a key that hiddenKey keeps out.
+const hiddenKeyText = "(not shown: it is long or looks like a token)"
+
+// hiddenKey reports whether a key of the file must not be printed: a token
+// pasted where a key goes (an unknown key, or a name under targets, images
+// or secret_providers) would otherwise be repeated in the error.
+func hiddenKey(key string) bool {
+	return len(key) > 40 || strings.Contains(key, core.APITokenPrefix)
+}
+
 // spell returns a key path as the file spells it ("targets.prod.apiToken"
 // in JSON), list indexes as [i].
 func (d *doc) spell(path []string) string {
@@ -277,6 +286,9 @@ func (d *doc) spell(path []string) string {
 			continue
 		case reflect.Map:
 			t = t.Elem()
+			if hiddenKey(name) {
+				name = hiddenKeyText
+			}
 		}
 		if b.Len() > 0 {
 			b.WriteString(".")
