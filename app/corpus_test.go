@@ -15,6 +15,7 @@ import (
 	"github.com/haloy-auth/haloy/adapters/porttest"
 	"github.com/haloy-auth/haloy/adapters/sops"
 	"github.com/haloy-auth/haloy/core"
+	"github.com/haloy-auth/haloy/internal/leakscan"
 	"github.com/haloy-auth/haloy/ports"
 )
 
@@ -37,6 +38,10 @@ func renderResolution(res Resolution, err error) string {
 		}
 		for _, e := range t.Env {
 			fmt.Fprintf(&b, ", %s=%s", e.Name, e.Value.Reveal())
+		}
+		if r := t.Registry; r != nil {
+			fmt.Fprintf(&b, ", registry %s user %s (%s) password %s (%s)", r.Server, r.Username.Value.Reveal(), r.Username.Source,
+				r.Password.Value.Reveal(), r.Password.Source)
 		}
 		b.WriteString("\n")
 	}
@@ -77,9 +82,22 @@ func corpusResolve(t *testing.T) *ValidateConfig {
 func TestCorpus(t *testing.T) {
 	t.Chdir(corpusDir)
 	uc := corpusResolve(t)
+	// no error of any config may show a secret value
+	scan := leakscan.New(t)
+	for name, v := range map[string]string{"env token": "tok-env-prod", "staging token": "tok-env-staging", "db password": "pw-env",
+		"registry password": "reg-pw", "1Password token": "tok-1p-prod", "1Password stripe": "sk-1p-stripe",
+		"sops token": "tok-sops-prod", "sops db": "pw-sops-db", "store token": "tok-store-prod"} {
+		scan.Secret(name, v)
+	}
 	for _, tt := range corpusCases {
 		t.Run(tt.file, func(t *testing.T) {
 			res, err := uc.Run(context.Background(), ValidateInput{Config: tt.file, All: true})
+			for _, e := range flattenErr(err) {
+				var ce *core.Error
+				if errors.As(e, &ce) {
+					scan.Output(tt.file+" error", []byte(ce.What+"\n"+ce.Why+"\n"+ce.Fix))
+				}
+			}
 			got := renderResolution(res, err)
 			if got != tt.want {
 				t.Errorf("validate-config -c %s --all:\n got:\n%s\nwant:\n%s", tt.file, got, tt.want)
@@ -121,9 +139,9 @@ var corpusCases = []struct{ file, want string }{
 	{"env-not-a-list.toml", "error: env-not-a-list.toml:5:2: env is a mapping, but it must be a list\n"},
 	{"env-self.json", "-: app my-app on production.haloy.com, image ghcr.io/acme/app:v1, port 8080, token client store HALOY_API_TOKEN_PRODUCTION_HALOY_COM (set in the config directory's .env)\nerror: env-self.json is not valid: 1 problem\nerror: env entry PATH_LIST refers to itself with ${PATH_LIST} (env-self.json:2)\n"},
 	{"env-undefined-ref.yaml", "-: app my-app on production.haloy.com, image ghcr.io/acme/app:v1, port 8080, token client store HALOY_API_TOKEN_PRODUCTION_HALOY_COM (set in the config directory's .env), HOST=example.com\nerror: env-undefined-ref.yaml is not valid: 1 problem\nerror: env entry URL refers to ${HOTS}, which is no env entry of this target (env-undefined-ref.yaml:5)\n"},
-	{"everything.json", "-: app everything on production.haloy.com, image ghcr.io/acme/everything:v1.2.3, port 3000, token from env PROD_TOKEN, MODE=full\n"},
-	{"everything.toml", "-: app everything on production.haloy.com, image ghcr.io/acme/everything:v1.2.3, port 3000, token from env PROD_TOKEN, MODE=full\n"},
-	{"everything.yaml", "-: app everything on production.haloy.com, image ghcr.io/acme/everything:v1.2.3, port 3000, token from env PROD_TOKEN, MODE=full\n"},
+	{"everything.json", "-: app everything on production.haloy.com, image ghcr.io/acme/everything:v1.2.3, port 3000, token from env PROD_TOKEN, MODE=full, registry ghcr.io user acme-bot (literal value in everything.json:9) password reg-pw (from env REGISTRY_PASSWORD)\n"},
+	{"everything.toml", "-: app everything on production.haloy.com, image ghcr.io/acme/everything:v1.2.3, port 3000, token from env PROD_TOKEN, MODE=full, registry ghcr.io user acme-bot (literal value in everything.toml:25) password reg-pw (from env REGISTRY_PASSWORD)\n"},
+	{"everything.yaml", "-: app everything on production.haloy.com, image ghcr.io/acme/everything:v1.2.3, port 3000, token from env PROD_TOKEN, MODE=full, registry ghcr.io user acme-bot (literal value in everything.yaml:11) password reg-pw (from env REGISTRY_PASSWORD)\n"},
 	{"from-env-dollar.yaml", "-: app my-app on production.haloy.com, image ghcr.io/acme/app:v1, port 8080\nerror: from-env-dollar.yaml is not valid: 1 problem\nerror: no API token for server \"production.haloy.com\"\n"},
 	{"from-value-and-env.yaml", "-: app my-app on production.haloy.com, image ghcr.io/acme/app:v1, port 8080, token client store HALOY_API_TOKEN_PRODUCTION_HALOY_COM (set in the config directory's .env)\nerror: from-value-and-env.yaml is not valid: 1 problem\nerror: env entry A sets several values (from-value-and-env.yaml:5)\n"},
 	{"guide-secretProviders.yaml", "production: app production on production.haloy.com, image my-org/my-app:latest, port 8080, token 1Password Infrastructure/Haloy API Tokens field production\n"},
@@ -150,7 +168,9 @@ var corpusCases = []struct{ file, want string }{
 	{"preset-database.yaml", "-: app postgres on production.haloy.com, image postgres:17, port 8080, token client store HALOY_API_TOKEN_PRODUCTION_HALOY_COM (set in the config directory's .env), POSTGRES_PASSWORD=pw-env\n"},
 	{"preset-service.toml", "-: app redis on production.haloy.com, image redis:7, port 6379, token client store HALOY_API_TOKEN_PRODUCTION_HALOY_COM (set in the config directory's .env)\n"},
 	{"preset-unknown.yaml", "-: app my-app on production.haloy.com, image ghcr.io/acme/app:v1, port 8080, token client store HALOY_API_TOKEN_PRODUCTION_HALOY_COM (set in the config directory's .env)\nerror: preset-unknown.yaml is not valid: 1 problem\nerror: unknown preset \"cache\" (preset-unknown.yaml:4)\n"},
+	{"registry-env-missing.toml", "-: app private on production.haloy.com, image registry.example.com/acme/private:v9, port 8080, token client store HALOY_API_TOKEN_PRODUCTION_HALOY_COM (set in the config directory's .env), registry  user bot (literal value in registry-env-missing.toml:8) password  ()\nerror: registry-env-missing.toml is not valid: 1 problem\nerror: image.registry.password: from.env names REGISTRY_PASSWORD_UNSET (registry-env-missing.toml:8), which is not set\n"},
 	{"registry-history-latest.yaml", "-: app my-app on production.haloy.com, image ghcr.io/acme/app:latest, port 8080, token client store HALOY_API_TOKEN_PRODUCTION_HALOY_COM (set in the config directory's .env)\nerror: registry-history-latest.yaml is not valid: 1 problem\nerror: image.tag \"latest\" can change under the registry strategy (registry-history-latest.yaml:5)\n"},
+	{"registry-secrets.yaml", "-: app private on production.haloy.com, image registry.example.com/acme/private:v9, port 8080, token client store HALOY_API_TOKEN_PRODUCTION_HALOY_COM (set in the config directory's .env), registry  user tok-sops-prod (SOPS file secrets/prod.enc.yaml field API_TOKEN) password sk-1p-stripe (1Password Infrastructure/Haloy API Tokens field stripe)\n"},
 	{"replicas-zero.toml", "-: app my-app on production.haloy.com, image ghcr.io/acme/app:v1, port 8080, token client store HALOY_API_TOKEN_PRODUCTION_HALOY_COM (set in the config directory's .env)\nerror: replicas-zero.toml is not valid: 1 problem\nerror: replicas is 0 (replicas-zero.toml:4)\n"},
 	{"secret-1password.yaml", "-: app api on production.haloy.com, image ghcr.io/acme/api:v1, port 8080, token 1Password Infrastructure/Haloy API Tokens field production, STRIPE_KEY=sk-1p-stripe\n"},
 	{"secret-sops.json", "-: app api on production.haloy.com, image ghcr.io/acme/api:v1, port 8080, token SOPS file secrets/prod.enc.yaml field API_TOKEN, DB_PASSWORD=pw-sops-db\n"},

@@ -85,10 +85,19 @@ type ResolvedTarget struct {
 	Config core.TargetConfig
 	// Env holds the env entries' values, in order.
 	Env []core.ResolvedEnvVar
+	// Registry holds the image registry's credentials, resolved, when the
+	// image names a registry; nil otherwise.
+	Registry *ResolvedRegistry
 	// Warnings were also sent to the notifier.
 	Warnings []string
 	// Errs are every problem found, not just the first.
 	Errs []error
+}
+
+// ResolvedRegistry is an image registry's server and credentials.
+type ResolvedRegistry struct {
+	Server             string
+	Username, Password core.Resolved
 }
 
 // Err joins every error of the resolution, each target's prefixed with its
@@ -218,6 +227,25 @@ func (uc *Resolve) target(cfg *core.AppConfig, name string, configured []string,
 	vars, errs := core.ResolveEnv(m.Env, where, cfg.File, env, secrets)
 	t.Env = vars
 	t.Errs = append(t.Errs, errs...)
+	if reg := m.Image.Registry; reg != nil {
+		t.Registry = &ResolvedRegistry{Server: reg.Server}
+		at := cfg.Where(cfg.FieldPath(name, "image") + ".registry")
+		for _, f := range []struct {
+			name string
+			v    core.ValueSource
+			dst  *core.Resolved
+		}{{"username", reg.Username, &t.Registry.Username}, {"password", reg.Password, &t.Registry.Password}} {
+			if !f.v.WellFormed() {
+				continue // Check reports it
+			}
+			r, err := core.ResolveValue("image.registry."+f.name, at, cfg.File, f.v, env, secrets)
+			if err != nil {
+				t.Errs = append(t.Errs, err)
+				continue
+			}
+			*f.dst = r
+		}
+	}
 	return t
 }
 
@@ -299,7 +327,8 @@ func (uc *Resolve) fetch(ctx context.Context, cfg core.AppConfig, targets []stri
 	var srcs []core.SecretSourceRef
 	seen := map[string]bool{}
 	for _, n := range targets {
-		for _, s := range core.SecretSources(cfg.Target(n), cfg.SecretProviders, filepath.Dir(cfg.File)) {
+		m, _ := cfg.Resolve(n)
+		for _, s := range core.SecretSources(m, cfg.SecretProviders, filepath.Dir(cfg.File)) {
 			if !seen[s.Key()] {
 				seen[s.Key()] = true
 				srcs = append(srcs, s)

@@ -363,3 +363,7 @@ func (c *AppConfig) CheckTargets() []error {
 	}
 	return errs
 }
+
+// WellFormed reports whether v sets exactly one of value, from.env and
+// from.secret; Check reports it when it does not.
+func (v ValueSource) WellFormed() bool { return valueSourceProblem(v) == "" }

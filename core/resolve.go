@@ -134,6 +134,13 @@ func SecretSources(t TargetConfig, providers SecretProviders, dir string) []Secr
 			refs = append(refs, e.From.Secret)
 		}
 	}
+	if t.Image != nil && t.Image.Registry != nil {
+		for _, v := range []ValueSource{t.Image.Registry.Username, t.Image.Registry.Password} {
+			if v.From != nil && v.From.Secret != "" {
+				refs = append(refs, v.From.Secret)
+			}
+		}
+	}
 	var out []SecretSourceRef
 	seen := map[string]bool{}
 	for _, raw := range refs {
@@ -273,6 +280,19 @@ func ResolveEnv(entries []EnvVar, where func(i int) string, file string, env Env
 	}
 	out, ierrs := interpolate(entries, out, where)
 	return out, append(errs, ierrs...)
+}
+
+// ResolveValue resolves one value source (a registry's username or
+// password) like an env entry: what names it in messages, where is its
+// "file:line".
+func ResolveValue(what, where, file string, v ValueSource, env Env, secrets SecretInputs) (Resolved, error) {
+	r, err := resolveValue(what, where, file, v.Value, v.From, env, secrets)
+	if ce, ok := err.(*Error); ok && !strings.HasPrefix(ce.What, what) {
+		c := *ce
+		c.What = what + ": " + c.What
+		err = &c
+	}
+	return r, err
 }
 
 // ResolvedEnvVar is an env entry with its value found.
