@@ -124,8 +124,8 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 		eps[i] = targetEndpoint(t, st, res.File)
 		say(t.Target, "server "+t.Server+" ("+t.ServerWhy+"); token: "+t.TokenSource)
 	}
-	if err := uc.exchange(ctx, res.Targets, eps, say); err != nil {
-		return DeployResult{}, err
+	if err := exchangeIdentities(ctx, uc.ci, uc.api, res.Targets, eps, say); err != nil {
+		return DeployResult{}, errors.Join(err, &core.Error{Kind: kindOf(err), What: "nothing was deployed"})
 	}
 	if err := uc.check(ctx, res.Targets, eps, say); err != nil {
 		return DeployResult{}, err
@@ -237,52 +237,4 @@ func targetLabel(target, app string) string {
 		return app
 	}
 	return target
-}
-
-// exchange gets a short-lived token for each target whose api_token comes
-// from its CI identity (api_token.from.oidc): the identity token from the
-// CI, for the server's audience, traded at the target's server. One
-// exchange per server and source serves every target on it. The minted
-// token lives in memory for this deploy only; nothing writes it.
-func (uc *Deploy) exchange(ctx context.Context, targets []ResolvedTarget, eps []core.Endpoint, say func(string, string)) error {
-	type key struct {
-		server string
-		src    core.OIDCSource
-	}
-	done := map[key]core.Endpoint{}
-	var errs []error
-	for i, t := range targets {
-		if t.OIDC == nil {
-			continue
-		}
-		k := key{t.Server, *t.OIDC}
-		if ep, ok := done[k]; ok {
-			eps[i] = ep
-			continue
-		}
-		aud := t.OIDC.Audience
-		if aud == "" {
-			aud = core.OIDCAudience(t.Server)
-		}
-		identity, err := uc.ci.IdentityToken(ctx, *t.OIDC, aud)
-		if err != nil {
-			errs = append(errs, forTarget(t.Target, err))
-			continue
-		}
-		resp, err := uc.api.ExchangeOIDC(ctx, eps[i], identity)
-		if err != nil {
-			errs = append(errs, forTarget(t.Target, err))
-			continue
-		}
-		eps[i].Token = core.Secret(resp.Token)
-		eps[i].TokenSource = fmt.Sprintf("%s, exchanged for token %q", t.OIDC.Label(), resp.Name)
-		eps[i].TokenFix = "check the server's trust policy (haloyadm trust list) and re-run the job"
-		done[k] = eps[i]
-		say(t.Target, fmt.Sprintf("identity %s (audience %s) exchanged at %s for token %q, valid until %s",
-			t.OIDC.Label(), aud, t.Server, resp.Name, resp.ExpiresAt.UTC().Format(time.RFC3339)))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return errors.Join(err, &core.Error{Kind: kindOf(err), What: "nothing was deployed"})
-	}
-	return nil
 }

@@ -107,3 +107,19 @@ func TestDeployOIDCFailures(t *testing.T) {
 		})
 	}
 }
+
+// haloy status in the same job exchanges a fresh identity too, instead of
+// sending no token.
+func TestStatusOIDCGitHub(t *testing.T) {
+	w := oidcWorld(core.OIDCSource{Provider: "github"})
+	w.ci.GitHubToken = "gh-job-jwt"
+	r, store := w.resolve(&memory.Notes{})
+	got, err := NewStatus(r, store, w.api, w.ci).Run(context.Background(), StatusInput{Targets: []string{"production"}})
+	if err != nil || len(got) != 1 || got[0].Err != nil {
+		t.Fatalf("Status.Run() = %+v, %v", got, err)
+	}
+	calls := w.api.Calls("prod.haloy.com")
+	if len(calls) != 2 || calls[0].Method != "ExchangeOIDC" || calls[1].Method != "Status" || !strings.HasPrefix(calls[1].Token.Reveal(), "haloy_memoryMinted") {
+		t.Errorf("calls to prod = %+v, want an exchange then status with the minted token", calls)
+	}
+}

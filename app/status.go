@@ -15,11 +15,12 @@ type Status struct {
 	resolve *Resolve
 	store   ports.ClientStore
 	api     ports.ServerAPI
+	ci      ports.CIIdentity
 }
 
 // NewStatus returns the use case.
-func NewStatus(resolve *Resolve, store ports.ClientStore, api ports.ServerAPI) *Status {
-	return &Status{resolve: resolve, store: store, api: api}
+func NewStatus(resolve *Resolve, store ports.ClientStore, api ports.ServerAPI, ci ports.CIIdentity) *Status {
+	return &Status{resolve: resolve, store: store, api: api, ci: ci}
 }
 
 // StatusInput chooses the config and its targets, as for Resolve.
@@ -56,12 +57,20 @@ func (uc *Status) Run(ctx context.Context, in StatusInput) ([]TargetStatus, erro
 	if err != nil {
 		return nil, err
 	}
+	eps := make([]core.Endpoint, len(res.Targets))
+	for i, t := range res.Targets {
+		eps[i] = targetEndpoint(t, st, res.File)
+	}
+	// a CI identity (api_token.from.oidc) is exchanged first, as for deploy
+	if err := exchangeIdentities(ctx, uc.ci, uc.api, res.Targets, eps, nil); err != nil {
+		return nil, err
+	}
 	out := make([]TargetStatus, len(res.Targets))
 	var wg sync.WaitGroup
 	for i, t := range res.Targets {
 		wg.Go(func() {
 			out[i] = TargetStatus{Target: t.Target, App: t.App, Server: t.Server}
-			r, err := uc.api.Status(ctx, targetEndpoint(t, st, res.File), t.App)
+			r, err := uc.api.Status(ctx, eps[i], t.App)
 			switch {
 			case kindOf(err) == core.NotFound:
 				out[i].Deployments = []core.DeploymentRecord{}
