@@ -482,11 +482,19 @@ func decodeClient(path string, data []byte) (map[string]core.ServerRef, error) {
 	if err := yaml.UnmarshalWithOptions(data, &cf, yaml.DisallowUnknownField()); err != nil {
 		why, _, _ := strings.Cut(err.Error(), "\n")
 		var uf *yaml.UnknownFieldError
-		if !errors.As(err, &uf) || len(uf.Token.Value) > 40 || strings.Contains(uf.Token.Value, core.APITokenPrefix) {
+		isUnknown := errors.As(err, &uf)
+		if !isUnknown || len(uf.Token.Value) > 40 || strings.Contains(uf.Token.Value, core.APITokenPrefix) {
 			why = hideContent(why, data) // a misplaced token must not be printed
 		}
+		fix := "fix the file: it holds servers: {<server>: {token_env: <VARIABLE>}}"
+		// the suggestion quotes a known key, never what the file holds
+		if cl := ""; isUnknown {
+			if cl = core.Closest(uf.Token.Value, []string{"servers", "token_env", "ca_cert"}); cl != "" {
+				fix = "did you mean " + strconv.Quote(cl) + "? " + fix
+			}
+		}
 		return nil, &core.Error{Kind: core.Invalid, What: "cannot read " + strconv.Quote(path), Why: why,
-			Fix: "fix the file: it holds servers: {<server>: {token_env: <VARIABLE>}}", Err: err}
+			Fix: fix, Err: err}
 	}
 	out := make(map[string]core.ServerRef, len(cf.Servers))
 	for name, e := range cf.Servers {

@@ -261,8 +261,9 @@ func TestStrictYAML(t *testing.T) {
 	path := filepath.Join(dir, ClientFile)
 	os.WriteFile(path, []byte("servers:\n  a.example.com:\n    token_envv: X\n"), 0o600)
 	_, err := s.Load(context.Background())
+	// issue 16: the misspelled key gets a "did you mean"
 	want := &core.Error{Kind: core.Invalid, What: "cannot read " + strconv.Quote(path), Why: `[3:5] unknown field "token_envv"`,
-		Fix: "fix the file: it holds servers: {<server>: {token_env: <VARIABLE>}}"}
+		Fix: `did you mean "token_env"? fix the file: it holds servers: {<server>: {token_env: <VARIABLE>}}`}
 	var ce *core.Error
 	if !errors.As(err, &ce) {
 		t.Fatalf("Load() = %v, want a *core.Error", err)
