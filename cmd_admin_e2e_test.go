@@ -142,7 +142,7 @@ func TestAdminBinary(t *testing.T) {
 	if code, _ := call("GET", "/v1/version", "", ""); code != 401 {
 		t.Errorf("GET /v1/version without a token = %d, want 401", code)
 	}
-	code, body := call("POST", "/v1/deploy", ci, `{"deployment_id":"01E2E","app":"web","image":{"repository":"nginx","tag":"1.27"},"env":["DATABASE_URL"]}`)
+	code, body := call("POST", "/v1/deploy", ci, `{"deploymentID":"01jdz3t4q9w2v1s6m8k0r5e2e0","targetConfig":{"name":"web","server":"localhost","image":{"repository":"nginx","tag":"1.27"},"env":[{"name":"DATABASE_URL","value":"x"}]},"rollbackDeployConfig":{}}`)
 	if code != 202 {
 		t.Errorf("POST /v1/deploy = %d %s, want 202", code, body)
 	}

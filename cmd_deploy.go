@@ -14,8 +14,8 @@ import (
 
 // DeployCommands are the commands of this area, embedded in the grammar.
 type DeployCommands struct {
-	Deploy DeployCmd `cmd:"" help:"Deploy the app: check each server and token, then send each target's deployment."`
-	Status StatusCmd `cmd:"" help:"Show the deployments each target's server recorded for the app, newest first."`
+	Deploy DeployCmd `cmd:"" help:"Deploy the app: check each server and token, send each target's deployment and follow its log to the end."`
+	Status StatusCmd `cmd:"" help:"Show the app's status on each target's server: state, deployment, containers, domains, and recorded deployments."`
 }
 
 // DeployCmd is `haloy deploy [-c PATH] [-t NAME...] [-a]`.
@@ -23,9 +23,9 @@ type DeployCmd struct {
 	ConfigFlags
 }
 
-// Run deploys and prints each target's progress as it happens, each line
-// prefixed with the target, then a summary. The exit code is 0 only when
-// every target was deployed.
+// Run deploys and prints each target's progress and deployment log as it
+// happens, each line prefixed with the target, then a summary. The exit
+// code is 0 only when every target's deployment completed.
 func (c *DeployCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.Deploy) error {
 		out := &prefixed{w: rt.stdout}
@@ -37,19 +37,31 @@ func (c *DeployCmd) Run(rt *runtime) error {
 	})
 }
 
-// summary prints one row per target: deployed with its id, or failed.
+// summary prints one row per target: its state and deployment id, then
+// the last error lines of each failed deployment's log.
 func summary(w io.Writer, res app.DeployResult) {
 	failed := len(res.Failed())
 	fmt.Fprintf(w, "\n%d of %d targets deployed\n", len(res.Targets)-failed, len(res.Targets))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, t := range res.Targets {
-		state, id := "deployed", t.DeploymentID
-		if t.Err != nil {
-			state, id = "FAILED", "-"
+		state, id := t.State, t.DeploymentID
+		switch {
+		case state == "" && t.Err != nil:
+			state = app.Failed
+		case state == "":
+			state = app.Deployed
+		}
+		if id == "" {
+			id = "-"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", label(t.Target, t.App), t.Server, state, id)
 	}
 	tw.Flush()
+	for _, t := range res.Targets {
+		for _, l := range t.LastErrors {
+			fmt.Fprintf(w, "  %s | %s\n", label(t.Target, t.App), l)
+		}
+	}
 }
 
 // prefixed writes whole lines, each prefixed with its target, from
@@ -90,7 +102,8 @@ type StatusCmd struct {
 	ConfigFlags
 }
 
-// Run prints each target's recorded deployments as a table.
+// Run prints each target's status as a table: Haloy's fields, then the
+// deployments haloyadm serve recorded, when the server sends them.
 func (c *StatusCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.Status) error {
 		res, err := uc.Run(ctx, app.StatusInput{Config: c.Config, Targets: c.Target, All: c.All})
@@ -98,21 +111,38 @@ func (c *StatusCmd) Run(rt *runtime) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(rt.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TARGET\tSERVER\tDEPLOYMENT\tRECEIVED\tIMAGE\tTOKEN")
+		fmt.Fprintln(tw, "TARGET\tSERVER\tSTATE\tDEPLOYMENT\tCONTAINERS\tDOMAINS")
+		records := false
 		for _, t := range res {
 			name := label(t.Target, t.App)
 			switch {
 			case t.Err != nil:
 				fmt.Fprintf(tw, "%s\t%s\tfailed (see below)\t-\t-\t-\n", name, t.Server)
-			case len(t.Deployments) == 0:
+			case !t.Known:
 				fmt.Fprintf(tw, "%s\t%s\tnone\t-\t-\t-\n", name, t.Server)
-			}
-			for _, d := range t.Deployments {
-				image := d.Image.Repository
-				if d.Image.Tag != "" {
-					image += ":" + d.Image.Tag
+			default:
+				records = records || len(t.Deployments) > 0
+				var containers, domains []string
+				for _, id := range t.ContainerIDs {
+					containers = append(containers, id[:min(12, len(id))])
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, t.Server, d.ID, d.ReceivedAt.UTC().Format(time.RFC3339), image, dash(d.TokenName))
+				for _, d := range t.Domains {
+					domains = append(domains, d.Domain)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, t.Server, dash(t.State), dash(t.DeploymentID),
+					dash(strings.Join(containers, ",")), dash(strings.Join(domains, ",")))
+			}
+		}
+		if records {
+			fmt.Fprintln(tw, "\nTARGET\tSERVER\tRECORDED\tRECEIVED\tIMAGE\tTOKEN")
+			for _, t := range res {
+				for _, d := range t.Deployments {
+					image := d.Image.Repository
+					if d.Image.Tag != "" {
+						image += ":" + d.Image.Tag
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", label(t.Target, t.App), t.Server, d.ID, d.ReceivedAt.UTC().Format(time.RFC3339), image, dash(d.TokenName))
+				}
 			}
 		}
 		if ferr := tw.Flush(); ferr != nil {

@@ -92,7 +92,7 @@ func (w *netWorld) run(t *testing.T, stdin string, args ...string) (int, string,
 	return code, stdout.String(), stderr.String()
 }
 
-var ulidRE = regexp.MustCompile(`\b[0-9A-HJKMNP-TV-Z]{26}\b`)
+var ulidRE = regexp.MustCompile(`\b[0-9a-hjkmnp-tv-z]{26}\b`)
 
 // ulids replaces each deployment id by a placeholder of the same width.
 func ulids(s string) string { return ulidRE.ReplaceAllString(s, "<ULID....................>") }
@@ -104,9 +104,15 @@ func TestDeployCLISameServer(t *testing.T) {
 green | server prod.haloy.com (server: in bluegreen.haloy.yaml); token: client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)
 blue  | server prod.haloy.com runs haloyd 1.4.0; token accepted ("prod-ci")
 blue  | deploying blue (shop) to prod.haloy.com as <ULID....................>
-blue  | deployment <ULID....................> accepted
+blue  | deployment <ULID....................> accepted; following its log
+blue  | deployment received
+blue  | deployment recorded
+blue  | deployment complete
 green | deploying green (shop) to prod.haloy.com as <ULID....................>
-green | deployment <ULID....................> accepted
+green | deployment <ULID....................> accepted; following its log
+green | deployment received
+green | deployment recorded
+green | deployment complete
 
 2 of 2 targets deployed
   blue   prod.haloy.com  deployed  <ULID....................>
@@ -198,9 +204,13 @@ func TestStatusCLI(t *testing.T) {
 		t.Errorf("status: code %d, stderr %q; want 0, none", code, stderr)
 	}
 	got := regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`).ReplaceAllString(ulids(stdout), "<TIME..............>")
-	want := `TARGET  SERVER          DEPLOYMENT                  RECEIVED              IMAGE  TOKEN
+	// each target is its own app (named after its key): green has none
+	want := `TARGET  SERVER          STATE     DEPLOYMENT                  CONTAINERS  DOMAINS
+blue    prod.haloy.com  recorded  <ULID....................>  -           -
+green   prod.haloy.com  none      -                           -           -
+
+TARGET  SERVER          RECORDED                    RECEIVED              IMAGE  TOKEN
 blue    prod.haloy.com  <ULID....................>  <TIME..............>  shop   prod-ci
-green   prod.haloy.com  none                        -                     -      -
 `
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("status stdout mismatch (-want +got):\n%s", diff)

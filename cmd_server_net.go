@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -37,7 +38,8 @@ type ServerVersionCmd struct {
 	Server string `short:"s" predictor:"server" help:"Server to ask, e.g. production.haloy.com; needed when several are configured."`
 }
 
-// Run prints the server's version and which token it accepted.
+// Run prints the server's version, which token it accepted, and the
+// capabilities a Haloy server reports.
 func (c *ServerVersionCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.ServerVersion) error {
 		r, err := uc.Run(ctx, c.Server)
@@ -51,6 +53,12 @@ func (c *ServerVersionCmd) Run(rt *runtime) error {
 		line += " from " + r.TokenSource
 		if r.Version.TokenExpiresAt != nil {
 			line += ", expires " + r.Version.TokenExpiresAt.UTC().Format(time.DateOnly)
+		}
+		if p := r.Version.Proxy; p != "" {
+			line += "; proxy " + p
+		}
+		if cs := r.Version.Capabilities; len(cs) > 0 {
+			line += "; capabilities: " + strings.Join(cs, ", ")
 		}
 		_, err = fmt.Fprintln(rt.stdout, line)
 		return err

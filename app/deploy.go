@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,9 +17,10 @@ import (
 )
 
 // Deploy deploys an app's targets: it resolves each target's server and
-// token (Resolve), checks every distinct server and token once
-// (/v1/version) before anything is deployed, then sends one deployment per
-// target, targets on different servers in parallel.
+// token (Resolve), builds and checks every target's request, checks every
+// distinct server and token once (/v1/version) before anything is
+// deployed, then sends one deployment per target, targets on different
+// servers in parallel, and follows each deployment's log to its end.
 type Deploy struct {
 	resolve *Resolve
 	store   ports.ClientStore
@@ -27,12 +29,18 @@ type Deploy struct {
 	notes   ports.Notifier
 	now     func() time.Time
 	newID   func() string
+	// resumes is how many times a dropped log stream is reconnected;
+	// backoff how long to wait before the first, doubled each time.
+	resumes int
+	backoff time.Duration
 }
 
 // NewDeploy returns the use case.
 func NewDeploy(resolve *Resolve, store ports.ClientStore, api ports.ServerAPI, ci ports.CIIdentity, notes ports.Notifier) *Deploy {
 	return &Deploy{resolve: resolve, store: store, api: api, ci: ci, notes: notes, now: time.Now,
-		newID: func() string { return ulid.Make().String() }}
+		// Haloy's ids: lower case, so that they compare as text in time order
+		newID:   func() string { return strings.ToLower(ulid.Make().String()) },
+		resumes: 3, backoff: time.Second}
 }
 
 // DeployInput says what to deploy and where progress goes.
@@ -60,11 +68,28 @@ type DeployResult struct {
 type TargetOutcome struct {
 	// Target is the target's name, "" for a config without targets.
 	Target, App, Server string
-	// DeploymentID is the id the server accepted; "" when it failed.
+	// DeploymentID is the id the server accepted; "" when it did not.
 	DeploymentID string
+	// State is Deployed, Failed, Unknown or Interrupted; "" when the
+	// server did not accept the deployment.
+	State string
+	// LastErrors are the last error lines of a failed deployment's log.
+	LastErrors []string
 	// Err is why the target failed; nil when it was deployed.
 	Err error
 }
+
+// The states of a deployment the server accepted.
+const (
+	// Deployed: the log ended with the deployment complete.
+	Deployed = "deployed"
+	// Failed: the log ended with the deployment failed.
+	Failed = "FAILED"
+	// Unknown: the log stream was lost before its end.
+	Unknown = "UNKNOWN"
+	// Interrupted: the user stopped following (Ctrl-C).
+	Interrupted = "INTERRUPTED"
+)
 
 // Failed returns the outcomes that failed.
 func (r DeployResult) Failed() []TargetOutcome {
@@ -109,6 +134,35 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 			inner(target, line)
 		}
 	}
+	// every request is built and checked, with the server's own check,
+	// before anything is sent
+	var problems []error
+	reqs := make([]core.DeployRequest, len(res.Targets))
+	for i, t := range res.Targets {
+		if t.Config.Image == nil || t.Config.Image.Repository == "" {
+			problems = append(problems, forTarget(t.Target, &core.Error{Kind: core.Invalid,
+				What: "no image to deploy for app " + strconv.Quote(t.App), Why: res.File + " sets no image.repository",
+				Fix: "add to " + res.File + ": image: {repository: ghcr.io/you/" + t.App + ", tag: latest}"}))
+			continue
+		}
+		if t.Config.Image.Registry != nil {
+			uc.notes.Warn(targetLabel(t.Target, t.App) + ": image.registry's credentials are not sent to the server " +
+				"(haloy sends no secret but the app's env); log the server in to the registry instead (on Haloy: haloy registries login)")
+		}
+		reqs[i] = core.NewDeployRequest(uc.newID(), t.App, t.Server, t.Config, t.Env, res.SecretProviders)
+		if err := core.CheckDeployRequest(reqs[i]); err != nil {
+			var ce *core.Error
+			if errors.As(err, &ce) && ce.Fix == "" {
+				c := *ce
+				c.Fix = "fix it in " + res.File
+				err = &c
+			}
+			problems = append(problems, forTarget(t.Target, err))
+		}
+	}
+	if len(problems) > 0 {
+		return DeployResult{}, errors.Join(problems...)
+	}
 	if in.Begin != nil {
 		names := make([]string, len(res.Targets))
 		for i, t := range res.Targets {
@@ -144,7 +198,7 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 	for _, s := range order {
 		wg.Go(func() {
 			for _, i := range byServer[s] {
-				out.Targets[i] = uc.deployOne(ctx, res.Targets[i], eps[i], say)
+				out.Targets[i] = uc.deployOne(ctx, res.Targets[i], eps[i], reqs[i], say)
 			}
 		})
 	}
@@ -194,6 +248,9 @@ func (uc *Deploy) check(ctx context.Context, targets []ResolvedTarget, eps []cor
 			if v.TokenName != "" {
 				line += " (" + strconv.Quote(v.TokenName) + ")"
 			}
+			if len(v.Capabilities) > 0 {
+				line += "; capabilities: " + strings.Join(v.Capabilities, ", ")
+			}
 			say(targets[i].Target, line)
 			if note := expiryNote(eps[i], v, uc.now()); note != "" {
 				uc.notes.Warn(note)
@@ -207,28 +264,120 @@ func (uc *Deploy) check(ctx context.Context, targets []ResolvedTarget, eps []cor
 	return nil
 }
 
-// deployOne sends one target's deployment.
-func (uc *Deploy) deployOne(ctx context.Context, t ResolvedTarget, ep core.Endpoint, say func(string, string)) TargetOutcome {
+// deployOne sends one target's deployment and follows its log.
+func (uc *Deploy) deployOne(ctx context.Context, t ResolvedTarget, ep core.Endpoint, req core.DeployRequest, say func(string, string)) TargetOutcome {
 	o := TargetOutcome{Target: t.Target, App: t.App, Server: t.Server}
-	d := core.Deployment{ID: uc.newID(), App: t.App, Target: t.Target,
-		Image: core.Image{Repository: t.Config.Image.Repository, Tag: t.Config.Image.Tag}, Domains: t.Config.Domains}
-	for _, e := range t.Config.Env {
-		d.EnvNames = append(d.EnvNames, e.Name)
+	id := req.DeploymentID
+	img := req.TargetConfig.Image.Repository
+	if tag := req.TargetConfig.Image.Tag; tag != "" {
+		img += ":" + tag
 	}
-	image := d.Image.Repository
-	if d.Image.Tag != "" {
-		image += ":" + d.Image.Tag
-	}
-	say(t.Target, "deploying "+t.App+" ("+image+") to "+t.Server+" as "+d.ID)
-	r, err := uc.api.Deploy(ctx, ep, d)
-	if err != nil {
+	say(t.Target, "deploying "+t.App+" ("+img+") to "+t.Server+" as "+id)
+	if err := uc.api.Deploy(ctx, ep, req); err != nil {
 		o.Err = err
 		say(t.Target, "failed: "+err.Error())
 		return o
 	}
-	o.DeploymentID = r.DeploymentID
-	say(t.Target, "deployment "+r.DeploymentID+" "+r.Status)
+	o.DeploymentID = id
+	say(t.Target, "deployment "+id+" accepted; following its log")
+	o.State, o.LastErrors, o.Err = uc.follow(ctx, t, ep, id, say)
 	return o
+}
+
+// follow prints deployment id's log until it ends, resuming a dropped
+// stream up to uc.resumes times (entries seen before are not printed
+// again), and returns the deployment's state, its last error lines and,
+// unless it was deployed, the error to report.
+func (uc *Deploy) follow(ctx context.Context, t ResolvedTarget, ep core.Endpoint, id string, say func(string, string)) (string, []string, error) {
+	seen := map[string]bool{}
+	var last []string
+	var end *core.LogEntry
+	wait := uc.backoff
+	for attempt := 0; ; attempt++ {
+		err := uc.api.DeployLog(ctx, ep, id, func(e core.LogEntry) bool {
+			key := entryKey(e)
+			if seen[key] {
+				return true
+			}
+			seen[key] = true
+			line := logLine(e, ep.Token)
+			say(t.Target, line)
+			if e.Failed() || strings.EqualFold(e.Level, "ERROR") {
+				last = append(last, line)
+				if len(last) > 3 {
+					last = last[len(last)-3:]
+				}
+			}
+			if e.Ends() {
+				end = &e
+				return false
+			}
+			return true
+		})
+		switch {
+		case end != nil && end.Failed():
+			return Failed, last, &core.Error{Kind: core.Unavailable, What: "deployment " + id + " of " + t.App + " failed on " + t.Server,
+				Why: "the server's log ended with the failure", Fix: "fix what the log says, then deploy again; haloy status shows what runs now"}
+		case end != nil:
+			return Deployed, nil, nil
+		case ctx.Err() != nil:
+			return Interrupted, last, &core.Error{Kind: core.Unavailable, What: "stopped following deployment " + id + " of " + t.App,
+				Why: "interrupted; the deployment goes on on " + t.Server, Fix: "haloy status", Err: ctx.Err()}
+		}
+		k := kindOf(err)
+		if attempt >= uc.resumes || k == core.Unauthorized || k == core.NotFound || k == core.Invalid || k == core.Unsafe {
+			return Unknown, last, &core.Error{Kind: core.Unavailable, What: "outcome of deployment " + id + " of " + t.App + " unknown",
+				Why: "the log stream was lost before the deployment ended: " + progressText(err), Fix: "check haloy status", Err: err}
+		}
+		say(t.Target, fmt.Sprintf("log stream lost (%s); resuming in %s (%d of %d)", progressText(err), wait, attempt+1, uc.resumes))
+		select {
+		case <-ctx.Done():
+			return Interrupted, last, &core.Error{Kind: core.Unavailable, What: "stopped following deployment " + id + " of " + t.App,
+				Why: "interrupted; the deployment goes on on " + t.Server, Fix: "haloy status", Err: ctx.Err()}
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+// progressText is err's message without the fix, for one progress line.
+func progressText(err error) string {
+	var ce *core.Error
+	if errors.As(err, &ce) {
+		if ce.Why != "" {
+			return ce.What + ": " + ce.Why
+		}
+		return ce.What
+	}
+	return err.Error()
+}
+
+// entryKey identifies a log entry, so that one replayed on a resumed
+// stream is printed once.
+func entryKey(e core.LogEntry) string {
+	return e.Timestamp.Format(time.RFC3339Nano) + "\x00" + e.Level + "\x00" + e.Message + "\x00" + fmt.Sprint(e.Fields)
+}
+
+// logLine is one log entry as a progress line: the message, then its
+// fields, sorted, made safe to print; warnings and errors say so.
+func logLine(e core.LogEntry, token core.Secret) string {
+	var b strings.Builder
+	switch strings.ToUpper(e.Level) {
+	case "ERROR":
+		b.WriteString("error: ")
+	case "WARN", "WARNING":
+		b.WriteString("warning: ")
+	}
+	b.WriteString(e.Message)
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%v", k, e.Fields[k])
+	}
+	return core.Printable(b.String(), token, 1000)
 }
 
 // targetLabel names a target in summaries: its name, or the app's.

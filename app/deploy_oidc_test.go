@@ -57,7 +57,7 @@ func TestDeployOIDCGitHub(t *testing.T) {
 	for i, c := range calls {
 		methods[i] = c.Method
 	}
-	if diff := cmp.Diff([]string{"ExchangeOIDC", "Version", "Deploy"}, methods); diff != "" {
+	if diff := cmp.Diff([]string{"ExchangeOIDC", "Version", "Deploy", "DeployLog"}, methods); diff != "" {
 		t.Errorf("calls to prod mismatch (-want +got):\n%s", diff)
 	}
 	if calls[0].Token != "" || !strings.HasPrefix(calls[2].Token.Reveal(), "haloy_memoryMinted") {

@@ -63,7 +63,7 @@ func (w *deployWorld) resolve(notes ports.Notifier) (*Resolve, *memory.ClientSto
 	return NewResolve(w.configs, memory.EnvFiles{}, store, w.env, ports.SecretSources{"onepassword": memory.NewSecrets(w.items)}, notes), store
 }
 
-// deploy builds the use case with ids id-1, id-2, ... in call order.
+// deploy builds the use case with ids testID(1), testID(2), ... in call order.
 func (w *deployWorld) deploy() (*Deploy, *memory.Notes) {
 	notes := &memory.Notes{}
 	r, store := w.resolve(notes)
@@ -74,10 +74,14 @@ func (w *deployWorld) deploy() (*Deploy, *memory.Notes) {
 		mu.Lock()
 		defer mu.Unlock()
 		n++
-		return fmt.Sprintf("id-%d", n)
+		return testID(n)
 	}
+	uc.backoff = time.Millisecond
 	return uc, notes
 }
+
+// testID is the n-th deployment id of a test: a lower-case ULID.
+func testID(n int) string { return fmt.Sprintf("01hz%022d", n) }
 
 // progress collects progress lines as "target: line".
 type progress struct {
@@ -122,13 +126,13 @@ func TestDeployMultiTarget(t *testing.T) {
 		t.Fatalf("Run() error = %v", err)
 	}
 	want := DeployResult{File: "haloy.yaml", Targets: []TargetOutcome{
-		{Target: "production", App: "my-app", Server: "prod.haloy.com", DeploymentID: "id-1"},
-		{Target: "staging", App: "staging", Server: "staging.haloy.com", DeploymentID: "id-2"},
+		{Target: "production", App: "my-app", Server: "prod.haloy.com", DeploymentID: testID(1), State: Deployed},
+		{Target: "staging", App: "staging", Server: "staging.haloy.com", DeploymentID: testID(2), State: Deployed},
 	}}
 	// ids are drawn in parallel: compare them as a set
 	gotIDs := []string{got.Targets[0].DeploymentID, got.Targets[1].DeploymentID}
 	slices.Sort(gotIDs)
-	if diff := cmp.Diff([]string{"id-1", "id-2"}, gotIDs); diff != "" {
+	if diff := cmp.Diff([]string{testID(1), testID(2)}, gotIDs); diff != "" {
 		t.Errorf("deployment ids mismatch (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(TargetOutcome{}, "DeploymentID")); diff != "" {
@@ -138,16 +142,17 @@ func TestDeployMultiTarget(t *testing.T) {
 	if len(prod) != 1 {
 		t.Fatalf("prod recorded %d deployments, want 1", len(prod))
 	}
-	wantProd := core.Deployment{ID: got.Targets[0].DeploymentID, App: "my-app", Target: "production",
+	wantProd := core.Deployment{ID: got.Targets[0].DeploymentID, App: "my-app",
 		Image: core.Image{Repository: "my-org/my-app", Tag: "latest"}, Domains: []core.Domain{{Domain: "my-app.com"}}, EnvNames: []string{"LOG_LEVEL"}}
 	if diff := cmp.Diff(wantProd, prod[0].Deployment); diff != "" {
 		t.Errorf("prod deployment mismatch (-want +got):\n%s", diff)
 	}
-	// each server saw only its own token: one version check, then the deployment
-	if diff := cmp.Diff([]memory.Call{{Method: "Version", Token: prodToken}, {Method: "Deploy", Token: prodToken}}, w.api.Calls("prod.haloy.com")); diff != "" {
+	// each server saw only its own token: one version check, the
+	// deployment, its log
+	if diff := cmp.Diff([]memory.Call{{Method: "Version", Token: prodToken}, {Method: "Deploy", Token: prodToken}, {Method: "DeployLog", Token: prodToken}}, w.api.Calls("prod.haloy.com")); diff != "" {
 		t.Errorf("prod calls mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]memory.Call{{Method: "Version", Token: stagingToken}, {Method: "Deploy", Token: stagingToken}}, w.api.Calls("staging.haloy.com")); diff != "" {
+	if diff := cmp.Diff([]memory.Call{{Method: "Version", Token: stagingToken}, {Method: "Deploy", Token: stagingToken}, {Method: "DeployLog", Token: stagingToken}}, w.api.Calls("staging.haloy.com")); diff != "" {
 		t.Errorf("staging calls mismatch (-want +got):\n%s", diff)
 	}
 	for _, target := range []string{"production", "staging"} {
@@ -157,8 +162,8 @@ func TestDeployMultiTarget(t *testing.T) {
 				mine = append(mine, l)
 			}
 		}
-		if len(mine) != 4 {
-			t.Errorf("progress of %s = %q, want 4 lines (server, check, deploying, accepted)", target, mine)
+		if len(mine) != 7 || mine[6] != target+": deployment complete" {
+			t.Errorf("progress of %s = %q, want 7 lines (server, check, deploying, accepted, the log's 3)", target, mine)
 		}
 	}
 	noTokenIn(t, p.lines...)
@@ -174,7 +179,7 @@ func TestDeployTargetsOnDifferentServersInParallel(t *testing.T) {
 	arrived.Add(2)
 	all := make(chan struct{})
 	go func() { arrived.Wait(); close(all) }()
-	barrier := func(context.Context, core.Deployment) {
+	barrier := func(context.Context, core.DeployRequest) {
 		arrived.Done()
 		select {
 		case <-all:
@@ -201,7 +206,7 @@ func TestDeployPartialFailure(t *testing.T) {
 	var p progress
 	got, err := uc.Run(context.Background(), DeployInput{All: true, Progress: p.add})
 	want := DeployResult{File: "haloy.yaml", Targets: []TargetOutcome{
-		{Target: "production", App: "my-app", Server: "prod.haloy.com", DeploymentID: "x"},
+		{Target: "production", App: "my-app", Server: "prod.haloy.com", DeploymentID: "x", State: Deployed},
 		{Target: "staging", App: "staging", Server: "staging.haloy.com"},
 	}}
 	if diff := cmp.Diff(want, got, ignoreOutcomeErr, cmp.Comparer(func(a, b string) bool {
@@ -350,12 +355,13 @@ func TestDeployChecksEachServerOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run() error = %v", err)
 	}
-	want := []memory.Call{{Method: "Version", Token: prodToken}, {Method: "Deploy", Token: prodToken}, {Method: "Deploy", Token: prodToken}}
+	want := []memory.Call{{Method: "Version", Token: prodToken}, {Method: "Deploy", Token: prodToken}, {Method: "DeployLog", Token: prodToken},
+		{Method: "Deploy", Token: prodToken}, {Method: "DeployLog", Token: prodToken}}
 	if diff := cmp.Diff(want, w.api.Calls("prod.haloy.com")); diff != "" {
 		t.Errorf("prod calls mismatch (-want +got):\n%s", diff)
 	}
 	// one server: its targets go in order, so ids follow the targets
-	if got.Targets[0].DeploymentID != "id-1" || got.Targets[1].DeploymentID != "id-2" {
+	if got.Targets[0].DeploymentID != testID(1) || got.Targets[1].DeploymentID != testID(2) {
 		t.Errorf("Run() ids = %q, %q; want id-1, id-2", got.Targets[0].DeploymentID, got.Targets[1].DeploymentID)
 	}
 }
@@ -410,8 +416,9 @@ func TestDeployIDsAreSortable(t *testing.T) {
 		ids = append(ids, got.Targets[0].DeploymentID)
 	}
 	for _, id := range ids {
-		if _, err := ulid.ParseStrict(id); err != nil {
-			t.Errorf("deployment id %q is not a ULID: %v", id, err)
+		// Haloy's server compares ids as text: they must be one case
+		if _, err := ulid.ParseStrict(id); err != nil || id != strings.ToLower(id) {
+			t.Errorf("deployment id %q is not a lower-case ULID: %v", id, err)
 		}
 	}
 	if !slices.IsSorted(ids) || ids[0] == ids[1] || ids[1] == ids[2] {
@@ -433,21 +440,16 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Status.Run() error = %v", err)
 	}
-	ids := func(ts TargetStatus) []string {
-		var out []string
-		for _, d := range ts.Deployments {
-			out = append(out, d.ID+"@"+d.Target)
-		}
-		return out
-	}
 	if len(got) != 2 {
 		t.Fatalf("Status.Run() = %d targets, want 2", len(got))
 	}
-	// deploys 1 and 2 went out in parallel, so which target got id-1 varies; each target's list is its own, newest first
+	// each target's server has its own two deployments, newest first, and
+	// Haloy's fields describe the newest
 	for i, target := range []string{"production", "staging"} {
-		g := ids(got[i])
-		if got[i].Target != target || len(g) != 2 || !strings.HasSuffix(g[0], "@"+target) || !strings.HasSuffix(g[1], "@"+target) || g[0] < g[1] {
-			t.Errorf("Status.Run()[%d] = %s %q, want target %s with its 2 deployments, newest first", i, got[i].Target, g, target)
+		g := got[i]
+		if g.Target != target || !g.Known || g.State != "recorded" || len(g.Deployments) != 2 || g.Deployments[0].ID < g.Deployments[1].ID ||
+			g.DeploymentID != g.Deployments[0].ID || len(g.Domains) != 1 {
+			t.Errorf("Status.Run()[%d] = %+v, want target %s with its 2 deployments, newest first", i, g, target)
 		}
 	}
 }
@@ -458,7 +460,7 @@ func TestStatusErrors(t *testing.T) {
 	r, store := w.resolve(&memory.Notes{})
 	got, err := NewStatus(r, store, w.api, w.ci).Run(context.Background(), StatusInput{All: true})
 	want := []TargetStatus{
-		{Target: "production", App: "my-app", Server: "prod.haloy.com", Deployments: []core.DeploymentRecord{}},
+		{Target: "production", App: "my-app", Server: "prod.haloy.com"},
 		{Target: "staging", App: "staging", Server: "staging.haloy.com"},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(TargetStatus{}, "Err")); diff != "" {

@@ -59,6 +59,8 @@ type Resolution struct {
 	// Errs are problems of the config as a whole, e.g. a secret source
 	// with an unknown setting.
 	Errs []error
+	// SecretProviders are the config's secret providers, as written.
+	SecretProviders core.SecretProviders
 }
 
 // ResolvedTarget is one target, resolved. When Errs is not empty the other
@@ -152,7 +154,7 @@ func (uc *Resolve) Run(ctx context.Context, in ResolveInput) (Resolution, error)
 	if err != nil {
 		return Resolution{}, err
 	}
-	res := Resolution{File: cfg.File}
+	res := Resolution{File: cfg.File, SecretProviders: cfg.SecretProviders}
 	res.Errs = append(cfg.CheckTargets(), uc.checkSources(cfg)...)
 	fetched := uc.fetch(ctx, cfg, names)
 	configured := state.ServerNames()

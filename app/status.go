@@ -9,8 +9,9 @@ import (
 	"github.com/haloy-auth/haloy/ports"
 )
 
-// Status asks each chosen target's server for the deployments it recorded
-// of the app, targets queried at once.
+// Status asks each chosen target's server for the app's status, targets
+// queried at once: Haloy's answer (state, deployment, containers, domains),
+// and the deployments haloyadm serve recorded when the server is ours.
 type Status struct {
 	resolve *Resolve
 	store   ports.ClientStore
@@ -30,11 +31,20 @@ type StatusInput struct {
 	All     bool
 }
 
-// TargetStatus is one target's recorded deployments, newest first.
+// TargetStatus is one target's app status.
 type TargetStatus struct {
 	Target, App, Server string
-	// Deployments are the target's deployments (all of the app's when the
-	// config has no targets), newest first; empty when none is recorded.
+	// Known is false when the server has never seen the app.
+	Known bool
+	// State, DeploymentID, ContainerIDs and Domains are Haloy's answer, for
+	// the newest deployment.
+	State, DeploymentID string
+	ContainerIDs        []string
+	Domains             []core.Domain
+	// Deployments are the app's deployments haloyadm serve recorded,
+	// newest first; nil from a server that does not send them (haloyd).
+	// Haloy's request does not name the target, so targets that deploy the
+	// same app to the same server see each other's.
 	Deployments []core.DeploymentRecord
 	// Err is why the server could not tell; nil otherwise.
 	Err error
@@ -73,16 +83,11 @@ func (uc *Status) Run(ctx context.Context, in StatusInput) ([]TargetStatus, erro
 			r, err := uc.api.Status(ctx, eps[i], t.App)
 			switch {
 			case kindOf(err) == core.NotFound:
-				out[i].Deployments = []core.DeploymentRecord{}
 			case err != nil:
 				out[i].Err = err
 			default:
-				out[i].Deployments = []core.DeploymentRecord{}
-				for _, d := range r.Deployments {
-					if t.Target == "" || d.Target == t.Target {
-						out[i].Deployments = append(out[i].Deployments, d)
-					}
-				}
+				o := &out[i]
+				o.Known, o.State, o.DeploymentID, o.ContainerIDs, o.Domains, o.Deployments = true, r.State, r.DeploymentID, r.ContainerIDs, r.Domains, r.Deployments
 			}
 		})
 	}

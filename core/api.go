@@ -1,10 +1,18 @@
 package core
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
 
-// The API contract between haloy and haloyadm serve. The JSON names of
-// /health and /v1/version match Haloy's own server, so that Haloy's client
-// works against ours.
+// The API contract between haloy and a Haloy server: haloyadm serve or
+// Haloy's own haloyd. Every request, response and event body of the API is
+// declared here, once, and both the client adapter (adapters/httpclient)
+// and the server adapter (adapters/httpserver) use these types; api_test.go
+// pins their JSON field names. The names are Haloy's (internal/apitypes and
+// internal/logging upstream), so that either side works against Haloy's.
 
 // HealthResponse is the body of GET /health.
 type HealthResponse struct {
@@ -15,11 +23,17 @@ type HealthResponse struct {
 
 // VersionResponse is the body of GET /v1/version.
 type VersionResponse struct {
-	// Haloyd is the server's version; Haloy's client reads this field.
+	// Haloyd is the server's version.
 	Haloyd string `json:"haloyd"`
-	// TokenName names the token that authorized the call.
+	// Proxy is the version of Haloy's proxy, when the server runs one.
+	Proxy string `json:"haloy_proxy,omitempty"`
+	// Capabilities names the optional features the server supports
+	// (Haloy's "layer-upload", "image-disk-preflight", ...).
+	Capabilities []string `json:"capabilities,omitempty"`
+	// TokenName names the token that authorized the call (haloyadm serve only).
 	TokenName string `json:"token_name,omitempty"`
-	// TokenExpiresAt is when that token expires; nil when it never does.
+	// TokenExpiresAt is when that token expires; nil when it never does
+	// (haloyadm serve only).
 	TokenExpiresAt *time.Time `json:"token_expires_at,omitempty"`
 }
 
@@ -29,8 +43,132 @@ type Domain struct {
 	Aliases []string `json:"aliases,omitempty"`
 }
 
-// Deployment is the body of POST /v1/deploy. It carries the names of the
-// app's environment variables, never their values.
+// DeployRequest is the body of POST /v1/deploy, Haloy's DeployRequest.
+// The API token is never in it (docs/deploying.md).
+type DeployRequest struct {
+	// DeploymentID is a lower-case ULID made by the client; Haloy's server
+	// takes the largest id, compared as text, as the newest deployment.
+	DeploymentID string `json:"deploymentID"`
+	// TargetConfig is the resolved target: env values included.
+	TargetConfig DeployTarget `json:"targetConfig"`
+	// RollbackDeployConfig is the target as written in the config, without
+	// any resolved value, which Haloy's server stores for rollbacks.
+	RollbackDeployConfig RollbackConfig `json:"rollbackDeployConfig"`
+}
+
+// DeployTarget is Haloy's TargetConfig as JSON: one target's settings. It
+// has no apiToken field, so that a token cannot be put in a request, and a
+// body that carries one is refused by haloyadm serve as an unknown field.
+type DeployTarget struct {
+	Name               string       `json:"name,omitempty"`
+	Preset             string       `json:"preset,omitempty"`
+	Image              *DeployImage `json:"image,omitempty"`
+	ImageKey           string       `json:"imageKey,omitempty"`
+	Server             string       `json:"server,omitempty"`
+	DeploymentStrategy string       `json:"deploymentStrategy,omitempty"`
+	NamingStrategy     string       `json:"namingStrategy,omitempty"`
+	Protected          *bool        `json:"protected,omitempty"`
+	Domains            []Domain     `json:"domains,omitempty"`
+	Env                []DeployEnv  `json:"env,omitempty"`
+	HealthCheckPath    string       `json:"healthCheckPath,omitempty"`
+	MinReadySeconds    *int         `json:"minReadySeconds,omitempty"`
+	// Port is the container's port, a string as Haloy's server decodes it.
+	Port       string   `json:"port,omitempty"`
+	Replicas   *int     `json:"replicas,omitempty"`
+	Volumes    []string `json:"volumes,omitempty"`
+	Network    string   `json:"network,omitempty"`
+	PreDeploy  []string `json:"preDeploy,omitempty"`
+	PostDeploy []string `json:"postDeploy,omitempty"`
+}
+
+// DeployImage is Haloy's image settings as JSON, without registry
+// credentials. Build and BuildConfig are only decoded so that a request
+// asking for a build is refused with the fix.
+type DeployImage struct {
+	Repository  string          `json:"repository"`
+	Tag         string          `json:"tag,omitempty"`
+	PullPolicy  string          `json:"pullPolicy,omitempty"`
+	History     *ImageHistory   `json:"history,omitempty"`
+	Build       *bool           `json:"build,omitempty"`
+	BuildConfig json.RawMessage `json:"buildConfig,omitempty"`
+}
+
+// DeployEnv is one env variable of a target: a value in TargetConfig (the
+// resolved value), a value or a reference in RollbackDeployConfig.
+type DeployEnv struct {
+	Name     string      `json:"name"`
+	Value    EnvValue    `json:"value,omitempty"`
+	From     *DeployFrom `json:"from,omitempty"`
+	BuildArg bool        `json:"buildArg,omitempty"`
+}
+
+// DeployFrom is a reference to a value outside the config.
+type DeployFrom struct {
+	Env    string `json:"env,omitempty"`
+	Secret string `json:"secret,omitempty"`
+}
+
+// EnvValue is an env variable's value on the wire. It is sent as it is in
+// JSON, but prints as [redacted], so that a request logged by mistake shows
+// no value.
+type EnvValue string
+
+// String returns Redacted for a value that is set.
+func (v EnvValue) String() string { return Secret(v).String() }
+
+// GoString returns the redacted form.
+func (v EnvValue) GoString() string { return Secret(v).GoString() }
+
+// Format prints the redacted form for every verb.
+func (v EnvValue) Format(f fmt.State, verb rune) { Secret(v).Format(f, verb) }
+
+// RollbackConfig is Haloy's DeployConfig as JSON, as the deploy request
+// carries it: one target's settings as written, and the secret providers
+// its references name.
+type RollbackConfig struct {
+	DeployTarget
+	SecretProviders SecretProviders `json:"secretProviders,omitempty"`
+}
+
+// LogEntry is one event of a deployment's log: the data of one
+// server-sent event of GET /v1/deploy/{id}/logs.
+type LogEntry struct {
+	Level        string         `json:"level"`
+	Message      string         `json:"message"`
+	Timestamp    time.Time      `json:"timestamp"`
+	DeploymentID string         `json:"deploymentID,omitempty"`
+	AppName      string         `json:"appName,omitempty"`
+	Domains      []string       `json:"domains,omitempty"`
+	Fields       map[string]any `json:"fields,omitempty"`
+	// IsDeploymentComplete ends the stream; Haloy sets it on failures too.
+	IsDeploymentComplete bool `json:"isDeploymentComplete,omitempty"`
+	// IsDeploymentFailed wins over IsDeploymentSuccess and IsDeploymentComplete.
+	IsDeploymentFailed  bool `json:"isDeploymentFailed,omitempty"`
+	IsDeploymentSuccess bool `json:"isDeploymentSuccess,omitempty"`
+}
+
+// Ends reports whether e is the last entry of its deployment's log.
+func (e LogEntry) Ends() bool { return e.IsDeploymentComplete || e.IsDeploymentFailed }
+
+// Failed reports whether e says the deployment failed.
+func (e LogEntry) Failed() bool { return e.IsDeploymentFailed }
+
+// StatusResponse is the body of GET /v1/status/{app}: Haloy's answer
+// (state, deployment id, containers and domains of the newest deployment),
+// and, from haloyadm serve, the app's recorded deployments.
+type StatusResponse struct {
+	State        string   `json:"state"`
+	DeploymentID string   `json:"deploymentId"`
+	ContainerIDs []string `json:"containerIds"`
+	Domains      []Domain `json:"domains"`
+	// App and Deployments are sent by haloyadm serve only: the app, and its
+	// recorded deployments, newest first.
+	App         string             `json:"app,omitempty"`
+	Deployments []DeploymentRecord `json:"deployments,omitempty"`
+}
+
+// Deployment is a deployment as haloyadm serve records it: what the request
+// asked for, with the names of the app's env variables, never their values.
 type Deployment struct {
 	ID       string   `json:"deployment_id"`
 	App      string   `json:"app"`
@@ -38,12 +176,6 @@ type Deployment struct {
 	Image    Image    `json:"image"`
 	Domains  []Domain `json:"domains,omitempty"`
 	EnvNames []string `json:"env,omitempty"`
-}
-
-// DeployResponse is the body of a 202 answer to POST /v1/deploy.
-type DeployResponse struct {
-	DeploymentID string `json:"deployment_id"`
-	Status       string `json:"status"`
 }
 
 // DeploymentRecord is a deployment as the server recorded it.
@@ -55,13 +187,8 @@ type DeploymentRecord struct {
 	ReceivedAt time.Time `json:"received_at"`
 }
 
-// StatusResponse is the body of GET /v1/status/{app}: newest first.
-type StatusResponse struct {
-	App         string             `json:"app"`
-	Deployments []DeploymentRecord `json:"deployments"`
-}
-
-// ErrorResponse is the body of every answer with a status of 400 or more.
+// ErrorResponse is the body of haloyadm serve's answers with a status of
+// 400 or more. Haloy's own server answers errors in plain text.
 type ErrorResponse struct {
 	Error string `json:"error"`
 	// Token, MissingScope and App explain a 403: the token refused, and
@@ -139,4 +266,22 @@ type RevokedTokenResponse struct {
 	Info TokenInfo `json:"info"`
 	// Already is true when the token was revoked before this call.
 	Already bool `json:"already,omitempty"`
+}
+
+// Printable makes text a server sent safe to print: token replaced by
+// Redacted, control characters by spaces, cut to max runes.
+func Printable(msg string, token Secret, max int) string {
+	if !token.IsZero() {
+		msg = strings.ReplaceAll(msg, token.Reveal(), Redacted)
+	}
+	msg = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, msg)
+	if r := []rune(msg); len(r) > max {
+		msg = string(r[:max]) + "..."
+	}
+	return msg
 }

@@ -28,7 +28,7 @@ func (c *AppConfig) at(target, field string, sub ...string) string {
 // server, would refuse, except those of api_token and env values
 // (ResolveToken and ResolveEnv report them): Haloy's validation rules, in
 // what/why/fix form, then, if those pass, the checks our own server runs on
-// a deployment (CheckDeployment), so that validate-config refuses first what
+// a deployment (CheckDeployRequest), so that validate-config refuses first what
 // deploy would, with the same message. Each error names the file and line.
 func (c *AppConfig) Check(target string) []error {
 	raw := c.Target(target)
@@ -106,12 +106,18 @@ func (c *AppConfig) Check(target string) []error {
 	if len(errs) > 0 {
 		return errs
 	}
-	// What our server checks on every deployment: the same message as deploy.
-	d := Deployment{ID: "validate", App: m.Name, Target: target, Image: Image{Repository: m.Image.Repository, Tag: m.Image.Tag}, Domains: m.Domains}
-	for _, e := range m.Env {
-		d.EnvNames = append(d.EnvNames, e.Name)
+	// What deploy and our server check on every request: the same message.
+	// The server is a placeholder when the config names none (the client
+	// store picks it), and env values are not needed for the check.
+	server := m.Server
+	if server == "" {
+		server = "validate"
 	}
-	if err := CheckDeployment(d); err != nil {
+	env := make([]ResolvedEnvVar, len(m.Env))
+	for i, e := range m.Env {
+		env[i] = ResolvedEnvVar{Name: e.Name}
+	}
+	if err := CheckDeployRequest(NewDeployRequest("00000000000000000000000000", m.Name, server, m, env, nil)); err != nil {
 		errs = append(errs, err)
 	}
 	return errs

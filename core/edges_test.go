@@ -109,14 +109,14 @@ func TestParseSecretRefProviderBounds(t *testing.T) {
 	}
 }
 
-// TestCheckDeploymentLimits: every limit accepts its maximum and refuses one
-// more.
-func TestCheckDeploymentLimits(t *testing.T) {
-	good := func() Deployment {
-		return Deployment{ID: "01JD5Z7K3M", App: "my-app", Target: "production",
-			Image:    Image{Repository: "ghcr.io/acme/my-app", Tag: "v1.2.3"},
-			Domains:  []Domain{{Domain: "my-app.com", Aliases: []string{"www.my-app.com"}}},
-			EnvNames: []string{"DATABASE_URL"}}
+// TestCheckDeployRequestLimits: every length limit of a deploy request
+// accepts its limit and refuses one more.
+func TestCheckDeployRequestLimits(t *testing.T) {
+	good := func() DeployRequest {
+		return DeployRequest{DeploymentID: "01jdz3t4q9w2v1s6m8k0r5n7xb", TargetConfig: DeployTarget{Name: "my-app", Server: "prod.example.com",
+			Image:   &DeployImage{Repository: "ghcr.io/acme/my-app", Tag: "v1.2.3"},
+			Domains: []Domain{{Domain: "my-app.com", Aliases: []string{"www.my-app.com"}}},
+			Env:     []DeployEnv{{Name: "DATABASE_URL", Value: "x"}}}}
 	}
 	domains := func(n int) []Domain {
 		out := make([]Domain, n)
@@ -125,40 +125,41 @@ func TestCheckDeploymentLimits(t *testing.T) {
 		}
 		return out
 	}
-	envs := func(n int) []string {
-		out := make([]string, n)
+	envs := func(n int) []DeployEnv {
+		out := make([]DeployEnv, n)
 		for i := range out {
-			out[i] = "V" + strconv.Itoa(i)
+			out[i] = DeployEnv{Name: "V" + strconv.Itoa(i)}
 		}
 		return out
 	}
+	type req = DeployRequest
 	tests := []struct {
 		name     string
-		ok, over func(*Deployment)
+		ok, over func(*req)
 	}{
-		{"id_255", func(d *Deployment) { d.ID = strings.Repeat("i", 255) }, func(d *Deployment) { d.ID = strings.Repeat("i", 256) }},
-		{"app_255", func(d *Deployment) { d.App = strings.Repeat("a", 255) }, func(d *Deployment) { d.App = strings.Repeat("a", 256) }},
-		{"target_255", func(d *Deployment) { d.Target = strings.Repeat("t", 255) }, func(d *Deployment) { d.Target = strings.Repeat("t", 256) }},
-		{"repository_255", func(d *Deployment) { d.Image.Repository = strings.Repeat("r", 255) }, func(d *Deployment) { d.Image.Repository = strings.Repeat("r", 256) }},
-		{"tag_128", func(d *Deployment) { d.Image.Tag = strings.Repeat("v", 128) }, func(d *Deployment) { d.Image.Tag = strings.Repeat("v", 129) }},
-		{"domains_100", func(d *Deployment) { d.Domains = domains(100) }, func(d *Deployment) { d.Domains = domains(101) }},
-		{"domain_253", func(d *Deployment) { d.Domains = []Domain{{Domain: domainOf(253)}} }, func(d *Deployment) { d.Domains = []Domain{{Domain: domainOf(254)}} }},
-		{"alias_253", func(d *Deployment) { d.Domains[0].Aliases = []string{domainOf(253)} }, func(d *Deployment) { d.Domains[0].Aliases = []string{domainOf(254)} }},
-		{"env_names_500", func(d *Deployment) { d.EnvNames = envs(500) }, func(d *Deployment) { d.EnvNames = envs(501) }},
-		{"env_name_255", func(d *Deployment) { d.EnvNames = []string{strings.Repeat("E", 255)} }, func(d *Deployment) { d.EnvNames = []string{strings.Repeat("E", 256)} }},
+		{"app_255", func(d *req) { d.TargetConfig.Name = strings.Repeat("a", 255) }, func(d *req) { d.TargetConfig.Name = strings.Repeat("a", 256) }},
+		{"server_255", func(d *req) { d.TargetConfig.Server = strings.Repeat("s", 255) }, func(d *req) { d.TargetConfig.Server = strings.Repeat("s", 256) }},
+		{"repository_255", func(d *req) { d.TargetConfig.Image.Repository = strings.Repeat("r", 255) }, func(d *req) { d.TargetConfig.Image.Repository = strings.Repeat("r", 256) }},
+		{"tag_128", func(d *req) { d.TargetConfig.Image.Tag = strings.Repeat("v", 128) }, func(d *req) { d.TargetConfig.Image.Tag = strings.Repeat("v", 129) }},
+		{"domains_100", func(d *req) { d.TargetConfig.Domains = domains(100) }, func(d *req) { d.TargetConfig.Domains = domains(101) }},
+		{"domain_253", func(d *req) { d.TargetConfig.Domains = []Domain{{Domain: domainOf(253)}} }, func(d *req) { d.TargetConfig.Domains = []Domain{{Domain: domainOf(254)}} }},
+		{"alias_253", func(d *req) { d.TargetConfig.Domains[0].Aliases = []string{domainOf(253)} }, func(d *req) { d.TargetConfig.Domains[0].Aliases = []string{domainOf(254)} }},
+		{"env_500", func(d *req) { d.TargetConfig.Env = envs(500) }, func(d *req) { d.TargetConfig.Env = envs(501) }},
+		{"env_name_255", func(d *req) { d.TargetConfig.Env[0].Name = strings.Repeat("E", 255) }, func(d *req) { d.TargetConfig.Env[0].Name = strings.Repeat("E", 256) }},
+		{"env_value_64k", func(d *req) { d.TargetConfig.Env[0].Value = EnvValue(strings.Repeat("v", 64<<10)) }, func(d *req) { d.TargetConfig.Env[0].Value = EnvValue(strings.Repeat("v", 64<<10+1)) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := good()
 			tt.ok(&d)
-			if err := CheckDeployment(d); err != nil {
-				t.Errorf("CheckDeployment at the limit = %v, want nil", err)
+			if err := CheckDeployRequest(d); err != nil {
+				t.Errorf("CheckDeployRequest at the limit = %v, want nil", err)
 			}
 			d = good()
 			tt.over(&d)
 			var e *Error
-			if err := CheckDeployment(d); !errors.As(err, &e) || e.Kind != Invalid {
-				t.Errorf("CheckDeployment one over the limit = %v, want a *Error of Kind Invalid", err)
+			if err := CheckDeployRequest(d); !errors.As(err, &e) || e.Kind != Invalid {
+				t.Errorf("CheckDeployRequest one over the limit = %v, want a *Error of Kind Invalid", err)
 			}
 		})
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/haloy-auth/haloy/adapters/porttest"
 )
 
-// ulid matches a deployment id: 26 characters of Crockford's base32.
-var ulid = regexp.MustCompile(`\b[0-9A-HJKMNP-TV-Z]{26}\b`)
+// ulid matches a deployment id: 26 characters of Crockford's base32, lower case as Haloy makes them.
+var ulid = regexp.MustCompile(`\b[0-9a-hjkmnp-tv-z]{26}\b`)
 
 // wantIn fails t unless text holds every piece.
 func wantIn(t *testing.T, what, text string, pieces ...string) {

@@ -390,21 +390,27 @@ func fromEnv(v string) string {
 	return "api_token:\n  from:\n    env: " + v + "\n"
 }
 
-// recorder is a plain HTTP listener on loopback that plays a Haloy server
-// and records what every request carried.
+// recorder is a plain HTTP listener on loopback that plays Haloy's own
+// server (haloyd), as its source documents the wire: camelCase JSON, 202
+// with no body, errors in plain text, the deployment log as server-sent
+// events with keepalive comments; and records what every request carried.
 type recorder struct {
 	*httptest.Server
 	opts recorderOpts
 	mu   sync.Mutex
 	seen []seenRequest
+	apps map[string]string // deploymentID -> app
 }
 
 // recorderOpts change how a recorder answers.
 type recorderOpts struct {
 	// Redirect, when set, answers every /v1/ request with a 307 to it.
 	Redirect string
-	// DeployError, when set, fails every deployment with a 500 and this message.
+	// DeployError, when set, refuses every deployment with a 500 and this plain-text message.
 	DeployError string
+	// FailWith, when set, ends every deployment's log with Haloy's failure
+	// entry carrying this error.
+	FailWith string
 }
 
 // seenRequest is one request a recorder received.
@@ -412,16 +418,40 @@ type seenRequest struct{ Method, Path, Authorization, Body string }
 
 func newRecorder(t *testing.T, opts recorderOpts) *recorder {
 	t.Helper()
-	r := &recorder{opts: opts}
+	r := &recorder{opts: opts, apps: map[string]string{}}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(func() {
 		r.Close()
-		// a deployment carries names, never a token or a secret value
+		// no body carries a token or a secret value, except the app's own
+		// env values in targetConfig, which the server needs to run it
 		for _, req := range r.Seen() {
-			leaks.Capture(t, "body of "+req.Method+" "+req.Path+" to "+r.Name(), req.Body)
+			leaks.Capture(t, "body of "+req.Method+" "+req.Path+" to "+r.Name()+" (without targetConfig's env values)", withoutEnvValues(t, req.Body))
 		}
 	})
 	return r
+}
+
+// withoutEnvValues returns a deploy request body without the values of
+// targetConfig.env, and any other body as it is.
+func withoutEnvValues(t *testing.T, body string) string {
+	var req map[string]any
+	if json.Unmarshal([]byte(body), &req) != nil {
+		return body
+	}
+	if tc, ok := req["targetConfig"].(map[string]any); ok {
+		if env, ok := tc["env"].([]any); ok {
+			for _, e := range env {
+				if m, ok := e.(map[string]any); ok {
+					delete(m, "value")
+				}
+			}
+		}
+	}
+	out, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 func (r *recorder) serve(w http.ResponseWriter, req *http.Request) {
@@ -430,27 +460,70 @@ func (r *recorder) serve(w http.ResponseWriter, req *http.Request) {
 	r.seen = append(r.seen, seenRequest{req.Method, req.URL.Path, strings.Join(req.Header.Values("Authorization"), ", "), string(body)})
 	r.mu.Unlock()
 	redirect := r.opts.Redirect
-	w.Header().Set("Content-Type", "application/json")
+	path := req.URL.Path
 	switch {
-	case req.URL.Path == "/health":
+	case path == "/health":
+		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "service": "haloyd", "version": "recorder"})
 	case redirect != "":
-		http.Redirect(w, req, redirect+req.URL.Path, http.StatusTemporaryRedirect)
-	case req.URL.Path == "/v1/version":
-		_ = json.NewEncoder(w).Encode(map[string]string{"haloyd": "recorder"})
-	case req.URL.Path == "/v1/deploy" && r.opts.DeployError != "":
-		w.WriteHeader(http.StatusInternalServerError)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": r.opts.DeployError})
-	case req.URL.Path == "/v1/deploy":
+		http.Redirect(w, req, redirect+path, http.StatusTemporaryRedirect)
+	case path == "/v1/version":
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"haloyd": "recorder", "capabilities": []string{"layer-upload", "image-disk-preflight"}})
+	case path == "/v1/deploy" && r.opts.DeployError != "":
+		http.Error(w, r.opts.DeployError, http.StatusInternalServerError)
+	case path == "/v1/deploy":
 		var d struct {
-			ID string `json:"deployment_id"`
+			ID     string `json:"deploymentID"`
+			Target struct {
+				Name string `json:"name"`
+			} `json:"targetConfig"`
 		}
-		_ = json.Unmarshal(body, &d)
+		if err := json.Unmarshal(body, &d); err != nil || d.ID == "" || d.Target.Name == "" {
+			http.Error(w, "Deployment ID is required", http.StatusBadRequest)
+			return
+		}
+		r.mu.Lock()
+		r.apps[d.ID] = d.Target.Name
+		r.mu.Unlock()
 		w.WriteHeader(http.StatusAccepted)
-		_ = json.NewEncoder(w).Encode(map[string]string{"deployment_id": d.ID, "status": "accepted"})
+	case strings.HasPrefix(path, "/v1/deploy/") && strings.HasSuffix(path, "/logs"):
+		id := strings.TrimSuffix(strings.TrimPrefix(path, "/v1/deploy/"), "/logs")
+		r.mu.Lock()
+		app := r.apps[id]
+		r.mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		last := `{"level":"INFO","message":"Deployment complete","timestamp":"2026-01-02T03:04:06Z","deploymentID":"` + id + `","appName":"` + app + `","isDeploymentComplete":true,"isDeploymentSuccess":true}`
+		if r.opts.FailWith != "" {
+			msg, _ := json.Marshal(r.opts.FailWith)
+			last = `{"level":"ERROR","message":"Deployment failed","timestamp":"2026-01-02T03:04:06Z","deploymentID":"` + id + `","appName":"` + app +
+				`","fields":{"error":` + string(msg) + `},"isDeploymentComplete":true,"isDeploymentFailed":true}`
+		}
+		for _, chunk := range []string{": keepalive\n\n",
+			`data: {"level":"INFO","message":"Pulling image","timestamp":"2026-01-02T03:04:05Z","deploymentID":"` + id + `","appName":"` + app + "\"}\n\n",
+			": keepalive\n\n", "data: " + last + "\n\n"} {
+			_, _ = io.WriteString(w, chunk)
+			w.(http.Flusher).Flush()
+			time.Sleep(10 * time.Millisecond)
+		}
+	case strings.HasPrefix(path, "/v1/status/"):
+		app, latest := strings.TrimPrefix(path, "/v1/status/"), ""
+		r.mu.Lock()
+		for id, a := range r.apps {
+			if a == app && id > latest {
+				latest = id
+			}
+		}
+		r.mu.Unlock()
+		if latest == "" {
+			http.Error(w, "No containers found for the specified app", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"state": "running", "deploymentId": latest, "containerIds": []string{"4f1c2a9e7b3d5f60"},
+			"domains": []map[string]string{{"domain": app + ".example.com"}}})
 	default:
-		w.WriteHeader(http.StatusNotFound)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": "not found"})
+		http.Error(w, "404 page not found", http.StatusNotFound)
 	}
 }
 

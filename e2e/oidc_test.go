@@ -130,7 +130,7 @@ func TestOIDCDeployFromGitHubActions(t *testing.T) {
 	if got := call(t, s, "GET", "/v1/version", minted.Token, ""); got != http.StatusOK {
 		t.Errorf("minted token on /v1/version = %d, want 200", got)
 	}
-	other := `{"deployment_id":"01JOIDCOTHERAPP0000000000","app":"api","image":{"repository":"x"}}`
+	other := `{"deploymentID":"01jd0000000000000000000000","targetConfig":{"name":"api","server":"x","image":{"repository":"x"}}}`
 	if got := call(t, s, "POST", "/v1/deploy", minted.Token, other); got != http.StatusForbidden {
 		t.Errorf("minted token deploying another app = %d, want 403", got)
 	}

@@ -24,7 +24,9 @@ func TestTokenStaysWithItsServer(t *testing.T) {
 		tokB := a.Token(t, "token-for-b") // a real token, so that the shape check cannot hide a mix-up
 		c.Add(t, b.Name(), tokB)
 		c.Write(t, "a.haloy.yaml", appYAML("app-a", a.Name, ""))
-		// app-b's env holds a secret from the environment: the deployment must carry its name only
+		// app-b's env holds a secret from the environment: Haloy's server
+		// needs its value in targetConfig, and nowhere else (the leak scan
+		// reads every body without targetConfig's env values)
 		c.Env = []string{"DATABASE_URL=postgres://app:" + a.First + "@db/app"}
 		c.Write(t, "b.haloy.yaml", appYAML("app-b", b.Name(), "")+"env:\n  - name: DATABASE_URL\n    from: {env: DATABASE_URL}\n")
 		c.Write(t, "multi.haloy.yaml", "name: multi\nimage: {repository: ghcr.io/example/multi}\n"+
@@ -55,8 +57,9 @@ func TestTokenStaysWithItsServer(t *testing.T) {
 		for _, r := range seen {
 			if r.Path == "/v1/deploy" {
 				deploys++
-				if strings.Contains(r.Body, `"app":"app-b"`) {
-					wantIn(t, "deployment of app-b sent to B", r.Body, `"env":["DATABASE_URL"]`)
+				if strings.Contains(r.Body, `"name":"app-b"`) {
+					wantIn(t, "deployment of app-b sent to B", r.Body, `{"name":"DATABASE_URL","value":"postgres://app:`,
+						`"rollbackDeployConfig":{"name":"app-b"`, `{"name":"DATABASE_URL","from":{"env":"DATABASE_URL"}}`)
 				}
 			}
 		}

@@ -80,6 +80,8 @@ type DeploymentLog interface {
 	// History returns app's deployments, newest first; none is an empty
 	// slice, not an error.
 	History(ctx context.Context, app string) ([]core.DeploymentRecord, error)
+	// Find returns the deployment with id, and false if none is recorded.
+	Find(ctx context.Context, id string) (core.DeploymentRecord, bool, error)
 }
 
 // ServerConfig keeps haloyadm's configuration file in its config directory.

@@ -9,7 +9,8 @@ import (
 
 // WaitingAPI wraps api so that each call says what it waits for
 // ("waiting for localhost:9922") through notes, whose spinner shows it on a
-// terminal. Calls it does not know pass through unchanged.
+// terminal. Calls it does not know pass through unchanged, DeployLog
+// among them: its entries are the output while it waits.
 func WaitingAPI(api ports.ServerAPI, notes ports.Notifier) ports.ServerAPI {
 	return waitingAPI{ServerAPI: api, notes: notes}
 }
@@ -29,9 +30,9 @@ func (w waitingAPI) Version(ctx context.Context, ep core.Endpoint) (core.Version
 	return w.ServerAPI.Version(ctx, ep)
 }
 
-func (w waitingAPI) Deploy(ctx context.Context, ep core.Endpoint, d core.Deployment) (core.DeployResponse, error) {
-	defer w.notes.Wait("deploying " + d.App + " to " + ep.Server)()
-	return w.ServerAPI.Deploy(ctx, ep, d)
+func (w waitingAPI) Deploy(ctx context.Context, ep core.Endpoint, r core.DeployRequest) error {
+	defer w.notes.Wait("deploying " + r.TargetConfig.Name + " to " + ep.Server)()
+	return w.ServerAPI.Deploy(ctx, ep, r)
 }
 
 func (w waitingAPI) Status(ctx context.Context, ep core.Endpoint, app string) (core.StatusResponse, error) {

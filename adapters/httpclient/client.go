@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -65,6 +66,9 @@ type Client struct {
 	MaxRetryWait time.Duration
 	// UserAgent is sent with every call.
 	UserAgent string
+	// StreamIdle is how long a log stream may stay silent before it counts
+	// as dropped; 0 means DefaultStreamIdle.
+	StreamIdle time.Duration
 
 	notes ports.Notifier
 	after func(time.Duration) <-chan time.Time // time.After; tests replace it
@@ -113,16 +117,15 @@ func (c *Client) Version(ctx context.Context, ep core.Endpoint) (core.VersionRes
 	return out, err
 }
 
-// Deploy calls POST /v1/deploy with ep's token.
-func (c *Client) Deploy(ctx context.Context, ep core.Endpoint, d core.Deployment) (core.DeployResponse, error) {
-	var out core.DeployResponse
-	body, err := json.Marshal(d)
+// Deploy calls POST /v1/deploy with ep's token. Haloy's server answers
+// 202 with no body; haloyadm serve's body, if any, is not needed.
+func (c *Client) Deploy(ctx context.Context, ep core.Endpoint, r core.DeployRequest) error {
+	body, err := json.Marshal(r)
 	if err != nil {
-		return out, fmt.Errorf("encode deployment: %w", err)
+		return fmt.Errorf("encode deployment: %w", err)
 	}
-	what := fmt.Sprintf("deploy of app %q to %q", d.App, ep.Server)
-	err = c.call(ctx, ep, http.MethodPost, "/v1/deploy", body, &out, what)
-	return out, err
+	what := fmt.Sprintf("deploy of app %q to %q", r.TargetConfig.Name, ep.Server)
+	return c.call(ctx, ep, http.MethodPost, "/v1/deploy", body, nil, what)
 }
 
 // Status calls GET /v1/status/{app} with ep's token.
@@ -193,65 +196,91 @@ func (c *Client) RevokeToken(ctx context.Context, ep core.Endpoint, ref string) 
 	return out, err
 }
 
-// call sends one request (and, after a short 429, one retry) and decodes a
-// 2xx answer into out. what names the operation in errors.
+// call sends one request (see send) and decodes a 2xx answer into out; a
+// nil out ignores the body.
 func (c *Client) call(ctx context.Context, ep core.Endpoint, method, path string, body []byte, out any, what string) error {
-	base, err := url.Parse(core.BaseURL(ep.Server))
-	if err != nil || base.Host == "" {
-		return &core.Error{Kind: core.Invalid, What: "invalid server name " + strconv.Quote(ep.Server),
-			Why: "it does not make a URL", Fix: "haloy server list", Err: err}
-	}
-	hc, err := c.httpClient(ep, base)
+	hc, target, err := c.prepare(ep, path, c.Timeouts.Total)
 	if err != nil {
 		return err
 	}
-	target := base.String() + path
+	resp, err := c.send(ctx, ep, hc, method, target, body, "application/json", what)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return &core.Error{Kind: core.Unavailable, What: what + " failed",
+			Why: "the answer was cut off: " + err.Error(), Fix: "try again", Err: err}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return &core.Error{Kind: core.Unavailable, What: what + " failed",
+			Why: fmt.Sprintf("%s answered %d with something that is not Haloy's API (%s)", resp.Request.URL.Redacted(), resp.StatusCode, contentType(resp)),
+			Fix: "check that " + ep.Server + " runs haloyd or haloyadm serve, and not another web server", Err: err}
+	}
+	return nil
+}
+
+// prepare returns the HTTP client for ep (total bounds a whole call; 0
+// for none) and the URL of path on it.
+func (c *Client) prepare(ep core.Endpoint, path string, total time.Duration) (*http.Client, string, error) {
+	base, err := url.Parse(core.BaseURL(ep.Server))
+	if err != nil || base.Host == "" {
+		return nil, "", &core.Error{Kind: core.Invalid, What: "invalid server name " + strconv.Quote(ep.Server),
+			Why: "it does not make a URL", Fix: "haloy server list", Err: err}
+	}
+	hc, err := c.httpClient(ep, base, total)
+	if err != nil {
+		return nil, "", err
+	}
+	return hc, base.String() + path, nil
+}
+
+// send sends one request and, after a short 429, one retry, and returns a
+// 2xx response whose body the caller reads and closes; any other answer is
+// the error its status means. what names the operation in errors.
+func (c *Client) send(ctx context.Context, ep core.Endpoint, hc *http.Client, method, target string, body []byte, accept, what string) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 		if err != nil {
-			return fmt.Errorf("build request %s %s: %w", method, target, err)
+			return nil, fmt.Errorf("build request %s %s: %w", method, target, err)
 		}
-		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Accept", accept)
 		req.Header.Set("User-Agent", c.UserAgent)
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
 		resp, err := hc.Do(req)
 		if err != nil {
-			return transportError(ctx, ep, target, what, err, c.Timeouts)
+			return nil, transportError(ctx, ep, target, what, err, c.Timeouts)
 		}
-		wait, retry, err := c.answer(ep, resp, out, what)
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			return resp, nil
+		}
+		wait, retry, err := c.answer(ep, resp, what)
 		if !retry || attempt > 0 || wait > c.MaxRetryWait {
-			return err
+			return nil, err
 		}
 		if c.notes != nil {
 			c.notes.Info(fmt.Sprintf("%s is rate-limited; retrying in %s", ep.Server, wait))
 		}
 		select {
 		case <-ctx.Done():
-			return &core.Error{Kind: core.Unavailable, What: what + " interrupted", Why: ctx.Err().Error(), Err: ctx.Err()}
+			return nil, &core.Error{Kind: core.Unavailable, What: what + " interrupted", Why: ctx.Err().Error(), Err: ctx.Err()}
 		case <-c.after(wait):
 		}
 	}
 }
 
-// answer reads resp: it decodes a 2xx body into out, or returns the error
-// the status means. For a 429 it also returns how long to wait and retry=true.
-func (c *Client) answer(ep core.Endpoint, resp *http.Response, out any, what string) (wait time.Duration, retry bool, err error) {
+// answer reads a non-2xx resp and returns the error its status means. For
+// a 429 it also returns how long to wait and retry=true.
+func (c *Client) answer(ep core.Endpoint, resp *http.Response, what string) (wait time.Duration, retry bool, err error) {
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return 0, false, &core.Error{Kind: core.Unavailable, What: what + " failed",
-			Why: "the answer was cut off: " + err.Error(), Fix: "try again", Err: err}
-	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	switch code := resp.StatusCode; {
-	case code >= 200 && code < 300:
-		if err := json.Unmarshal(data, out); err != nil {
-			return 0, false, &core.Error{Kind: core.Unavailable, What: what + " failed",
-				Why: fmt.Sprintf("%s answered %d with something that is not Haloy's API (%s)", resp.Request.URL.Redacted(), code, contentType(resp)),
-				Fix: "check that " + ep.Server + " runs haloyadm serve, and not another web server", Err: err}
-		}
-		return 0, false, nil
 	case code == http.StatusUnauthorized:
 		return 0, false, core.TokenRejected(ep)
 	case code == http.StatusForbidden:
@@ -271,13 +300,13 @@ func (c *Client) answer(ep core.Endpoint, resp *http.Response, out any, what str
 	case code == http.StatusTooManyRequests:
 		wait := retryAfter(resp.Header.Get("Retry-After"))
 		return wait, true, &core.Error{Kind: core.Unavailable, What: what + " failed",
-			Why: fmt.Sprintf("%s is rate-limiting this address after too many failed attempts (HTTP 429)", ep.Server),
+			Why: fmt.Sprintf("%s is rate-limiting this address (HTTP 429)", ep.Server),
 			Fix: fmt.Sprintf("wait %s, then try again; check the token if it keeps happening", wait)}
 	default:
 		e := &core.Error{Kind: statusKind(code), What: what + " failed",
-			Why: fmt.Sprintf("the server answered %d %s: %s", code, http.StatusText(code), serverMessage(data, ep.Token))}
+			Why: fmt.Sprintf("the server answered %d %s: %s", code, http.StatusText(code), serverMessage(data, resp.Header.Get("Content-Type"), ep.Token))}
 		if code >= 500 {
-			e.Fix = "look at the output of haloyadm serve on " + ep.Server + ", then try again"
+			e.Fix = "look at the server's log (haloyd, or the output of haloyadm serve) on " + ep.Server + ", then try again"
 		}
 		return 0, false, e
 	}
@@ -297,28 +326,22 @@ func statusKind(code int) core.Kind {
 	}
 }
 
-// serverMessage returns the error text of a core.ErrorResponse body, made
-// safe to print: one line, printable, short, and without the token should a
-// server echo it.
-func serverMessage(data []byte, token core.Secret) string {
+// serverMessage returns the error text of an answer, made safe to print:
+// haloyadm serve's JSON error, or Haloy's plain text; one line, printable,
+// short, and without the token should a server echo it.
+func serverMessage(data []byte, ctype string, token core.Secret) string {
+	if mt, _, _ := mime.ParseMediaType(ctype); mt == "text/html" {
+		return "no error message (an HTML page: a proxy in front of the API?)"
+	}
 	var er core.ErrorResponse
-	if err := json.Unmarshal(data, &er); err != nil || er.Error == "" {
-		return "no error message (the answer is not Haloy's JSON error)"
+	msg := strings.TrimSpace(string(data))
+	if err := json.Unmarshal(data, &er); err == nil && er.Error != "" {
+		msg = er.Error
 	}
-	msg := er.Error
-	if !token.IsZero() {
-		msg = strings.ReplaceAll(msg, token.Reveal(), core.Redacted)
+	if msg == "" {
+		return "no error message"
 	}
-	msg = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, msg)
-	if r := []rune(msg); len(r) > 300 {
-		msg = string(r[:300]) + "..."
-	}
-	return msg
+	return core.Printable(msg, token, 300)
 }
 
 func contentType(resp *http.Response) string {
@@ -346,14 +369,14 @@ func retryAfter(v string) time.Duration {
 // httpClient returns a client for one call to ep: the shared transport for
 // its scheme and CA, wrapped so that the token rides only on ep's own /v1/
 // calls, and a redirect policy that never leaves ep's host.
-func (c *Client) httpClient(ep core.Endpoint, base *url.URL) (*http.Client, error) {
+func (c *Client) httpClient(ep core.Endpoint, base *url.URL, total time.Duration) (*http.Client, error) {
 	tr, err := c.transport(ep, base.Scheme)
 	if err != nil {
 		return nil, err
 	}
 	return &http.Client{
 		Transport: &bearer{next: tr, token: ep.Token, scheme: base.Scheme, host: base.Host},
-		Timeout:   c.Timeouts.Total,
+		Timeout:   total,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if req.URL.Host != base.Host || req.URL.Scheme != base.Scheme {
 				return &core.Error{Kind: core.Unsafe,

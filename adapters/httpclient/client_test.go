@@ -18,28 +18,10 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/haloy-auth/haloy/adapters/memory"
-	"github.com/haloy-auth/haloy/adapters/porttest"
 	"github.com/haloy-auth/haloy/core"
 )
 
 const token core.Secret = "haloy_clientTESTtoken1111111111111111111111111111111"
-
-func TestContractPlainHTTP(t *testing.T) {
-	porttest.ServerAPI(t, func(t *testing.T, version string, tokens map[string]string) porttest.ServerAPIHarness {
-		server := startPlain(t, newFakeAPI(version, tokens))
-		return porttest.ServerAPIHarness{API: New(&memory.Notes{}), Server: server}
-	})
-}
-
-// The same contract over HTTPS with a per-server CA file, on 127.0.0.2: a
-// loopback address that is not one of the plain-HTTP names.
-func TestContractTLS(t *testing.T) {
-	ca := newTestCA(t)
-	porttest.ServerAPI(t, func(t *testing.T, version string, tokens map[string]string) porttest.ServerAPIHarness {
-		server := startTLS(t, newFakeAPI(version, tokens), "127.0.0.2:0", ca.leaf(t, "127.0.0.2"))
-		return porttest.ServerAPIHarness{API: New(&memory.Notes{}), Server: server, CACert: ca.file}
-	})
-}
 
 // endpoint returns the endpoint of server with the test token.
 func endpoint(server string) core.Endpoint {
@@ -70,14 +52,18 @@ func TestBearerOnlyOnV1Calls(t *testing.T) {
 	if _, err := c.Version(ctx, ep); err != nil {
 		t.Fatalf("Version() error = %v", err)
 	}
-	if _, err := c.Deploy(ctx, ep, core.Deployment{ID: "01J", App: "web", Image: core.Image{Repository: "web"}}); err != nil {
+	if err := c.Deploy(ctx, ep, request("web")); err != nil {
 		t.Fatalf("Deploy() error = %v", err)
 	}
 	if _, err := c.Status(ctx, ep, "web"); err != nil {
 		t.Fatalf("Status() error = %v", err)
 	}
+	if err := c.DeployLog(ctx, ep, request("web").DeploymentID, func(e core.LogEntry) bool { return !e.Ends() }); err != nil {
+		t.Fatalf("DeployLog() error = %v", err)
+	}
 	bearer := "Bearer " + token.Reveal()
-	want := []seen{{"/health", ""}, {"/v1/version", bearer}, {"/v1/deploy", bearer}, {"/v1/status/web", bearer}}
+	want := []seen{{"/health", ""}, {"/v1/version", bearer}, {"/v1/deploy", bearer}, {"/v1/status/web", bearer},
+		{"/v1/deploy/" + request("web").DeploymentID + "/logs", bearer}}
 	if diff := cmp.Diff(want, f.requests()); diff != "" {
 		t.Errorf("requests mismatch (-want +got):\n%s", diff)
 	}
@@ -119,7 +105,7 @@ func TestRedirectWithinHostKeepsToken(t *testing.T) {
 	if err := c.call(context.Background(), endpoint(server), http.MethodGet, "/v1/old-version", nil, &out, "version check"); err != nil {
 		t.Fatalf("call(/v1/old-version) error = %v, want nil", err)
 	}
-	if out.TokenName != "ci" {
+	if out.Haloyd != "1.0" {
 		t.Errorf("call(/v1/old-version) = %+v, want the version answer for token ci", out)
 	}
 }
@@ -292,7 +278,7 @@ func TestRateLimit(t *testing.T) {
 				t.Errorf("notes = %q, want one per wait", notes.Infos)
 			}
 			if tt.wantErr == "" {
-				if err != nil || got.TokenName != "ci" {
+				if err != nil || got.Haloyd != "1.0" {
 					t.Errorf("Version() = %+v, %v; want token ci, nil", got, err)
 				}
 				return
@@ -318,10 +304,13 @@ func TestErrorStatuses(t *testing.T) {
 			&core.Error{Kind: core.Invalid, What: "version check of %q failed", Why: "the server answered 400 Bad Request: image.repository is required"}, ""},
 		{"server_error", 500, "application/json", `{"error":"database is locked"}`,
 			&core.Error{Kind: core.Unavailable, What: "version check of %q failed", Why: "the server answered 500 Internal Server Error: database is locked",
-				Fix: "look at the output of haloyadm serve on %s, then try again"}, ""},
+				Fix: "look at the server's log (haloyd, or the output of haloyadm serve) on %s, then try again"}, ""},
 		{"proxy_html", 502, "text/html", `<html>bad gateway</html>`,
-			&core.Error{Kind: core.Unavailable, What: "version check of %q failed", Why: "the server answered 502 Bad Gateway: no error message (the answer is not Haloy's JSON error)",
-				Fix: "look at the output of haloyadm serve on %s, then try again"}, ""},
+			&core.Error{Kind: core.Unavailable, What: "version check of %q failed", Why: "the server answered 502 Bad Gateway: no error message (an HTML page: a proxy in front of the API?)",
+				Fix: "look at the server's log (haloyd, or the output of haloyadm serve) on %s, then try again"}, ""},
+		// Haloy's server answers errors in plain text (http.Error)
+		{"haloy_plain_text", 400, "text/plain; charset=utf-8", "Invalid deploy configuration: app 'name' is required\n",
+			&core.Error{Kind: core.Invalid, What: "version check of %q failed", Why: "the server answered 400 Bad Request: Invalid deploy configuration: app 'name' is required"}, ""},
 		// a 403 not from haloyadm still says the token was refused, and how to get one that may
 		{"forbidden", 403, "application/json", `{"error":"forbidden"}`,
 			&core.Error{Kind: core.Unauthorized, What: "the token may not do this on %q", Why: "the token from env TEST_TOKEN was refused (HTTP 403)",
@@ -453,7 +442,7 @@ func TestCancelledWhileWaiting(t *testing.T) {
 	t.Cleanup(func() { close(release) })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err := New(&memory.Notes{}).Deploy(ctx, endpoint(server), core.Deployment{ID: "01J", App: "web", Image: core.Image{Repository: "web"}})
+	err := New(&memory.Notes{}).Deploy(ctx, endpoint(server), request("web"))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Deploy(ctx with deadline) error = %v, want context.DeadlineExceeded", err)
 	}
@@ -509,7 +498,7 @@ func TestIPv6Loopback(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	server := ln.Addr().String() // [::1]:port, as core.NormalizeServer writes it
 	got, err := New(&memory.Notes{}).Version(context.Background(), endpoint(server))
-	if err != nil || got.TokenName != "ci" {
+	if err != nil || got.Haloyd != "1.0" {
 		t.Fatalf("Version(%s) = %+v, %v; want token ci", server, got, err)
 	}
 	if r := f.requests(); len(r) != 1 || r[0].Authorization != "Bearer "+token.Reveal() {

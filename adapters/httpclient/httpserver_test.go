@@ -157,7 +157,7 @@ func TestForbiddenFromRealServer(t *testing.T) {
 	if diff := cmp.Diff(want, errorOf(t, err), cmpopts.IgnoreFields(core.Error{}, "Err")); diff != "" {
 		t.Errorf("Status() of another app error mismatch (-want +got):\n%s", diff)
 	}
-	_, err = c.Deploy(context.Background(), ep, core.Deployment{ID: "d1", App: "shop", Image: core.Image{Repository: "shop"}})
+	err = c.Deploy(context.Background(), ep, request("shop"))
 	want = &core.Error{Kind: core.Unauthorized, What: `token "ci" is not for app "shop" on "` + server + `"`,
 		Why: "the token from client store HALOY_API_TOKEN_X was refused (HTTP 403); this call needs one of the scopes deploy, admin",
 		Fix: "on the server: sudo haloyadm api token --name ci-shop --scope deploy --app shop; then: haloy server add " + server + " --force --token-stdin"}

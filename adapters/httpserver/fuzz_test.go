@@ -16,7 +16,7 @@ import (
 // or 413, never a 5xx or a panic, and records only valid deployments.
 func FuzzDeployBody(f *testing.F) {
 	f.Add([]byte(deployBody("d1", "web")))
-	f.Add([]byte(`{"deployment_id":"a","app":"b","image":{"repository":"c"},"env":["X=1"]}`))
+	f.Add([]byte(`{"deploymentID":"01jdz3t4q9w2v1s6m8k0r5n7xb","targetConfig":{"name":"b","server":"s","image":{"repository":"c","build":true},"env":[{"name":"X=1"}]}}`))
 	f.Add([]byte(`{"app":"web"`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte("\x00\xff"))
@@ -33,8 +33,8 @@ func FuzzDeployBody(f *testing.F) {
 		h.ServeHTTP(rec, req)
 		switch rec.Code {
 		case 202:
-			var d core.Deployment
-			if err := json.Unmarshal(body, &d); err != nil || core.CheckDeployment(d) != nil {
+			var d core.DeployRequest
+			if err := json.Unmarshal(body, &d); err != nil || core.CheckDeployRequest(d) != nil {
 				t.Fatalf("POST /v1/deploy %q = 202 for an invalid deployment", body)
 			}
 		case 400, 409, 413:

@@ -27,6 +27,13 @@ type (
 	parsedKey struct{}
 )
 
+// authed is what authentication leaves in a request's context: the token's
+// record, and its hash to look it up again while a stream runs.
+type authed struct {
+	rec  core.TokenRecord
+	hash core.TokenHash
+}
+
 // Route is one API route: its pattern, the scope a token needs for it, how
 // to find the app it touches, and its handler. Every /v1/ route is in
 // Routes, and nothing but the authorize middleware checks scopes or apps:
@@ -72,6 +79,7 @@ func (s *Server) Routes() []Route {
 	routes := []Route{
 		{Pattern: "GET /v1/version", Scope: core.ScopeRead, handle: s.handleVersion},
 		{Pattern: "POST /v1/deploy", Scope: core.ScopeDeploy, App: deploymentApp, handle: s.handleDeploy},
+		{Pattern: "GET /v1/deploy/{id}/logs", Scope: core.ScopeRead, App: s.logApp, handle: s.handleDeployLogs},
 		{Pattern: "GET /v1/status/{app}", Scope: core.ScopeRead, App: appFromPath("app"), handle: s.handleStatus},
 	}
 	if s.admin != nil {
@@ -141,7 +149,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		now := s.now()
-		rec, reason, err := s.check(r, now)
+		rec, hash, reason, err := s.check(r, now)
 		// the check is over: end it before the route runs, failed or not
 		s.fails.end(key, err == nil && reason != "", now)
 		if errors.Is(err, ports.ErrStoreGone) {
@@ -166,7 +174,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if rec.NeedsTouch(now) {
 			s.touch.add(rec, now) // in the background: a request never waits for a write
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, rec)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, authed{rec, hash})))
 	})
 }
 
@@ -219,7 +227,7 @@ func parsedBody(r *http.Request) any { return r.Context().Value(parsedKey{}) }
 
 // check finds the token of r and returns it, or why it is refused (for the
 // log only). An error is the store's failure, not the caller's.
-func (s *Server) check(r *http.Request, now time.Time) (core.TokenRecord, string, error) {
+func (s *Server) check(r *http.Request, now time.Time) (core.TokenRecord, core.TokenHash, string, error) {
 	values := r.Header.Values("Authorization")
 	var reason, tok string
 	switch len(values) {
@@ -234,9 +242,10 @@ func (s *Server) check(r *http.Request, now time.Time) (core.TokenRecord, string
 		reason = "malformed"
 	}
 	// hash and look up even a missing token, so that every case costs the same
-	rec, found, err := s.tokens.Lookup(r.Context(), core.HashAPIToken(tok))
+	hash := core.HashAPIToken(tok)
+	rec, found, err := s.tokens.Lookup(r.Context(), hash)
 	if err != nil {
-		return core.TokenRecord{}, "", err
+		return core.TokenRecord{}, hash, "", err
 	}
 	if reason == "" {
 		switch {
@@ -248,12 +257,20 @@ func (s *Server) check(r *http.Request, now time.Time) (core.TokenRecord, string
 			reason = "expired token " + strconv.Quote(rec.Name)
 		}
 	}
-	return rec, reason, nil
+	return rec, hash, reason, nil
 }
 
 func caller(r *http.Request) core.TokenRecord {
-	rec, _ := r.Context().Value(ctxKey{}).(core.TokenRecord)
-	return rec
+	a, _ := r.Context().Value(ctxKey{}).(authed)
+	return a.rec
+}
+
+// stillValid looks the caller's token up again: false once it was revoked
+// or expired (or removed) since the request was authenticated.
+func (s *Server) stillValid(r *http.Request) bool {
+	a, _ := r.Context().Value(ctxKey{}).(authed)
+	rec, found, err := s.tokens.Lookup(r.Context(), a.hash)
+	return err == nil && found && rec.ID == a.rec.ID && rec.Status(s.now()) == core.TokenActive
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
@@ -269,7 +286,8 @@ func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// deploymentApp reads and checks a deployment body, and finds its app.
+// deploymentApp reads and checks a deployment body, Haloy's DeployRequest,
+// and finds its app.
 func deploymentApp(r *http.Request) (string, any, *apiError) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
@@ -293,37 +311,145 @@ func deploymentApp(r *http.Request) (string, any, *apiError) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	var d core.Deployment
-	err = dec.Decode(&d)
+	var req core.DeployRequest
+	err = dec.Decode(&req)
 	if err == nil {
 		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
 			err = errors.New("data after the JSON object")
 		}
 	}
 	if err != nil {
+		// encoding/json's errors name fields and types, never the values
 		return "", nil, &apiError{http.StatusBadRequest, "invalid deployment JSON: " + err.Error()}
 	}
-	if err := core.CheckDeployment(d); err != nil {
+	// the client's own check: both sides refuse the same requests
+	if err := core.CheckDeployRequest(req); err != nil {
 		return "", nil, &apiError{http.StatusBadRequest, err.Error()}
 	}
-	return d.App, d, nil
+	return req.TargetConfig.Name, req, nil
 }
 
+// handleDeploy accepts Haloy's DeployRequest: it validates it with the
+// client's own check, records it (env names, never values), logs its
+// progress for GET /v1/deploy/{id}/logs, and answers 202 with no body, as
+// Haloy's server does.
 func (s *Server) handleDeploy(w http.ResponseWriter, r *http.Request) {
-	d := parsedBody(r).(core.Deployment)
+	req := parsedBody(r).(core.DeployRequest)
 	tok := caller(r)
+	d := req.Deployment("")
+	s.logs.publish(s.entry(d, "INFO", "deployment received (token "+strconv.Quote(tok.Name)+")"))
 	rec := core.DeploymentRecord{Deployment: d, TokenID: tok.ID, TokenName: tok.Name, ReceivedAt: s.now().UTC()}
 	if err := s.deploys.Record(r.Context(), rec); err != nil {
 		var ce *core.Error
 		if errors.As(err, &ce) && ce.Kind == core.Conflict {
+			// the earlier deployment with this id keeps its log
 			writeError(w, http.StatusConflict, ce.Error())
 			return
 		}
+		fail := s.entry(d, "ERROR", "deployment failed: it could not be recorded")
+		fail.Fields = map[string]any{"error": "internal server error; see the server's log"}
+		fail.IsDeploymentComplete, fail.IsDeploymentFailed = true, true
+		s.logs.publish(fail)
 		s.internalError(w, r, err)
 		return
 	}
+	s.logs.publish(s.entry(d, "INFO", "deployment recorded"))
+	done := s.entry(d, "INFO", "deployment complete: recorded; haloyadm serve runs no containers")
+	done.IsDeploymentComplete, done.IsDeploymentSuccess = true, true
+	s.logs.publish(done)
 	s.notes.Info(fmt.Sprintf("deployment %s of app %q recorded (token %q)", d.ID, d.App, tok.Name))
-	writeJSON(w, http.StatusAccepted, core.DeployResponse{DeploymentID: d.ID, Status: "accepted"})
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// entry is a log entry of deployment d.
+func (s *Server) entry(d core.Deployment, level, msg string) core.LogEntry {
+	e := core.LogEntry{Level: level, Message: msg, Timestamp: s.now().UTC(), DeploymentID: d.ID, AppName: d.App}
+	for _, dom := range d.Domains {
+		e.Domains = append(e.Domains, dom.Domain)
+	}
+	return e
+}
+
+// handleDeployLogs streams a deployment's log as server-sent events: the
+// last entries first (a late subscriber misses nothing), then each entry as
+// it is published, with a keepalive comment when nothing else is sent,
+// until an entry ends the deployment, the client leaves, or the caller's
+// token is revoked (checked every tokenRecheck).
+func (s *Server) handleDeployLogs(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id") // checked by its AppFinder
+	replay, live, cancel, ok := s.logs.subscribe(id)
+	defer cancel()
+	if !ok {
+		// not in memory (the server restarted, or it was evicted): a
+		// recorded deployment was complete when it was recorded
+		rec, found, err := s.deploys.Find(r.Context(), id)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		if !found {
+			writeError(w, http.StatusNotFound, "unknown deployment "+id)
+			return
+		}
+		done := s.entry(rec.Deployment, "INFO", "deployment complete: recorded; haloyadm serve runs no containers")
+		done.Timestamp = rec.ReceivedAt
+		done.IsDeploymentComplete, done.IsDeploymentSuccess = true, true
+		replay = []core.LogEntry{done}
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("X-Accel-Buffering", "no")
+	rc := http.NewResponseController(w)
+	// the server's write timeout is for ordinary answers: a stream gets a
+	// fresh deadline before each write instead, so it lasts as long as the
+	// deployment while a client that stops reading is still cut off
+	write := func(p []byte) bool {
+		if err := rc.SetWriteDeadline(time.Now().Add(s.writeTimeout)); err != nil {
+			return false
+		}
+		if _, err := w.Write(p); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	send := func(e core.LogEntry) (more bool) {
+		data, err := json.Marshal(e)
+		return err == nil && write(fmt.Appendf(nil, "data: %s\n\n", data)) && !e.Ends()
+	}
+	w.WriteHeader(http.StatusOK)
+	if !write([]byte(": keepalive\n\n")) {
+		return
+	}
+	for _, e := range replay {
+		if !send(e) {
+			return
+		}
+	}
+	if live == nil {
+		return
+	}
+	keepalive := time.NewTicker(s.keepalive)
+	defer keepalive.Stop()
+	recheck := time.NewTicker(s.tokenRecheck)
+	defer recheck.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-keepalive.C:
+			if !write([]byte(": keepalive\n\n")) {
+				return
+			}
+		case <-recheck.C:
+			if !s.stillValid(r) {
+				return
+			}
+		case e, ok := <-live:
+			if !ok || !send(e) {
+				return
+			}
+		}
+	}
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
@@ -337,7 +463,32 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "unknown app "+strconv.Quote(app)+": no deployment of it is recorded")
 		return
 	}
-	writeJSON(w, http.StatusOK, core.StatusResponse{App: app, Deployments: recs})
+	// Haloy's shape for the newest deployment; haloyadm serve runs no
+	// containers, so the state says the deployment is recorded
+	newest := recs[0]
+	writeJSON(w, http.StatusOK, core.StatusResponse{State: "recorded", DeploymentID: newest.ID, ContainerIDs: []string{},
+		Domains: append([]core.Domain{}, newest.Domains...), App: app, Deployments: recs})
+}
+
+// logApp is the AppFinder of a deployment's log: the app of the
+// deployment, from its log in memory or its record.
+func (s *Server) logApp(r *http.Request) (string, any, *apiError) {
+	id := r.PathValue("id")
+	if !core.IsDeploymentID(id) {
+		return "", nil, &apiError{http.StatusBadRequest, "invalid deployment id " + strconv.Quote(redactTokens(id)) + ": it is a ULID in lower case"}
+	}
+	if app, ok := s.logs.app(id); ok {
+		return app, nil, nil
+	}
+	rec, found, err := s.deploys.Find(r.Context(), id)
+	switch {
+	case err != nil:
+		s.notes.Warn(fmt.Sprintf("%s %s: %v", r.Method, redactTokens(r.URL.Path), err))
+		return "", nil, &apiError{http.StatusInternalServerError, "internal server error; see the server's log"}
+	case !found:
+		return "", nil, &apiError{http.StatusNotFound, "unknown deployment " + id}
+	}
+	return rec.App, nil, nil
 }
 
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {

@@ -45,6 +45,10 @@ var routeCalls = map[string]routeCall{
 		f.token(fmt.Sprintf("victim-%d", n), 0)
 		return "DELETE", fmt.Sprintf("/v1/tokens/victim-%d", n), "", 200
 	},
+	// the app of a deployment's log is the deployment's (seeded by TestScopeMatrix)
+	"GET /v1/deploy/{id}/logs": func(_ *fixture, app string, _ int) (string, string, string, int) {
+		return "GET", "/v1/deploy/" + wireID("seed-"+app) + "/logs", "", 200
+	},
 }
 
 // TestScopeMatrix calls every route with every scope, with the app the

@@ -35,6 +35,8 @@ const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
 	writeTimeout      = 60 * time.Second
+	keepalive         = 30 * time.Second
+	tokenRecheck      = 250 * time.Millisecond
 	idleTimeout       = 120 * time.Second
 	shutdownTimeout   = 10 * time.Second
 	maxHeaderBytes    = 64 << 10
@@ -59,6 +61,13 @@ type Server struct {
 	listen string
 	// admin serves the token routes; nil leaves them out
 	admin ports.TokenAdmin
+
+	logs *logs
+
+	// writeTimeout bounds writing an answer, or one write of a stream;
+	// keepalive is how often a quiet stream gets a comment; tokenRecheck
+	// how often a stream looks its token up again. Tests shorten them.
+	writeTimeout, keepalive, tokenRecheck time.Duration
 }
 
 // Option configures a Server.
@@ -72,7 +81,8 @@ func WithTokenAdmin(a ports.TokenAdmin) Option { return func(s *Server) { s.admi
 // in deploys, and reports auth failures and its address through notes.
 func New(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.Notifier, opts ...Option) *Server {
 	s := &Server{tokens: tokens, deploys: deploys, notes: notes, now: time.Now,
-		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), fatal: make(chan error, 1), version: "dev"}
+		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), fatal: make(chan error, 1), version: "dev", logs: newLogs(),
+		writeTimeout: writeTimeout, keepalive: keepalive, tokenRecheck: tokenRecheck}
 	for _, o := range opts {
 		o(s)
 	}
@@ -116,7 +126,7 @@ func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(a
 		TLSConfig:         tlsConf,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
+		WriteTimeout:      s.writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		// "OPTIONS *" goes to the mux (400) instead of net/http's blanket 200

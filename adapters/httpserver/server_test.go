@@ -331,8 +331,24 @@ func TestChangesThroughSecondHandle(t *testing.T) {
 	}
 }
 
+// wireID turns a test's short deployment id ("d1") into a lower-case ULID,
+// the only ids the API accepts.
+func wireID(id string) string {
+	id = strings.Map(func(r rune) rune {
+		if strings.ContainsRune("0123456789abcdefghjkmnpqrstvwxyz", r) {
+			return r
+		}
+		return 'x'
+	}, strings.ToLower(id))
+	return "01" + strings.Repeat("0", 24-len(id)) + id
+}
+
+// deployBody is Haloy's DeployRequest for app, with an env value.
 func deployBody(id, app string) string {
-	return fmt.Sprintf(`{"deployment_id":%q,"app":%q,"target":"production","image":{"repository":"ghcr.io/acme/%s","tag":"v1"},"domains":[{"domain":"%s.example.com"}],"env":["DATABASE_URL"]}`, id, app, app, app)
+	id = wireID(id)
+	return fmt.Sprintf(`{"deploymentID":%q,"targetConfig":{"name":%q,"server":"prod.example.com","image":{"repository":"ghcr.io/acme/%[2]s","tag":"v1"},`+
+		`"domains":[{"domain":"%[2]s.example.com"}],"env":[{"name":"DATABASE_URL","value":"postgres://u:serverTESTsecret@db/x"}],"port":"8080"},`+
+		`"rollbackDeployConfig":{"name":%[2]q,"server":"prod.example.com","image":{"repository":"ghcr.io/acme/%[2]s","tag":"v1"},"env":[{"name":"DATABASE_URL","from":{"env":"DATABASE_URL"}}]}}`, id, app)
 }
 
 func TestDeploy(t *testing.T) {
@@ -343,14 +359,15 @@ func TestDeploy(t *testing.T) {
 		t.Errorf("status of an unknown app = %d %s, want 404", got.Code, got.Body)
 	}
 	got := f.do("POST", "/v1/deploy", auth, deployBody("d1", "web"))
-	if diff := cmp.Diff(resp{202, got.Hdr, `{"deployment_id":"d1","status":"accepted"}` + "\n"}, got); diff != "" {
+	// Haloy's answer: 202 and no body
+	if diff := cmp.Diff(resp{202, got.Hdr, ""}, got); diff != "" {
 		t.Errorf("POST /v1/deploy mismatch (-want +got):\n%s", diff)
 	}
 	f.clock.add(time.Minute)
 	f.do("POST", "/v1/deploy", auth, deployBody("d2", "web"))
 	f.do("POST", "/v1/deploy", auth, deployBody("d3", "api"))
 	got = f.do("POST", "/v1/deploy", auth, deployBody("d2", "web"))
-	if diff := cmp.Diff(resp{409, got.Hdr, errorBody(`deployment "d2" is already recorded: each deployment has its own id`)}, got); diff != "" {
+	if diff := cmp.Diff(resp{409, got.Hdr, errorBody(`deployment "` + wireID("d2") + `" is already recorded: each deployment has its own id`)}, got); diff != "" {
 		t.Errorf("POST /v1/deploy twice mismatch (-want +got):\n%s", diff)
 	}
 	got = f.do("GET", "/v1/status/web", auth, "")
@@ -364,8 +381,17 @@ func TestDeploy(t *testing.T) {
 		if d.TokenName != "ci" || d.TokenID == 0 || d.Image.Repository != "ghcr.io/acme/web" {
 			t.Errorf("deployment %s = %+v, want it authorized by ci", d.ID, d)
 		}
+		if diff := cmp.Diff([]string{"DATABASE_URL"}, d.EnvNames); diff != "" {
+			t.Errorf("recorded env mismatch (-want +got):\n%s", diff)
+		}
 	}
-	if diff := cmp.Diff([]string{"d2", "d1"}, ids); diff != "" {
+	if strings.Contains(got.Body, "serverTESTsecret") {
+		t.Errorf("GET /v1/status/web = %s, shows an env value", got.Body)
+	}
+	if st.State != "recorded" || st.DeploymentID != wireID("d2") || len(st.Domains) != 1 || st.Domains[0].Domain != "web.example.com" {
+		t.Errorf("Haloy's fields of the status = %+v, want the newest deployment's", st)
+	}
+	if diff := cmp.Diff([]string{wireID("d2"), wireID("d1")}, ids); diff != "" {
 		t.Errorf("status order mismatch (-want +got):\n%s", diff)
 	}
 	if want := f.clock.now(); !st.Deployments[0].ReceivedAt.Equal(want) {
@@ -388,15 +414,22 @@ func TestBadDeployBodies(t *testing.T) {
 	}{
 		{"empty", "application/json", "", 400, "invalid deployment: the request body is empty"},
 		{"not_json", "application/json", "deploy please", 400, "invalid deployment JSON: invalid character 'd' looking for beginning of value"},
-		{"truncated", "application/json", `{"app":"web"`, 400, "invalid deployment JSON: unexpected EOF"},
-		{"unknown_field", "application/json", `{"app":"web","env_values":{"A":"b"}}`, 400, `invalid deployment JSON: json: unknown field "env_values"`},
+		{"truncated", "application/json", `{"deploymentID":"x"`, 400, "invalid deployment JSON: unexpected EOF"},
+		{"unknown_field", "application/json", `{"deploymentID":"x","env_values":{"A":"b"}}`, 400, `invalid deployment JSON: json: unknown field "env_values"`},
+		// Haloy's client puts the token here; haloyadm serve takes no token in a body
+		{"api_token_in_body", "application/json", `{"targetConfig":{"name":"web","apiToken":{"value":"haloy_x"}}}`, 400, `invalid deployment JSON: json: unknown field "apiToken"`},
+		// our own earlier body, which only haloyadm serve understood
+		{"old_body", "application/json", `{"deployment_id":"d1","app":"web"}`, 400, `invalid deployment JSON: json: unknown field "deployment_id"`},
 		{"two_objects", "application/json", deployBody("d1", "web") + deployBody("d2", "web"), 400, "invalid deployment JSON: data after the JSON object"},
-		{"wrong_type", "application/json", `{"app":42}`, 400, "invalid deployment JSON: json: cannot unmarshal number into Go struct field Deployment.app of type string"},
-		{"no_id", "application/json", `{"app":"web","image":{"repository":"x"}}`, 400, `invalid deployment_id "": a deployment id is 1 to 255 letters, digits, '.', '_' and '-'`},
+		// Haloy's port is a string
+		{"port_number", "application/json", `{"targetConfig":{"port":8080}}`, 400, "invalid deployment JSON: json: cannot unmarshal number into Go struct field DeployTarget.targetConfig.port of type string"},
+		{"no_id", "application/json", `{"targetConfig":{"name":"web"}}`, 400, `invalid deploymentID "": a deployment id is a ULID in lower case (26 characters of 0-9 and a-z without i, l, o, u)`},
+		{"build", "application/json", strings.Replace(deployBody("d1", "web"), `"tag":"v1"}`, `"tag":"v1","build":true}`, 1), 400,
+			`image "ghcr.io/acme/web:v1" is to be built, and haloy deploys built images only: image.build or image.build_config asks for a local Docker build and upload, which haloy does not do`},
 		{"bad_app", "application/json", deployBody("d1", "Web App"), 400, `invalid app name "Web App": an app name is 1 to 255 lower-case letters, digits, '-' and '_', starting with a letter or digit`},
-		{"env_value", "application/json", `{"deployment_id":"d1","app":"web","image":{"repository":"x"},"env":["PASSWORD=hunter2"]}`, 400, "invalid env variable name: env lists variable names only (letters, digits and '_', not starting with a digit), never values"},
+		{"env_value_in_name", "application/json", strings.Replace(deployBody("d1", "web"), `"name":"DATABASE_URL","value"`, `"name":"PASSWORD=hunter2","value"`, 1), 400, "invalid env variable name: a name is letters, digits and '_', not starting with a digit"},
 		{"text_plain", "text/plain", deployBody("d1", "web"), 415, `the deployment must be JSON (Content-Type: application/json), not "text/plain"`},
-		{"too_big", "application/json", `{"deployment_id":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, 413, "the deployment is larger than 1048576 bytes"},
+		{"too_big", "application/json", `{"deploymentID":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, 413, "the deployment is larger than 1048576 bytes"},
 		// the size is checked before the content: 413, not a JSON error
 		{"too_big_not_json", "application/json", strings.Repeat("x", MaxBodyBytes+1), 413, "the deployment is larger than 1048576 bytes"},
 	}

@@ -67,3 +67,15 @@ func (d *Deployments) History(_ context.Context, app string) ([]core.DeploymentR
 	}
 	return out, nil
 }
+
+// Find returns the deployment with id, and false if none is recorded.
+func (d *Deployments) Find(_ context.Context, id string) (core.DeploymentRecord, bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, r := range d.recs {
+		if r.ID == id {
+			return r, true, nil
+		}
+	}
+	return core.DeploymentRecord{}, false, nil
+}

@@ -40,7 +40,15 @@ type Server struct {
 	OnHealth func(ctx context.Context)
 	// OnDeploy, when set, is called with each accepted deployment before it
 	// is recorded, outside any lock (tests use it to prove parallelism).
-	OnDeploy func(ctx context.Context, d core.Deployment)
+	OnDeploy func(ctx context.Context, r core.DeployRequest)
+	// Capabilities is what /v1/version reports.
+	Capabilities []string
+	// Log, when set, scripts the log stream of a deployment: the entries
+	// the attempt-th connection (0 first) delivers and the error it then
+	// ends with. A nil error after entries that do not end the log is a
+	// dropped stream. Unset, the log is received, recorded and complete,
+	// as haloyadm serve's.
+	Log func(r core.DeployRequest, attempt int) ([]core.LogEntry, error)
 
 	// Identities maps each CI identity token the server's trust policies
 	// accept to the name of the token it mints for it; each is accepted
@@ -56,6 +64,8 @@ type Server struct {
 	minted      int
 	deployments []core.DeploymentRecord // oldest first
 	replaced    map[string]bool         // tokens rotated away
+	requests    []core.DeployRequest    // the bodies received, oldest first
+	attempts    map[string]int
 }
 
 // Call is one call a server received.
@@ -140,44 +150,107 @@ func (a *ServerAPI) Version(ctx context.Context, ep core.Endpoint) (core.Version
 	if !ok {
 		return core.VersionResponse{}, core.TokenRejected(ep)
 	}
-	return core.VersionResponse{Haloyd: s.Version, TokenName: name, TokenExpiresAt: s.TokenExpiresAt}, nil
+	return core.VersionResponse{Haloyd: s.Version, Capabilities: s.Capabilities, TokenName: name, TokenExpiresAt: s.TokenExpiresAt}, nil
 }
 
-// Deploy answers like POST /v1/deploy: checks the token, validates d and
-// records it.
-func (a *ServerAPI) Deploy(ctx context.Context, ep core.Endpoint, d core.Deployment) (core.DeployResponse, error) {
+// Requests returns the deploy requests server received, oldest first.
+func (a *ServerAPI) Requests(server string) []core.DeployRequest {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.servers[server]; ok {
+		return slices.Clone(s.requests)
+	}
+	return nil
+}
+
+// Deploy answers like POST /v1/deploy: checks the token, validates r with
+// the check haloyadm serve runs, and records it.
+func (a *ServerAPI) Deploy(ctx context.Context, ep core.Endpoint, r core.DeployRequest) error {
 	s, err := a.enter(ctx, ep, "Deploy", ep.Token)
 	if err != nil {
-		return core.DeployResponse{}, err
+		return err
 	}
-	what := fmt.Sprintf("deploy of app %q to %q", d.App, ep.Server)
+	what := fmt.Sprintf("deploy of app %q to %q", r.TargetConfig.Name, ep.Server)
 	a.mu.Lock()
 	name, ok := s.Tokens[ep.Token.Reveal()]
 	deployErr, hook := s.DeployErr, s.OnDeploy
+	s.requests = append(s.requests, r)
 	a.mu.Unlock()
 	switch {
 	case !ok:
-		return core.DeployResponse{}, core.TokenRejected(ep)
+		return core.TokenRejected(ep)
 	case deployErr != nil:
-		return core.DeployResponse{}, deployErr
-	case d.App == "" || d.ID == "" || d.Image.Repository == "":
-		return core.DeployResponse{}, &core.Error{Kind: core.Invalid, What: what + " failed",
-			Why: "the server answered 400 Bad Request: a deployment needs an id, an app and an image repository"}
+		return deployErr
+	}
+	if err := core.CheckDeployRequest(r); err != nil {
+		return &core.Error{Kind: core.Invalid, What: what + " failed", Why: "the server answered 400 Bad Request: " + err.Error()}
 	}
 	if hook != nil {
-		hook(ctx, d)
+		hook(ctx, r)
 	}
 	if err := ctx.Err(); err != nil {
-		return core.DeployResponse{}, &core.Error{Kind: core.Unavailable, What: what + " interrupted", Why: err.Error(), Err: err}
+		return &core.Error{Kind: core.Unavailable, What: what + " interrupted", Why: err.Error(), Err: err}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s.deployments = append(s.deployments, core.DeploymentRecord{Deployment: d, TokenName: name, ReceivedAt: time.Now().UTC()})
-	return core.DeployResponse{DeploymentID: d.ID, Status: "accepted"}, nil
+	s.deployments = append(s.deployments, core.DeploymentRecord{Deployment: r.Deployment(""), TokenName: name, ReceivedAt: time.Now().UTC()})
+	return nil
 }
 
-// Status answers like GET /v1/status/{app}: newest first, NotFound for an
-// app with no deployments.
+// DeployLog answers like GET /v1/deploy/{id}/logs: the server's Log
+// script, or received, recorded and complete.
+func (a *ServerAPI) DeployLog(ctx context.Context, ep core.Endpoint, id string, each func(core.LogEntry) bool) error {
+	s, err := a.enter(ctx, ep, "DeployLog", ep.Token)
+	if err != nil {
+		return err
+	}
+	what := fmt.Sprintf("log stream of deployment %s on %q", id, ep.Server)
+	a.mu.Lock()
+	_, ok := s.Tokens[ep.Token.Reveal()]
+	var req *core.DeployRequest
+	for i := range s.requests {
+		if s.requests[i].DeploymentID == id {
+			req = &s.requests[i]
+		}
+	}
+	if s.attempts == nil {
+		s.attempts = map[string]int{}
+	}
+	attempt := s.attempts[id]
+	s.attempts[id]++
+	script := s.Log
+	a.mu.Unlock()
+	switch {
+	case !ok:
+		return core.TokenRejected(ep)
+	case req == nil:
+		return &core.Error{Kind: core.NotFound, What: what + " failed", Why: "the server answered 404 Not Found: unknown deployment " + id}
+	}
+	entries, end := []core.LogEntry{
+		{Level: "INFO", Message: "deployment received", DeploymentID: id, AppName: req.TargetConfig.Name},
+		{Level: "INFO", Message: "deployment recorded", DeploymentID: id, AppName: req.TargetConfig.Name},
+		{Level: "INFO", Message: "deployment complete", DeploymentID: id, AppName: req.TargetConfig.Name, IsDeploymentComplete: true, IsDeploymentSuccess: true},
+	}, error(nil)
+	if script != nil {
+		entries, end = script(*req, attempt)
+	}
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return &core.Error{Kind: core.Unavailable, What: what + " interrupted", Why: err.Error(), Err: err}
+		}
+		if !each(e) {
+			return nil
+		}
+	}
+	if end != nil {
+		return end
+	}
+	return &core.Error{Kind: core.Unavailable, What: what + " dropped", Why: "the server closed it before the deployment ended"}
+}
+
+// Status answers like haloyadm serve's GET /v1/status/{app}: the newest
+// deployment in Haloy's shape, and every deployment, newest first;
+// NotFound for an app with no deployments.
 func (a *ServerAPI) Status(ctx context.Context, ep core.Endpoint, app string) (core.StatusResponse, error) {
 	s, err := a.enter(ctx, ep, "Status", ep.Token)
 	if err != nil {
@@ -188,7 +261,7 @@ func (a *ServerAPI) Status(ctx context.Context, ep core.Endpoint, app string) (c
 	if _, ok := s.Tokens[ep.Token.Reveal()]; !ok {
 		return core.StatusResponse{}, core.TokenRejected(ep)
 	}
-	out := core.StatusResponse{App: app, Deployments: []core.DeploymentRecord{}}
+	out := core.StatusResponse{App: app, State: "recorded", ContainerIDs: []string{}}
 	for i := len(s.deployments) - 1; i >= 0; i-- {
 		if s.deployments[i].App == app {
 			out.Deployments = append(out.Deployments, s.deployments[i])
@@ -198,6 +271,7 @@ func (a *ServerAPI) Status(ctx context.Context, ep core.Endpoint, app string) (c
 		return core.StatusResponse{}, &core.Error{Kind: core.NotFound, What: fmt.Sprintf("status of app %q on %q failed", app, ep.Server),
 			Why: "the server answered 404 Not Found: unknown app " + strconv.Quote(app)}
 	}
+	out.DeploymentID, out.Domains = out.Deployments[0].ID, append([]core.Domain{}, out.Deployments[0].Domains...)
 	return out, nil
 }
 

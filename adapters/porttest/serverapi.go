@@ -93,7 +93,7 @@ func ServerAPI(t *testing.T, newServer NewServerAPI) {
 			want := core.TokenRejected(ep)
 			_, err := api.Version(context.Background(), ep)
 			checkError(t, "Version", want, err, bare)
-			_, err = api.Deploy(context.Background(), ep, deployment("01HZ0000000000000000000001", "app"))
+			err = api.Deploy(context.Background(), ep, deployment(id(1), "app"))
 			checkError(t, "Deploy", want, err, bare)
 			_, err = api.Status(context.Background(), ep, "app")
 			checkError(t, "Status", want, err, bare)
@@ -103,33 +103,31 @@ func ServerAPI(t *testing.T, newServer NewServerAPI) {
 	t.Run("deploy_then_status_newest_first", func(t *testing.T) {
 		api, ep := setup(t)
 		ctx := context.Background()
-		d1 := deployment("01HZ0000000000000000000001", "web")
-		d2 := deployment("01HZ0000000000000000000002", "web")
-		d2.Target = "staging"
-		d2.Domains = []core.Domain{{Domain: "staging.example.com", Aliases: []string{"www.staging.example.com"}}}
-		d2.EnvNames = []string{"DATABASE_URL"}
-		other := deployment("01HZ0000000000000000000003", "api")
-		for _, d := range []core.Deployment{d1, d2} {
-			got, err := api.Deploy(ctx, ep, d)
-			if err != nil {
-				t.Fatalf("Deploy(%s) error = %v, want nil", d.ID, err)
-			}
-			if got.DeploymentID != d.ID {
-				t.Errorf("Deploy(%s).DeploymentID = %q, want %q", d.ID, got.DeploymentID, d.ID)
+		d1 := deployment(id(1), "web")
+		d2 := deployment(id(2), "web")
+		d2.TargetConfig.Domains = []core.Domain{{Domain: "staging.example.com", Aliases: []string{"www.staging.example.com"}}}
+		d2.TargetConfig.Env = []core.DeployEnv{{Name: "DATABASE_URL", Value: "postgres://u:porttestSECRET@db/x"}}
+		other := deployment(id(3), "api")
+		for _, d := range []core.DeployRequest{d1, d2} {
+			if err := api.Deploy(ctx, ep, d); err != nil {
+				t.Fatalf("Deploy(%s) error = %v, want nil", d.DeploymentID, err)
 			}
 		}
 		ep2 := ep
 		ep2.Token = otherToken
-		if _, err := api.Deploy(ctx, ep2, other); err != nil {
-			t.Fatalf("Deploy(%s) error = %v, want nil", other.ID, err)
+		if err := api.Deploy(ctx, ep2, other); err != nil {
+			t.Fatalf("Deploy(%s) error = %v, want nil", other.DeploymentID, err)
 		}
 		got, err := api.Status(ctx, ep, "web")
 		if err != nil {
 			t.Fatalf("Status(web) error = %v, want nil", err)
 		}
-		want := core.StatusResponse{App: "web", Deployments: []core.DeploymentRecord{
-			{Deployment: d2, TokenName: "ci"}, {Deployment: d1, TokenName: "ci"},
-		}}
+		// Haloy's fields describe the newest deployment; the records are
+		// haloyadm serve's, with env names and never values
+		want := core.StatusResponse{State: "recorded", DeploymentID: id(2), ContainerIDs: []string{}, Domains: d2.TargetConfig.Domains,
+			App: "web", Deployments: []core.DeploymentRecord{
+				{Deployment: d2.Deployment(""), TokenName: "ci"}, {Deployment: d1.Deployment(""), TokenName: "ci"},
+			}}
 		for _, r := range got.Deployments {
 			if r.ReceivedAt.IsZero() {
 				t.Errorf("Status(web) record %s has no received_at", r.ID)
@@ -137,6 +135,9 @@ func ServerAPI(t *testing.T, newServer NewServerAPI) {
 		}
 		if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(core.DeploymentRecord{}, "ReceivedAt", "TokenID"), cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("Status(web) mismatch (-want +got):\n%s", diff)
+		}
+		if strings.Contains(fmt.Sprintf("%+v", got), "porttestSECRET") {
+			t.Errorf("Status(web) shows an env value: %+v", got)
 		}
 		got, err = api.Status(ctx, ep, "api")
 		if err != nil {
@@ -147,11 +148,44 @@ func ServerAPI(t *testing.T, newServer NewServerAPI) {
 		}
 	})
 
+	t.Run("deploy_log_to_the_end", func(t *testing.T) {
+		api, ep := setup(t)
+		ctx := context.Background()
+		d := deployment(id(1), "web")
+		if err := api.Deploy(ctx, ep, d); err != nil {
+			t.Fatal(err)
+		}
+		// twice: the second subscriber comes late and gets the replay
+		for range 2 {
+			var msgs []string
+			err := api.DeployLog(ctx, ep, d.DeploymentID, func(e core.LogEntry) bool {
+				if e.DeploymentID != d.DeploymentID || e.AppName != "web" {
+					t.Errorf("entry %+v, want deployment %s of web", e, d.DeploymentID)
+				}
+				msgs = append(msgs, e.Message)
+				return !e.Ends()
+			})
+			if err != nil {
+				t.Fatalf("DeployLog() error = %v, want nil", err)
+			}
+			if len(msgs) != 3 || !strings.Contains(msgs[0], "received") || !strings.Contains(msgs[1], "recorded") || !strings.Contains(msgs[2], "complete") {
+				t.Errorf("DeployLog() messages = %q, want received, recorded, complete", msgs)
+			}
+		}
+		err := api.DeployLog(ctx, ep, id(9), func(core.LogEntry) bool { return true })
+		if kind := kindOf(err); kind != core.NotFound {
+			t.Errorf("DeployLog(unknown id) kind = %v (%v), want NotFound", kind, err)
+		}
+		bad := ep
+		bad.Token = badToken
+		checkError(t, "DeployLog", core.TokenRejected(bad), api.DeployLog(ctx, bad, d.DeploymentID, func(core.LogEntry) bool { return true }), bare)
+	})
+
 	t.Run("rejected_deploy_records_nothing", func(t *testing.T) {
 		api, ep := setup(t)
 		bad := ep
 		bad.Token = badToken
-		if _, err := api.Deploy(context.Background(), bad, deployment("01HZ0000000000000000000001", "web")); err == nil {
+		if err := api.Deploy(context.Background(), bad, deployment(id(1), "web")); err == nil {
 			t.Fatal("Deploy(bad token) error = nil, want an error")
 		}
 		_, err := api.Status(context.Background(), ep, "web")
@@ -170,9 +204,17 @@ func ServerAPI(t *testing.T, newServer NewServerAPI) {
 
 	t.Run("invalid_deployment", func(t *testing.T) {
 		api, ep := setup(t)
-		_, err := api.Deploy(context.Background(), ep, deployment("01HZ0000000000000000000001", ""))
-		if kind := kindOf(err); kind != core.Invalid {
-			t.Errorf("Deploy(no app) kind = %v (%v), want Invalid", kind, err)
+		for name, edit := range map[string]func(*core.DeployRequest){
+			"no_app":         func(r *core.DeployRequest) { r.TargetConfig.Name = "" },
+			"upper_case_id":  func(r *core.DeployRequest) { r.DeploymentID = strings.ToUpper(r.DeploymentID) },
+			"build_an_image": func(r *core.DeployRequest) { yes := true; r.TargetConfig.Image.Build = &yes },
+		} {
+			r := deployment(id(1), "web")
+			edit(&r)
+			err := api.Deploy(context.Background(), ep, r)
+			if kind := kindOf(err); kind != core.Invalid {
+				t.Errorf("Deploy(%s) kind = %v (%v), want Invalid", name, kind, err)
+			}
 		}
 	})
 
@@ -193,7 +235,7 @@ func ServerAPI(t *testing.T, newServer NewServerAPI) {
 		errs := make([]error, n)
 		for i := range n {
 			wg.Go(func() {
-				_, errs[i] = api.Deploy(context.Background(), ep, deployment(fmt.Sprintf("01HZ00000000000000000000%02d", i), "web"))
+				errs[i] = api.Deploy(context.Background(), ep, deployment(id(i+1), "web"))
 			})
 		}
 		wg.Wait()
@@ -209,9 +251,13 @@ func ServerAPI(t *testing.T, newServer NewServerAPI) {
 	})
 }
 
-// deployment returns a valid deployment of app.
-func deployment(id, app string) core.Deployment {
-	return core.Deployment{ID: id, App: app, Image: core.Image{Repository: "ghcr.io/example/" + app, Tag: "v1"}}
+// id returns the n-th deployment id of a test: a lower-case ULID.
+func id(n int) string { return fmt.Sprintf("01hz00000000000000000000%02d", n) }
+
+// deployment returns a valid deploy request of app.
+func deployment(id, app string) core.DeployRequest {
+	t := core.DeployTarget{Name: app, Server: "porttest.example.com", Image: &core.DeployImage{Repository: "ghcr.io/example/" + app, Tag: "v1"}}
+	return core.DeployRequest{DeploymentID: id, TargetConfig: t, RollbackDeployConfig: core.RollbackConfig{DeployTarget: t}}
 }
 
 func kindOf(err error) core.Kind {

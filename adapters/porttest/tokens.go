@@ -371,4 +371,27 @@ func DeploymentLog(t *testing.T, open func(t *testing.T) ports.DeploymentLog) {
 			t.Errorf("History(%q) after a refused record = %v, want empty", "api", got)
 		}
 	})
+
+	t.Run("find_by_id", func(t *testing.T) {
+		l := open(t)
+		if _, found, err := l.Find(ctx, "d1"); found || err != nil {
+			t.Fatalf("Find(%q) on an empty log = found %v, %v; want false, nil", "d1", found, err)
+		}
+		a, b := rec("d1", "web", t0), rec("d2", "api", t0.Add(time.Second))
+		for _, r := range []core.DeploymentRecord{a, b} {
+			if err := l.Record(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, found, err := l.Find(ctx, "d2")
+		if err != nil || !found {
+			t.Fatalf("Find(%q) = found %v, %v; want true, nil", "d2", found, err)
+		}
+		if diff := cmp.Diff(b, got); diff != "" {
+			t.Errorf("Find(%q) mismatch (-want +got):\n%s", "d2", diff)
+		}
+		if _, found, _ := l.Find(ctx, "d3"); found {
+			t.Errorf("Find(%q) found a deployment never recorded", "d3")
+		}
+	})
 }

@@ -675,3 +675,29 @@ func (s *Store) History(ctx context.Context, app string) ([]core.DeploymentRecor
 	}
 	return out, nil
 }
+
+// Find returns the deployment with id, and false if none is recorded.
+func (s *Store) Find(ctx context.Context, id string) (core.DeploymentRecord, bool, error) {
+	db, err := s.open(ctx)
+	if err != nil {
+		return core.DeploymentRecord{}, false, err
+	}
+	var (
+		body     string
+		rec      core.DeploymentRecord
+		received int64
+	)
+	err = db.QueryRowContext(ctx, `SELECT body, token_id, token_name, received_at FROM deployments WHERE deployment_id = ?`, id).
+		Scan(&body, &rec.TokenID, &rec.TokenName, &received)
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.DeploymentRecord{}, false, nil
+	}
+	if err != nil {
+		return core.DeploymentRecord{}, false, fmt.Errorf("read deployment %q: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(body), &rec.Deployment); err != nil {
+		return core.DeploymentRecord{}, false, fmt.Errorf("decode deployment %q: %w", id, err)
+	}
+	rec.ReceivedAt = time.Unix(0, received).UTC()
+	return rec, true, nil
+}

@@ -1,0 +1,200 @@
+package httpserver
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/haloy-auth/haloy/core"
+)
+
+// event is one thing a log stream sent: a keepalive comment, or an entry.
+type event struct {
+	keepalive bool
+	entry     core.LogEntry
+}
+
+// stream opens GET /v1/deploy/{id}/logs on base with tok and returns its
+// events as they come; the channel closes when the stream ends.
+func stream(t *testing.T, base, tok, id string) (*http.Response, <-chan event) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/v1/deploy/"+id+"/logs", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET logs: %v", err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	out := make(chan event, 1000)
+	go func() {
+		defer close(out)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == ": keepalive":
+				out <- event{keepalive: true}
+			case strings.HasPrefix(line, "data: "):
+				var e core.LogEntry
+				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &e); err != nil {
+					t.Errorf("event %q: %v", line, err)
+				}
+				out <- event{entry: e}
+			case line != "":
+				t.Errorf("unexpected line %q", line)
+			}
+		}
+	}()
+	return resp, out
+}
+
+// drain collects events until the stream ends or within passes.
+func drain(t *testing.T, events <-chan event, within time.Duration) (msgs []string, keepalives int, ended bool) {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				return msgs, keepalives, true
+			}
+			if e.keepalive {
+				keepalives++
+			} else {
+				msgs = append(msgs, e.entry.Message)
+			}
+		case <-deadline:
+			return msgs, keepalives, false
+		}
+	}
+}
+
+func TestDeployLogReplay(t *testing.T) {
+	f := newFixture(t)
+	tok := f.token("ci", 0)
+	if got := f.do("POST", "/v1/deploy", bearer(tok), deployBody("d1", "web")); got.Code != 202 {
+		t.Fatalf("POST /v1/deploy = %d %s", got.Code, got.Body)
+	}
+	// the deployment is over before anyone subscribes: the replay has it all
+	for range 2 {
+		resp, events := stream(t, f.http.URL, tok, wireID("d1"))
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != "text/event-stream" {
+			t.Fatalf("GET logs = %d %s", resp.StatusCode, ct)
+		}
+		msgs, keepalives, ended := drain(t, events, 5*time.Second)
+		want := []string{`deployment received (token "ci")`, "deployment recorded", "deployment complete: recorded; haloyadm serve runs no containers"}
+		if diff := cmp.Diff(want, msgs); diff != "" || !ended || keepalives != 1 {
+			t.Errorf("log stream: ended %v, %d keepalives, messages mismatch (-want +got):\n%s", ended, keepalives, diff)
+		}
+	}
+	// a server that restarted still answers from the record
+	s2 := New(f.store, f.store, f.notes)
+	s2.now = f.clock.now
+	h2 := httptestServer(t, s2)
+	_, events := stream(t, h2, tok, wireID("d1"))
+	if msgs, _, ended := drain(t, events, 5*time.Second); !ended || len(msgs) != 1 || !strings.Contains(msgs[0], "complete") {
+		t.Errorf("log stream after a restart = %q (ended %v), want the completion", msgs, ended)
+	}
+	for _, tt := range []struct {
+		id   string
+		code int
+	}{{wireID("d9"), 404}, {"D1", 400}, {core.APITokenPrefix + "abcdefghijklmnopqrstuv", 400}} {
+		got := f.do("GET", "/v1/deploy/"+tt.id+"/logs", bearer(tok), "")
+		if got.Code != tt.code {
+			t.Errorf("GET logs of %q = %d %s, want %d", tt.id, got.Code, got.Body, tt.code)
+		}
+	}
+	if got := f.do("GET", "/v1/deploy/"+wireID("d1")+"/logs", nil, ""); got.Code != 401 {
+		t.Errorf("GET logs without a token = %d, want 401", got.Code)
+	}
+}
+
+func TestDeployLogLiveWithKeepalives(t *testing.T) {
+	f := newFixture(t)
+	f.srv.keepalive = 20 * time.Millisecond
+	tok := f.token("ci", 0)
+	id := wireID("live")
+	d := core.Deployment{ID: id, App: "web"}
+	f.srv.logs.publish(f.srv.entry(d, "INFO", "pulling"))
+	_, events := stream(t, f.http.URL, tok, id)
+	msgs, keepalives, ended := drain(t, events, 200*time.Millisecond)
+	if ended || keepalives < 3 || len(msgs) != 1 {
+		t.Fatalf("before the end: %q, %d keepalives, ended %v; want the replay, keepalives, still open", msgs, keepalives, ended)
+	}
+	f.srv.logs.publish(f.srv.entry(d, "INFO", "starting"))
+	fail := f.srv.entry(d, "ERROR", "deployment failed")
+	fail.IsDeploymentComplete, fail.IsDeploymentFailed = true, true
+	f.srv.logs.publish(fail)
+	msgs, _, ended = drain(t, events, 5*time.Second)
+	if diff := cmp.Diff([]string{"starting", "deployment failed"}, msgs); diff != "" || !ended {
+		t.Errorf("after the end: ended %v, mismatch (-want +got):\n%s", ended, diff)
+	}
+}
+
+// The server's write timeout bounds ordinary answers; a stream lasts as
+// long as its deployment.
+func TestDeployLogOutlivesWriteTimeout(t *testing.T) {
+	f := newFixture(t)
+	s := New(f.store, f.store, f.notes)
+	s.writeTimeout, s.keepalive = 150*time.Millisecond, 40*time.Millisecond
+	addr, stop := serve(t, s, core.ServeOptions{Listen: "127.0.0.1:0"})
+	defer stop()
+	tok := f.token("ci", 0)
+	id := wireID("long")
+	d := core.Deployment{ID: id, App: "web"}
+	s.logs.publish(s.entry(d, "INFO", "pulling"))
+	_, events := stream(t, addr, tok, id)
+	go func() {
+		for i := range 5 {
+			time.Sleep(100 * time.Millisecond)
+			s.logs.publish(s.entry(d, "INFO", "step"))
+			_ = i
+		}
+		done := s.entry(d, "INFO", "done")
+		done.IsDeploymentComplete = true
+		s.logs.publish(done)
+	}()
+	msgs, _, ended := drain(t, events, 10*time.Second)
+	if len(msgs) != 7 || !ended || msgs[6] != "done" {
+		t.Errorf("stream of 600ms with a 150ms write timeout = %q (ended %v), want 7 entries to done", msgs, ended)
+	}
+}
+
+// A revoke ends the revoked token's open streams at once, and no other's.
+func TestDeployLogEndsOnRevoke(t *testing.T) {
+	f := newFixture(t)
+	f.srv.keepalive = time.Hour
+	revoked, other := f.token("ci", 0), f.token("laptop", 0)
+	id := wireID("rev")
+	f.srv.logs.publish(f.srv.entry(core.Deployment{ID: id, App: "web"}, "INFO", "pulling"))
+	_, evRevoked := stream(t, f.http.URL, revoked, id)
+	_, evOther := stream(t, f.http.URL, other, id)
+	drain(t, evRevoked, 50*time.Millisecond)
+	drain(t, evOther, 50*time.Millisecond)
+	if _, err := f.openStore().Revoke(context.Background(), "ci", f.clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, _, ended := drain(t, evRevoked, 3*time.Second); !ended {
+		t.Fatal("the revoked token's stream is still open 3s after the revoke")
+	}
+	t.Logf("stream ended %s after the revoke", time.Since(start))
+	if _, _, ended := drain(t, evOther, 300*time.Millisecond); ended {
+		t.Error("another token's stream ended with the revoke")
+	}
+}
+
+// httptestServer serves s's handler and returns its URL.
+func httptestServer(t *testing.T, s *Server) string {
+	t.Helper()
+	h := httptest.NewServer(s.Handler())
+	t.Cleanup(h.Close)
+	return h.URL
+}
