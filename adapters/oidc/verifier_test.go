@@ -329,3 +329,20 @@ func TestVerifyFetchOutlivesCaller(t *testing.T) {
 		t.Errorf("JWKS fetches = %d, want 1", n)
 	}
 }
+
+// BenchmarkVerify is one verification with the issuer's keys cached: the
+// exchange's own cost before the policy match and the store.
+func BenchmarkVerify(b *testing.B) {
+	is := oidctest.NewIssuer(b)
+	v := oidc.New(is.Client(), nil)
+	raw := is.Sign(is.Claims(aud, time.Now()))
+	if _, err := v.Verify(context.Background(), raw, []string{is.URL}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := v.Verify(context.Background(), raw, []string{is.URL}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
