@@ -79,3 +79,37 @@ func FuzzDecodeHidesValues(f *testing.F) {
 		}
 	})
 }
+
+// jsonTOMLRef is how a decode error of haloy.json or haloy.toml points into
+// the file; a TOML file re-encoded for the schema check may lack a line
+// only when the key itself has no position (then the file's name alone).
+var jsonTOMLRef = regexp.MustCompile(`^haloy\.(json|toml)(:[1-9][0-9]*[:\s]|:? )`)
+
+// FuzzDecodeJSONAndTOML feeds the JSON and TOML paths any bytes: they
+// never panic, and every error is an Invalid *core.Error naming the file.
+func FuzzDecodeJSONAndTOML(f *testing.F) {
+	for _, s := range []string{
+		`{"name": "a", "apiToken": {"from": {"env": "X"}}}`, `{"env": [{"name": "A", "valu": 1}]}`, `{"server": }`, `[1]`,
+		"name = \"a\"\n[[env]]\nname = \"A\"\n", "[targets.p]\nserver = 1\n", "image = \"nginx:1\"\n[image]\n", "a.b.c = 1\n",
+		"[secret_providers.sops.p]\nfile = [\"x\", 1]\n", "port = 1979-05-27\n",
+	} {
+		f.Add([]byte(s), s[0] == '{' || s[0] == '[' && s[1] != 't' && s[1] != 's')
+	}
+	f.Fuzz(func(t *testing.T, data []byte, asJSON bool) {
+		name := "haloy.toml"
+		if asJSON {
+			name = "haloy.json"
+		}
+		_, err := configfile.Decode(name, data)
+		if err == nil {
+			return
+		}
+		var ce *core.Error
+		if !errors.As(err, &ce) || ce.Kind != core.Invalid {
+			t.Fatalf("Decode(%s, %q) error = %#v, want a *core.Error of Kind Invalid", name, data, err)
+		}
+		if !jsonTOMLRef.MatchString(ce.What) {
+			t.Fatalf("Decode(%s, %q) error What = %q, want it to start with the file's name", name, data, ce.What)
+		}
+	})
+}
