@@ -26,7 +26,7 @@ func TestSecretBackendsWired(t *testing.T) {
 	if err := a.Err(); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"onepassword", "pass", "bitwarden", "doppler", "aws", "gcp", "vault", "openbao", "age", "exec"} {
+	for _, p := range []string{"onepassword", "pass", "bitwarden", "doppler", "aws", "gcp", "vault", "openbao", "age", "exec", "sops"} {
 		if _, ok := got[p]; !ok {
 			t.Errorf("SecretSources has no %q backend", p)
 		}

@@ -110,6 +110,22 @@ func backends() []backendBench {
 				return writeOpItem(bin, "Bench", fmt.Sprintf("Item %d", i), fields)
 			},
 			count: func(bin, _ string) (int, error) { return countLines(filepath.Join(bin, "calls")) }},
+		{provider: "sops",
+			settings: func(i int) string { return fmt.Sprintf("file: secrets/item%d.json", i) },
+			// `sops decrypt --output-type json <file>`: the bench's files
+			// are plaintext, so the fake prints the file.
+			prepare: fakeProgram("sops", porttest.FakeScriptWith(`for a in "$@"; do f=$a; done`+"\n"+`cat "$f"`+"\n")),
+			setup: func(_, work string, i int, fields map[string]string) error {
+				b, err := json.Marshal(fields)
+				if err != nil {
+					return err
+				}
+				if err := os.MkdirAll(filepath.Join(work, "secrets"), 0o700); err != nil {
+					return err
+				}
+				return os.WriteFile(filepath.Join(work, "secrets", fmt.Sprintf("item%d.json", i)), b, 0o600)
+			},
+			count: argvLines},
 		{provider: "pass",
 			settings: func(i int) string { return fmt.Sprintf("path: bench/item%d", i) },
 			// `pass show -- <path>`: the entry's text.
