@@ -75,7 +75,7 @@ var (
 	netUseCases = fx.Options(fx.Provide(NewServerVersion, NewCheckServers, NewDeploy, NewStatus, NewVerifyServer,
 		NewRotateServer, NewRemoteTokens, NewRevokeStored),
 		// each call says what it waits for (a spinner on a terminal)
-		fx.Decorate(console.WaitingAPI))
+		fx.Decorate(console.WaitingAPI, console.WaitingTokens))
 	netAdapters = fx.Provide(
 		fx.Annotate(httpclient.New, fx.As(new(ports.ServerAPI)), fx.As(new(ports.TokenAPI))),
 		fx.Annotate(oidc.NewCI, fx.As(new(ports.CIIdentity))),

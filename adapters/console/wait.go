@@ -63,3 +63,38 @@ func (w waitingSource) Fields(ctx context.Context, src core.SecretSourceRef) (ma
 	defer w.notes.Wait("asking " + label)()
 	return w.SecretSource.Fields(ctx, src)
 }
+
+// WaitingTokens wraps the token routes' client as WaitingAPI does.
+func WaitingTokens(api ports.TokenAPI, notes ports.Notifier) ports.TokenAPI {
+	return waitingTokens{TokenAPI: api, notes: notes}
+}
+
+type waitingTokens struct {
+	ports.TokenAPI
+	notes ports.Notifier
+}
+
+func (w waitingTokens) RotateToken(ctx context.Context, ep core.Endpoint) (core.IssuedTokenResponse, error) {
+	defer w.notes.Wait("waiting for " + ep.Server)()
+	return w.TokenAPI.RotateToken(ctx, ep)
+}
+
+func (w waitingTokens) RevokeSelf(ctx context.Context, ep core.Endpoint) (core.RevokedTokenResponse, error) {
+	defer w.notes.Wait("waiting for " + ep.Server)()
+	return w.TokenAPI.RevokeSelf(ctx, ep)
+}
+
+func (w waitingTokens) CreateToken(ctx context.Context, ep core.Endpoint, req core.CreateTokenRequest) (core.IssuedTokenResponse, error) {
+	defer w.notes.Wait("waiting for " + ep.Server)()
+	return w.TokenAPI.CreateToken(ctx, ep, req)
+}
+
+func (w waitingTokens) ListTokens(ctx context.Context, ep core.Endpoint) ([]core.TokenInfo, error) {
+	defer w.notes.Wait("waiting for " + ep.Server)()
+	return w.TokenAPI.ListTokens(ctx, ep)
+}
+
+func (w waitingTokens) RevokeToken(ctx context.Context, ep core.Endpoint, ref string) (core.RevokedTokenResponse, error) {
+	defer w.notes.Wait("waiting for " + ep.Server)()
+	return w.TokenAPI.RevokeToken(ctx, ep, ref)
+}

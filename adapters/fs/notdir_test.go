@@ -68,3 +68,34 @@ func TestDanglingEnvLinkStaysALink(t *testing.T) {
 		t.Errorf("link target = %q, %v; want the token line", b, err)
 	}
 }
+
+// A .env that is a directory is refused with exit 2 (a usage error, not an
+// internal one), and nothing is changed: the directory keeps its mode and
+// no client.yaml is written (issue 16: it was chmod 0600 first, then an
+// internal error).
+func TestEnvIsADirectory(t *testing.T) {
+	s, dir, _ := newStore(t)
+	envDir := filepath.Join(dir, EnvFile)
+	if err := os.MkdirAll(envDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o700)
+	ctx := context.Background()
+	_, loadErr := s.Load(ctx)
+	updateErr := s.Update(ctx, func(st *core.ClientState) error {
+		_, err := st.Add(core.AddServer{Server: "a.example.com", Token: "tok-123"})
+		return err
+	})
+	for name, err := range map[string]error{"Load": loadErr, "Update": updateErr} {
+		var ce *core.Error
+		if !errors.As(err, &ce) || (ce.Kind != core.Invalid && ce.Kind != core.Unsafe) {
+			t.Errorf("%s with .env a directory = %v, want a usage error (exit 2)", name, err)
+		}
+	}
+	if info, err := os.Stat(envDir); err != nil || info.Mode().Perm() != 0o755 {
+		t.Errorf(".env directory mode = %v, %v; want 0755, unchanged", info.Mode(), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ClientFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("client.yaml written: %v", err)
+	}
+}
