@@ -202,6 +202,11 @@ func (s *Server) authorize(rt Route) http.Handler {
 				writeError(w, fail.code, fail.msg)
 				return
 			}
+			// reading the request may have taken seconds (a slow upload):
+			// a token revoked or expired meanwhile must not act on it
+			if !s.recheck(w, r) {
+				return
+			}
 		}
 		ref := core.Authorize(tok.Name, tok.Grant, rt.Scope, app)
 		decision := "allowed"
@@ -220,6 +225,30 @@ func (s *Server) authorize(rt Route) http.Handler {
 		}
 		rt.handle(w, r)
 	})
+}
+
+// recheck checks r's token again, after its body was read, and answers
+// 401 (or 503, 500) and false if it is no longer valid; the failure is
+// logged like any other.
+func (s *Server) recheck(w http.ResponseWriter, r *http.Request) bool {
+	now := s.now()
+	_, reason, err := s.check(r, now)
+	switch {
+	case errors.Is(err, ports.ErrStoreGone):
+		s.storeGone(err)
+		writeError(w, http.StatusServiceUnavailable, "the server cannot check tokens now; see the server's log")
+		return false
+	case err != nil:
+		s.internalError(w, r, err)
+		return false
+	case reason != "":
+		s.notes.Info(fmt.Sprintf("auth failure: time=%s ip=%s route=%q reason=%s (while its request was arriving)",
+			now.UTC().Format(time.RFC3339), s.clientIP(r), r.Method+" "+redactTokens(r.URL.Path), reason))
+		w.Header().Set("WWW-Authenticate", `Bearer realm="haloy"`)
+		writeError(w, http.StatusUnauthorized, unauthorizedMsg)
+		return false
+	}
+	return true
 }
 
 // parsedBody returns what the route's AppFinder parsed of r.
