@@ -45,6 +45,9 @@ func (f *File) Path() string {
 // Load reads the configuration.
 func (f *File) Load(_ context.Context) (core.ServerSettings, error) {
 	path := f.Path()
+	if err := checkFiles(filepath.Dir(path), path); err != nil {
+		return core.ServerSettings{}, err
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return core.ServerSettings{}, core.ServerNotInitialized(path)
@@ -84,6 +87,9 @@ func (f *File) Save(_ context.Context, s core.ServerSettings) error {
 	} else if err != nil {
 		return &core.Error{Kind: core.Unavailable, What: "cannot create config directory " + strconv.Quote(dir),
 			Why: err.Error(), Fix: "run haloyadm as root (sudo), or set " + core.ServerConfigDirEnv + " to a directory you own", Err: err}
+	}
+	if err := checkFiles(dir, path); err != nil {
+		return err
 	}
 	body := []byte("# api_domain: api.example.com  (the domain clients reach the API on; set it with: haloyadm init --api-domain <domain>)\n")
 	if s != (core.ServerSettings{}) {

@@ -253,7 +253,10 @@ func prepareFile(path string) error {
 		return &core.Error{Kind: core.Unavailable, What: "cannot create data directory " + strconv.Quote(dir),
 			Why: errText(err), Fix: "run haloyadm as root (sudo), or set " + core.ServerDataDirEnv + " to a directory you own", Err: err}
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err := checkDataDir(dir); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
 	if err == nil {
 		return f.Close()
 	}
@@ -264,25 +267,6 @@ func prepareFile(path string) error {
 	return checkModes(path)
 }
 
-// checkModes refuses the database and its WAL and SHM files if group or
-// other users have any access to them.
-func checkModes(path string) error {
-	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		fi, err := os.Stat(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("check token store %s: %w", p, err)
-		}
-		if m := fi.Mode().Perm(); m&0o077 != 0 {
-			return &core.Error{Kind: core.Unsafe, What: "token store " + strconv.Quote(p) + " is accessible to other users",
-				Why: fmt.Sprintf("its mode is %04o; token hashes and deployment records are for the owner only", m),
-				Fix: "chmod 600 " + path + "*"}
-		}
-	}
-	return nil
-}
 
 func errText(err error) string {
 	var pe *fs.PathError
