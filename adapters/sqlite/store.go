@@ -267,7 +267,6 @@ func prepareFile(path string) error {
 	return checkModes(path)
 }
 
-
 func errText(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
