@@ -217,9 +217,10 @@ func TestFailureTableBounded(t *testing.T) {
 		t.Errorf("failure table holds %d addresses after %d distinct failures, want at most %d", n, 3*maxTracked, maxTracked)
 	}
 	// a sweep per new address once the table is full would be quadratic:
-	// minutes under the lock that every request takes
-	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("%d failures from distinct addresses took %v, want well under 5s", 3*maxTracked, took)
+	// minutes under the lock that every request takes. 3 s under -race on
+	// a quiet machine, 6 s on a loaded one: the bound only catches minutes.
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("%d failures from distinct addresses took %v, want well under 30s", 3*maxTracked, took)
 	}
 }
 
