@@ -232,7 +232,7 @@ func (s *Server) authorize(rt Route) http.Handler {
 // logged like any other.
 func (s *Server) recheck(w http.ResponseWriter, r *http.Request) bool {
 	now := s.now()
-	_, reason, err := s.check(r, now)
+	_, _, reason, err := s.check(r, now)
 	switch {
 	case errors.Is(err, ports.ErrStoreGone):
 		s.storeGone(err)
