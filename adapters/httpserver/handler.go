@@ -366,7 +366,9 @@ func (s *Server) handleDeploy(w http.ResponseWriter, r *http.Request) {
 	req := parsedBody(r).(core.DeployRequest)
 	tok := caller(r)
 	d := req.Deployment("")
-	s.logs.publish(s.entry(d, "INFO", "deployment received (token "+strconv.Quote(tok.Name)+")"))
+	// logged once its id is known to be new: a duplicate must not add to
+	// the earlier deployment's log
+	received := s.entry(d, "INFO", "deployment received (token "+strconv.Quote(tok.Name)+")")
 	rec := core.DeploymentRecord{Deployment: d, TokenID: tok.ID, TokenName: tok.Name, ReceivedAt: s.now().UTC()}
 	if err := s.deploys.Record(r.Context(), rec); err != nil {
 		var ce *core.Error
@@ -375,6 +377,7 @@ func (s *Server) handleDeploy(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusConflict, ce.Error())
 			return
 		}
+		s.logs.publish(received)
 		fail := s.entry(d, "ERROR", "deployment failed: it could not be recorded")
 		fail.Fields = map[string]any{"error": "internal server error; see the server's log"}
 		fail.IsDeploymentComplete, fail.IsDeploymentFailed = true, true
@@ -382,6 +385,7 @@ func (s *Server) handleDeploy(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	s.logs.publish(received)
 	s.logs.publish(s.entry(d, "INFO", "deployment recorded"))
 	done := s.entry(d, "INFO", "deployment complete: recorded; haloyadm serve runs no containers")
 	done.IsDeploymentComplete, done.IsDeploymentSuccess = true, true

@@ -82,6 +82,10 @@ func TestDeployLogReplay(t *testing.T) {
 	if got := f.do("POST", "/v1/deploy", bearer(tok), deployBody("d1", "web")); got.Code != 202 {
 		t.Fatalf("POST /v1/deploy = %d %s", got.Code, got.Body)
 	}
+	// a second deployment with the same id is refused and adds nothing to the first's log
+	if got := f.do("POST", "/v1/deploy", bearer(tok), deployBody("d1", "web")); got.Code != 409 {
+		t.Fatalf("POST /v1/deploy again = %d %s, want 409", got.Code, got.Body)
+	}
 	// the deployment is over before anyone subscribes: the replay has it all
 	for range 2 {
 		resp, events := stream(t, f.http.URL, tok, wireID("d1"))
