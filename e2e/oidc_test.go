@@ -4,7 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +37,33 @@ func exchangeDirect(t *testing.T, s *server, jwt string) (int, core.OIDCExchange
 		leaks.Capture(t, "exchange answer", string(data))
 	}
 	return resp.StatusCode, out
+}
+
+// noTokenFiles fails t if any file under dir holds something shaped like
+// an API token: the client was never given one, and must not have written
+// the one it was minted.
+func noTokenFiles(t *testing.T, dir string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, f := range strings.FieldsFunc(string(data), func(r rune) bool {
+			return !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+		}) {
+			if i := strings.Index(f, core.APITokenPrefix); i >= 0 && core.LooksLikeAPIToken(f[i:]) {
+				t.Errorf("%s holds an API token", path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // call makes an API call with an API token and returns the status.
@@ -106,6 +136,7 @@ func TestOIDCDeployFromGitHubActions(t *testing.T) {
 	name := r.output()[strings.Index(r.output(), `for token "`)+len(`for token "`):]
 	name = name[:strings.Index(name, `"`)]
 	wantDeployed(t, s, "web", name, 1)
+	noTokenFiles(t, c.Home) // the minted token was used, and written nowhere
 	wantIn(t, "server log", s.WaitLog("oidc exchange: policy 1"), "oidc exchange: policy 1 (GitHub Actions) accepted "+issuer.URL)
 	list := s.admin(t, "api", "token", "list")
 	wantIn(t, "api token list", list.stdout, name, "deploy", "web")
