@@ -25,8 +25,8 @@ func TestServerCheckInterrupted(t *testing.T) {
 	if code != 130 {
 		t.Errorf("server check interrupted = %d, want 130", code)
 	}
-	wantStdout := "SERVER          REACHABLE  TOKEN        VERSION  TOKEN SOURCE\n" +
-		"prod.haloy.com  yes        interrupted  1.4.0    client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)\n" +
+	wantStdout := "SERVER          REACHABLE  TOKEN        EXPIRES  SCOPES  APPS  VERSION  TOKEN SOURCE\n" +
+		"prod.haloy.com  yes        interrupted  -        -       -     1.4.0    client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)\n" +
 		"prod.haloy.com: not checked: interrupted\n"
 	if diff := cmp.Diff(wantStdout, stdout.String()); diff != "" {
 		t.Errorf("server check stdout mismatch (-want +got):\n%s", diff)

@@ -238,9 +238,9 @@ func TestServerCheckCLI(t *testing.T) {
 	w := newNetWorld()
 	w.api.Revoke("staging.haloy.com", netStagingToken)
 	code, stdout, stderr := w.run(t, "", "server", "check")
-	want := `SERVER             REACHABLE  TOKEN               VERSION  TOKEN SOURCE
-prod.haloy.com     yes        accepted (prod-ci)  1.4.0    client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)
-staging.haloy.com  yes        rejected            1.5.0    client store HALOY_API_TOKEN_STAGING_HALOY_COM (set in the config directory's .env)
+	want := `SERVER             REACHABLE  TOKEN               EXPIRES  SCOPES  APPS  VERSION  TOKEN SOURCE
+prod.haloy.com     yes        accepted (prod-ci)  never    all     all   1.4.0    client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)
+staging.haloy.com  yes        rejected            -        -       -     1.5.0    client store HALOY_API_TOKEN_STAGING_HALOY_COM (set in the config directory's .env)
 staging.haloy.com: authentication failed for "staging.haloy.com": the token from client store HALOY_API_TOKEN_STAGING_HALOY_COM (set in the config directory's .env) was rejected (invalid, revoked or expired) (hint: on the server: sudo haloyadm api token; then: haloy server add staging.haloy.com --force --token-stdin)
 `
 	wantErr := "haloy: error: 1 of 2 servers failed the check: staging.haloy.com\nhaloy: hint: see the problem of each server above\n"
@@ -260,7 +260,7 @@ staging.haloy.com: authentication failed for "staging.haloy.com": the token from
 		t.Fatalf("server check --json printed %q: %v", stdout, err)
 	}
 	wantJSON := []map[string]any{{"server": "prod.haloy.com", "url": "https://prod.haloy.com", "reachable": true, "token_accepted": true,
-		"token_source": "client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)", "token_name": "prod-ci", "version": "1.4.0"}}
+		"token_source": "client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)", "token_name": "prod-ci", "version": "1.4.0", "token_scopes": nil, "token_apps": nil}}
 	if code != 0 {
 		t.Errorf("server check prod --json: code %d, want 0", code)
 	}

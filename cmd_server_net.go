@@ -35,6 +35,7 @@ func (c *ServerAddCmd) verify(rt *runtime, tok string) error {
 
 // ServerVersionCmd is `haloy server version [--server S]`.
 type ServerVersionCmd struct {
+	Quiet  bool   `short:"q" help:"Do not warn about a token that expires within 14 days (or set HALOY_NO_EXPIRY_WARNING=1)."`
 	Server string `short:"s" predictor:"server" help:"Server to ask, e.g. production.haloy.com; needed when several are configured."`
 }
 
@@ -42,6 +43,7 @@ type ServerVersionCmd struct {
 // capabilities a Haloy server reports.
 func (c *ServerVersionCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.ServerVersion) error {
+		uc.Quiet = c.Quiet
 		r, err := uc.Run(ctx, c.Server)
 		if err != nil {
 			return err
@@ -69,12 +71,14 @@ func (c *ServerVersionCmd) Run(rt *runtime) error {
 type ServerCheckCmd struct {
 	Servers []string `arg:"" optional:"" name:"server" predictor:"server" help:"Servers to check; every configured one when none is given."`
 	JSON    bool     `help:"Print a JSON array instead of a table."`
+	Quiet   bool     `short:"q" help:"Do not warn about tokens that expire within 14 days (or set HALOY_NO_EXPIRY_WARNING=1)."`
 }
 
 // Run checks the servers at once and prints one row each; it fails when any
 // server fails.
 func (c *ServerCheckCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.CheckServers) error {
+		uc.Quiet = c.Quiet
 		checks, err := uc.Run(ctx, c.Servers)
 		if c.JSON {
 			// valid JSON always, [] when nothing was checked
@@ -92,13 +96,21 @@ func (c *ServerCheckCmd) Run(rt *runtime) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(rt.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SERVER\tREACHABLE\tTOKEN\tVERSION\tTOKEN SOURCE")
+		fmt.Fprintln(tw, "SERVER\tREACHABLE\tTOKEN\tEXPIRES\tSCOPES\tAPPS\tVERSION\tTOKEN SOURCE")
 		for _, ch := range checks {
 			reachable := yesNo(ch.Reachable)
 			if ch.Interrupted && !ch.Reachable {
 				reachable = "not checked"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Server, reachable, tokenState(ch), dash(ch.Version), dash(ch.TokenSource))
+			expires, scopes, apps := "-", "-", "-"
+			if ch.TokenAccepted {
+				g := core.TokenGrant{Scopes: ch.TokenScopes, Apps: ch.TokenApps}
+				expires, scopes, apps = "never", g.ScopeText(), g.AppText()
+				if ch.TokenExpiresAt != nil {
+					expires = ch.TokenExpiresAt.UTC().Format(time.DateOnly)
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ch.Server, reachable, tokenState(ch), expires, scopes, apps, dash(ch.Version), dash(ch.TokenSource))
 		}
 		if ferr := tw.Flush(); ferr != nil {
 			return ferr

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -119,5 +120,52 @@ func TestTokenCLI(t *testing.T) {
 	}
 	if code, _, stderr := w.run(t, "", "token", "list"); code != 2 || !strings.Contains(stderr, "--server") {
 		t.Errorf("token list without --server = %d %q", code, stderr)
+	}
+}
+
+// Exactly one expiry warning per server per command, with the fix where
+// the token lives; --quiet and HALOY_NO_EXPIRY_WARNING=1 silence it.
+func TestExpiryWarningsCLI(t *testing.T) {
+	soon := time.Now().Add(3*24*time.Hour + time.Hour)
+	tests := []struct {
+		name  string
+		args  []string
+		env   string
+		wants []string
+	}{
+		{"deploy_two_targets_one_server", []string{"deploy", "-c", "bluegreen.haloy.yaml", "-a"}, "",
+			[]string{`haloy: warning: token "prod-ci" for prod.haloy.com expires in 3 days (` + soon.UTC().Format(time.DateOnly) + `); replace it: haloy server rotate prod.haloy.com`}},
+		{"status_from_env", []string{"status", "-a"}, "",
+			[]string{`haloy: warning: the token for prod.haloy.com expires in 3 days (` + soon.UTC().Format(time.DateOnly) + `); on the server: sudo haloyadm api token, then: export PROD_TOKEN=<new-token>, or put PROD_TOKEN=<new-token> in .env beside haloy.yaml`}},
+		{"version", []string{"server", "version", "-s", "prod.haloy.com"}, "",
+			[]string{`haloy: warning: token "prod-ci" for prod.haloy.com expires in 3 days (` + soon.UTC().Format(time.DateOnly) + `); replace it: haloy server rotate prod.haloy.com`}},
+		{"check", []string{"server", "check"}, "",
+			[]string{`haloy: warning: token "prod-ci" for prod.haloy.com expires in 3 days (` + soon.UTC().Format(time.DateOnly) + `); replace it: haloy server rotate prod.haloy.com`}},
+		{"deploy_quiet", []string{"deploy", "-c", "bluegreen.haloy.yaml", "-a", "--quiet"}, "", nil},
+		{"status_quiet", []string{"status", "-a", "-q"}, "", nil},
+		{"version_env", []string{"server", "version", "-s", "prod.haloy.com"}, "1", nil},
+		{"check_quiet", []string{"server", "check", "--quiet"}, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newNetWorld()
+			w.api.Server("prod.haloy.com").TokenExpiresAt = &soon
+			if code, _, stderr := w.run(t, "", "deploy", "-a", "-q"); code != 0 {
+				t.Fatalf("deploy: %d %s", code, stderr)
+			}
+			if tt.env != "" {
+				w.env["HALOY_NO_EXPIRY_WARNING"] = tt.env
+			}
+			_, _, stderr := w.run(t, "", tt.args...)
+			var got []string
+			for _, l := range strings.Split(stderr, "\n") {
+				if strings.Contains(l, "expires in") {
+					got = append(got, l)
+				}
+			}
+			if diff := cmp.Diff(tt.wants, got); diff != "" {
+				t.Errorf("haloy %q expiry warnings mismatch (-want +got):\n%s", tt.args, diff)
+			}
+		})
 	}
 }

@@ -20,6 +20,8 @@ type CheckServers struct {
 	env   ports.Env
 	api   ports.ServerAPI
 	now   func() time.Time
+	// Quiet leaves out the warnings about tokens that expire soon.
+	Quiet bool
 }
 
 // NewCheckServers returns the use case.
@@ -39,6 +41,10 @@ type ServerCheck struct {
 	TokenSource    string     `json:"token_source,omitempty"`
 	TokenName      string     `json:"token_name,omitempty"`
 	TokenExpiresAt *time.Time `json:"token_expires_at,omitempty"`
+	// TokenScopes and TokenApps are what the token may do; null is every
+	// scope, every app.
+	TokenScopes []core.Scope `json:"token_scopes"`
+	TokenApps   []string     `json:"token_apps"`
 	// Version is the server's version, from /v1/version, else /health.
 	Version string `json:"version,omitempty"`
 	// Problem says what failed, with the fix; empty when the server is fine.
@@ -85,8 +91,9 @@ func (uc *CheckServers) Run(ctx context.Context, servers []string) ([]ServerChec
 	}
 	out := make([]ServerCheck, len(names))
 	var wg sync.WaitGroup
+	warn := newExpiryWarner(uc.env, uc.Quiet)
 	for i, s := range names {
-		wg.Go(func() { out[i] = uc.check(ctx, st, s) })
+		wg.Go(func() { out[i] = uc.check(ctx, st, s, warn) })
 	}
 	wg.Wait()
 	var failed, stopped []string
@@ -114,7 +121,7 @@ func (uc *CheckServers) Run(ctx context.Context, servers []string) ([]ServerChec
 	return out, nil
 }
 
-func (uc *CheckServers) check(ctx context.Context, st core.ClientState, server string) ServerCheck {
+func (uc *CheckServers) check(ctx context.Context, st core.ClientState, server string, warn *expiryWarner) ServerCheck {
 	c := ServerCheck{Server: server, URL: core.BaseURL(server)}
 	fail := func(err error) ServerCheck {
 		c.err = err
@@ -142,7 +149,8 @@ func (uc *CheckServers) check(ctx context.Context, st core.ClientState, server s
 		return fail(err)
 	}
 	c.TokenAccepted, c.Version, c.TokenName, c.TokenExpiresAt = true, v.Haloyd, v.TokenName, v.TokenExpiresAt
-	c.Warning = expiryNote(ep, v, uc.now())
+	c.TokenScopes, c.TokenApps = v.TokenScopes, v.TokenApps
+	c.Warning = warn.note(ep, v, uc.now())
 	return c
 }
 

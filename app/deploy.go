@@ -55,6 +55,8 @@ type DeployInput struct {
 	// Progress, when set, receives each progress line of a target, as it
 	// happens; calls for different targets may be concurrent.
 	Progress func(target, line string)
+	// Quiet silences the warning about tokens that expire soon.
+	Quiet bool
 }
 
 // DeployResult is what happened to each target, in the order chosen.
@@ -181,7 +183,7 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 	if err := exchangeIdentities(ctx, uc.ci, uc.api, res.Targets, eps, say); err != nil {
 		return DeployResult{}, errors.Join(err, &core.Error{Kind: kindOf(err), What: "nothing was deployed"})
 	}
-	if err := uc.check(ctx, res.Targets, eps, say); err != nil {
+	if err := uc.check(ctx, res.Targets, eps, say, newExpiryWarner(uc.resolve.env, in.Quiet)); err != nil {
 		return DeployResult{}, err
 	}
 	out := DeployResult{File: res.File, Targets: make([]TargetOutcome, len(res.Targets))}
@@ -221,7 +223,7 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 // check asks each distinct server and token pair for /v1/version once,
 // concurrently, and returns every failure, each prefixed with the first
 // target that uses the pair.
-func (uc *Deploy) check(ctx context.Context, targets []ResolvedTarget, eps []core.Endpoint, say func(string, string)) error {
+func (uc *Deploy) check(ctx context.Context, targets []ResolvedTarget, eps []core.Endpoint, say func(string, string), warn *expiryWarner) error {
 	type pair struct {
 		server string
 		token  core.Secret
@@ -252,7 +254,7 @@ func (uc *Deploy) check(ctx context.Context, targets []ResolvedTarget, eps []cor
 				line += "; capabilities: " + strings.Join(v.Capabilities, ", ")
 			}
 			say(targets[i].Target, line)
-			if note := expiryNote(eps[i], v, uc.now()); note != "" {
+			if note := warn.note(eps[i], v, uc.now()); note != "" {
 				uc.notes.Warn(note)
 			}
 		})

@@ -114,7 +114,7 @@ func TestStatusOIDCGitHub(t *testing.T) {
 	w := oidcWorld(core.OIDCSource{Provider: "github"})
 	w.ci.GitHubToken = "gh-job-jwt"
 	r, store := w.resolve(&memory.Notes{})
-	got, err := NewStatus(r, store, w.api, w.ci).Run(context.Background(), StatusInput{Targets: []string{"production"}})
+	got, err := NewStatus(r, store, w.api, w.ci, &memory.Notes{}).Run(context.Background(), StatusInput{Targets: []string{"production"}})
 	if err != nil || len(got) != 1 || got[0].Err != nil {
 		t.Fatalf("Status.Run() = %+v, %v", got, err)
 	}

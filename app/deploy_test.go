@@ -435,7 +435,7 @@ func TestStatus(t *testing.T) {
 		}
 	}
 	r, store := w.resolve(&memory.Notes{})
-	st := NewStatus(r, store, w.api, w.ci)
+	st := NewStatus(r, store, w.api, w.ci, &memory.Notes{})
 	got, err := st.Run(context.Background(), StatusInput{All: true})
 	if err != nil {
 		t.Fatalf("Status.Run() error = %v", err)
@@ -458,7 +458,7 @@ func TestStatusErrors(t *testing.T) {
 	w := newDeployWorld()
 	w.api.Revoke("staging.haloy.com", stagingToken)
 	r, store := w.resolve(&memory.Notes{})
-	got, err := NewStatus(r, store, w.api, w.ci).Run(context.Background(), StatusInput{All: true})
+	got, err := NewStatus(r, store, w.api, w.ci, &memory.Notes{}).Run(context.Background(), StatusInput{All: true})
 	want := []TargetStatus{
 		{Target: "production", App: "my-app", Server: "prod.haloy.com"},
 		{Target: "staging", App: "staging", Server: "staging.haloy.com"},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/haloy-auth/haloy/core"
@@ -83,11 +84,12 @@ func expiryNote(ep core.Endpoint, v core.VersionResponse, now time.Time) string 
 	}
 	// the fix replaces the token where it came from: .env.staging, the
 	// environment, a secret provider, or the client store
-	fix := ep.TokenFix
-	if fix == "" {
-		fix = "haloy server add " + server + " --force --token-stdin"
+	// a stored token rotates in one command; any other is replaced where it lives
+	fix := "replace it: haloy server rotate " + server
+	if ep.TokenFix != "" {
+		fix = "on the server: sudo haloyadm api token, then: " + ep.TokenFix
 	}
-	return fmt.Sprintf("%s for %s expires in %s (%s); on the server: sudo haloyadm api token, then: %s",
+	return fmt.Sprintf("%s for %s expires in %s (%s); %s",
 		name, server, roundDays(left), v.TokenExpiresAt.UTC().Format(time.DateOnly), fix)
 }
 
@@ -123,4 +125,43 @@ func targetEndpoint(t ResolvedTarget, st core.ClientState, file string) core.End
 		ep.TokenFix = "export " + core.HaloyAPITokenEnv + "=<new-token>, or haloy server add " + t.Server + " --token-stdin"
 	}
 	return ep
+}
+
+// NoExpiryWarningEnv silences expiry warnings when set to 1, as --quiet does.
+const NoExpiryWarningEnv = "HALOY_NO_EXPIRY_WARNING"
+
+// expiryWarner says at most once per server per command that a token
+// expires soon; it says nothing when quiet (--quiet, or
+// HALOY_NO_EXPIRY_WARNING=1).
+type expiryWarner struct {
+	mu    sync.Mutex
+	quiet bool
+	seen  map[string]bool
+}
+
+func newExpiryWarner(env ports.Env, quiet bool) *expiryWarner {
+	if v, ok := env.Lookup(NoExpiryWarningEnv); ok && v == "1" {
+		quiet = true
+	}
+	return &expiryWarner{quiet: quiet, seen: map[string]bool{}}
+}
+
+// note returns the warning for ep's token, which the server describes in
+// v, the first time a server's token is due one; "" otherwise.
+func (w *expiryWarner) note(ep core.Endpoint, v core.VersionResponse, now time.Time) string {
+	// a token exchanged for a CI identity lives minutes by design
+	if w.quiet || strings.Contains(ep.TokenSource, ", exchanged for token ") {
+		return ""
+	}
+	n := expiryNote(ep, v, now)
+	if n == "" {
+		return ""
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.seen[ep.Server] {
+		return ""
+	}
+	w.seen[ep.Server] = true
+	return n
 }

@@ -23,13 +23,13 @@ func TestExpiryNote(t *testing.T) {
 		want string
 	}{
 		{"ten_days_minus_seconds", store, 10*24*time.Hour - 5*time.Second,
-			`token "ci" for prod.haloy.com expires in 10 days (2026-01-11); on the server: sudo haloyadm api token, then: haloy server add prod.haloy.com --force --token-stdin`},
+			`token "ci" for prod.haloy.com expires in 10 days (2026-01-11); replace it: haloy server rotate prod.haloy.com`},
 		{"from_env_file", staging, 3 * 24 * time.Hour,
 			`token "ci" for staging.haloy.com expires in 3 days (2026-01-04); on the server: sudo haloyadm api token, then: export STAGING_TOKEN=<new-token>, or put STAGING_TOKEN=<new-token> in .env beside haloy.yaml`},
 		{"hours", store, 5*time.Hour + 40*time.Minute,
-			`token "ci" for prod.haloy.com expires in 6 hours (2026-01-01); on the server: sudo haloyadm api token, then: haloy server add prod.haloy.com --force --token-stdin`},
+			`token "ci" for prod.haloy.com expires in 6 hours (2026-01-01); replace it: haloy server rotate prod.haloy.com`},
 		{"one_hour", store, 50 * time.Minute,
-			`token "ci" for prod.haloy.com expires in 1 hour (2026-01-01); on the server: sudo haloyadm api token, then: haloy server add prod.haloy.com --force --token-stdin`},
+			`token "ci" for prod.haloy.com expires in 1 hour (2026-01-01); replace it: haloy server rotate prod.haloy.com`},
 		{"not_soon", store, 15 * 24 * time.Hour, ""},
 	}
 	for _, tt := range tests {

@@ -151,7 +151,7 @@ func TestServerVersion(t *testing.T) {
 			},
 			want: ServerVersionResult{Server: "prod.haloy.com", Version: core.VersionResponse{Haloyd: "1.4.0", TokenName: "prod-ci", TokenExpiresAt: &soon},
 				TokenSource: "client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)"},
-			wantWarns: []string{`token "prod-ci" for prod.haloy.com expires in 5 days (2026-01-10); on the server: sudo haloyadm api token, then: haloy server add prod.haloy.com --force --token-stdin`},
+			wantWarns: []string{`token "prod-ci" for prod.haloy.com expires in 5 days (2026-01-10); replace it: haloy server rotate prod.haloy.com`},
 		},
 	}
 	for _, tt := range tests {

@@ -18,6 +18,8 @@ type ServerVersion struct {
 	api   ports.ServerAPI
 	notes ports.Notifier
 	now   func() time.Time
+	// Quiet silences the warning about a token that expires soon.
+	Quiet bool
 }
 
 // NewServerVersion returns the use case.
@@ -58,7 +60,7 @@ func (uc *ServerVersion) Run(ctx context.Context, server string) (ServerVersionR
 	if err != nil {
 		return ServerVersionResult{}, err
 	}
-	if note := expiryNote(ep, v, uc.now()); note != "" {
+	if note := newExpiryWarner(uc.env, uc.Quiet).note(ep, v, uc.now()); note != "" {
 		uc.notes.Warn(note)
 	}
 	return ServerVersionResult{Server: server, Version: v, TokenSource: ep.TokenSource}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/haloy-auth/haloy/core"
 	"github.com/haloy-auth/haloy/ports"
@@ -17,11 +18,13 @@ type Status struct {
 	store   ports.ClientStore
 	api     ports.ServerAPI
 	ci      ports.CIIdentity
+	notes   ports.Notifier
+	now     func() time.Time
 }
 
 // NewStatus returns the use case.
-func NewStatus(resolve *Resolve, store ports.ClientStore, api ports.ServerAPI, ci ports.CIIdentity) *Status {
-	return &Status{resolve: resolve, store: store, api: api, ci: ci}
+func NewStatus(resolve *Resolve, store ports.ClientStore, api ports.ServerAPI, ci ports.CIIdentity, notes ports.Notifier) *Status {
+	return &Status{resolve: resolve, store: store, api: api, ci: ci, notes: notes, now: time.Now}
 }
 
 // StatusInput chooses the config and its targets, as for Resolve.
@@ -29,6 +32,8 @@ type StatusInput struct {
 	Config  string
 	Targets []string
 	All     bool
+	// Quiet silences the warning about tokens that expire soon.
+	Quiet bool
 }
 
 // TargetStatus is one target's app status.
@@ -76,11 +81,15 @@ func (uc *Status) Run(ctx context.Context, in StatusInput) ([]TargetStatus, erro
 		return nil, err
 	}
 	out := make([]TargetStatus, len(res.Targets))
+	warn := newExpiryWarner(uc.resolve.env, in.Quiet)
 	var wg sync.WaitGroup
 	for i, t := range res.Targets {
 		wg.Go(func() {
 			out[i] = TargetStatus{Target: t.Target, App: t.App, Server: t.Server}
 			r, err := uc.api.Status(ctx, eps[i], t.App)
+			if note := warn.note(eps[i], core.VersionResponse{TokenExpiresAt: r.TokenExpiresAt}, uc.now()); note != "" {
+				uc.notes.Warn(note)
+			}
 			switch {
 			case kindOf(err) == core.NotFound:
 			case err != nil:

@@ -35,6 +35,10 @@ type VersionResponse struct {
 	// TokenExpiresAt is when that token expires; nil when it never does
 	// (haloyadm serve only).
 	TokenExpiresAt *time.Time `json:"token_expires_at,omitempty"`
+	// TokenScopes and TokenApps are what that token may do; absent for a
+	// token without restriction (every scope, every app).
+	TokenScopes []Scope  `json:"token_scopes,omitempty"`
+	TokenApps   []string `json:"token_apps,omitempty"`
 }
 
 // Domain is a domain an app answers on, with its aliases.
@@ -165,7 +169,13 @@ type StatusResponse struct {
 	// recorded deployments, newest first.
 	App         string             `json:"app,omitempty"`
 	Deployments []DeploymentRecord `json:"deployments,omitempty"`
+	// TokenExpiresAt is the answer's Haloy-Token-Expires header, not part
+	// of the body; nil when absent.
+	TokenExpiresAt *time.Time `json:"-"`
 }
+
+// SetTokenExpires records the answer's Haloy-Token-Expires header.
+func (r *StatusResponse) SetTokenExpires(t *time.Time) { r.TokenExpiresAt = t }
 
 // Deployment is a deployment as haloyadm serve records it: what the request
 // asked for, with the names of the app's env variables, never their values.

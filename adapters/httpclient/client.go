@@ -216,6 +216,12 @@ func (c *Client) call(ctx context.Context, ep core.Endpoint, method, path string
 	if out == nil {
 		return nil
 	}
+	// answers that keep the token's expiry get it from its header
+	if x, ok := out.(interface{ SetTokenExpires(*time.Time) }); ok {
+		if t, err := time.Parse(time.RFC3339, resp.Header.Get(core.HeaderTokenExpires)); err == nil {
+			x.SetTokenExpires(&t)
+		}
+	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return &core.Error{Kind: core.Unavailable, What: what + " failed",
 			Why: fmt.Sprintf("%s answered %d with something that is not Haloy's API (%s)", resp.Request.URL.Redacted(), resp.StatusCode, contentType(resp)),

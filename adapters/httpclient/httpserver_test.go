@@ -165,3 +165,22 @@ func TestForbiddenFromRealServer(t *testing.T) {
 		t.Errorf("Deploy() of another app error mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// The client keeps Haloy-Token-Expires of a status answer, for the
+// expiry warning of haloy status.
+func TestStatusKeepsTokenExpiry(t *testing.T) {
+	tok := core.FormatAPIToken([32]byte{7})
+	addr, _ := realServer(t, "127.0.0.1:0", "1.0.0", map[string]string{tok: "ci"}, core.ServeOptions{})
+	ep := core.Endpoint{Server: addr, Token: core.Secret(tok)}
+	c := client(t)
+	if err := c.Deploy(context.Background(), ep, request("web")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Status(context.Background(), ep, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TokenExpiresAt == nil || time.Until(*r.TokenExpiresAt) < 50*time.Minute || time.Until(*r.TokenExpiresAt) > time.Hour {
+		t.Errorf("Status() TokenExpiresAt = %v, want the token's expiry, in about an hour", r.TokenExpiresAt)
+	}
+}

@@ -308,7 +308,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
 	rec := caller(r)
-	resp := core.VersionResponse{Haloyd: s.version, TokenName: rec.Name}
+	resp := core.VersionResponse{Haloyd: s.version, TokenName: rec.Name, TokenScopes: rec.Grant.Scopes, TokenApps: rec.Grant.Apps}
 	if !rec.ExpiresAt.IsZero() {
 		resp.TokenExpiresAt = &rec.ExpiresAt
 	}

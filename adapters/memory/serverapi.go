@@ -261,7 +261,7 @@ func (a *ServerAPI) Status(ctx context.Context, ep core.Endpoint, app string) (c
 	if _, ok := s.Tokens[ep.Token.Reveal()]; !ok {
 		return core.StatusResponse{}, core.TokenRejected(ep)
 	}
-	out := core.StatusResponse{App: app, State: "recorded", ContainerIDs: []string{}}
+	out := core.StatusResponse{App: app, State: "recorded", ContainerIDs: []string{}, TokenExpiresAt: s.TokenExpiresAt}
 	for i := len(s.deployments) - 1; i >= 0; i-- {
 		if s.deployments[i].App == app {
 			out.Deployments = append(out.Deployments, s.deployments[i])
