@@ -21,7 +21,6 @@ type DeployCommands struct {
 // DeployCmd is `haloy deploy [-c PATH] [-t NAME...] [-a]`.
 type DeployCmd struct {
 	ConfigFlags
-	Quiet bool `short:"q" help:"Do not warn about tokens that expire within 14 days (or set HALOY_NO_EXPIRY_WARNING=1)."`
 }
 
 // Run deploys and prints each target's progress and deployment log as it
@@ -30,7 +29,7 @@ type DeployCmd struct {
 func (c *DeployCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.Deploy) error {
 		out := &prefixed{w: rt.stdout}
-		res, err := uc.Run(ctx, app.DeployInput{Config: c.Config, Targets: c.Target, All: c.All, Quiet: c.Quiet, Begin: out.begin, Progress: out.line})
+		res, err := uc.Run(ctx, app.DeployInput{Config: c.Config, Targets: c.Target, All: c.All, Quiet: rt.quiet, Begin: out.begin, Progress: out.line})
 		if len(res.Targets) > 0 {
 			summary(rt.stdout, res)
 		}
@@ -101,14 +100,13 @@ func (p *prefixed) line(target, line string) {
 // StatusCmd is `haloy status [-c PATH] [-t NAME...] [-a]`.
 type StatusCmd struct {
 	ConfigFlags
-	Quiet bool `short:"q" help:"Do not warn about tokens that expire within 14 days (or set HALOY_NO_EXPIRY_WARNING=1)."`
 }
 
 // Run prints each target's status as a table: Haloy's fields, then the
 // deployments haloyadm serve recorded, when the server sends them.
 func (c *StatusCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.Status) error {
-		res, err := uc.Run(ctx, app.StatusInput{Config: c.Config, Targets: c.Target, All: c.All, Quiet: c.Quiet})
+		res, err := uc.Run(ctx, app.StatusInput{Config: c.Config, Targets: c.Target, All: c.All, Quiet: rt.quiet})
 		if len(res) == 0 {
 			return err
 		}

@@ -35,7 +35,6 @@ func (c *ServerAddCmd) verify(rt *runtime, tok string) error {
 
 // ServerVersionCmd is `haloy server version [--server S]`.
 type ServerVersionCmd struct {
-	Quiet  bool   `short:"q" help:"Do not warn about a token that expires within 14 days (or set HALOY_NO_EXPIRY_WARNING=1)."`
 	Server string `short:"s" predictor:"server" help:"Server to ask, e.g. production.haloy.com; needed when several are configured."`
 }
 
@@ -43,7 +42,7 @@ type ServerVersionCmd struct {
 // capabilities a Haloy server reports.
 func (c *ServerVersionCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.ServerVersion) error {
-		uc.Quiet = c.Quiet
+		uc.Quiet = rt.quiet
 		r, err := uc.Run(ctx, c.Server)
 		if err != nil {
 			return err
@@ -71,14 +70,13 @@ func (c *ServerVersionCmd) Run(rt *runtime) error {
 type ServerCheckCmd struct {
 	Servers []string `arg:"" optional:"" name:"server" predictor:"server" help:"Servers to check; every configured one when none is given."`
 	JSON    bool     `help:"Print a JSON array instead of a table."`
-	Quiet   bool     `short:"q" help:"Do not warn about tokens that expire within 14 days (or set HALOY_NO_EXPIRY_WARNING=1)."`
 }
 
 // Run checks the servers at once and prints one row each; it fails when any
 // server fails.
 func (c *ServerCheckCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.CheckServers) error {
-		uc.Quiet = c.Quiet
+		uc.Quiet = rt.quiet
 		checks, err := uc.Run(ctx, c.Servers)
 		if c.JSON {
 			// valid JSON always, [] when nothing was checked

@@ -59,7 +59,7 @@ type adminCLI struct {
 
 // QuietFlag is --quiet, in both grammars.
 type QuietFlag struct {
-	Quiet bool `short:"q" help:"Show no progress spinner while waiting for a server or a secret provider."`
+	Quiet bool `short:"q" help:"Show no progress spinner while waiting for a server or a secret provider, and no warning about tokens that expire within 14 days (also HALOY_NO_EXPIRY_WARNING=1)."`
 }
 
 // CommonCommands are in both grammars.
@@ -79,6 +79,8 @@ type runtime struct {
 	prog   string
 	bin    string // how a completion script calls this program
 	notes  *console.Notifier
+	// quiet is --quiet: no spinner, no expiry warnings
+	quiet bool
 }
 
 // invoke runs fn with the use case UC, built by fx from the run's wiring.
@@ -141,6 +143,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case *adminCLI:
 		quiet = g.Quiet
 	}
+	rt.quiet = quiet
 	if spinner(stderr, quiet) {
 		rt.notes.Spin(true)
 		rt.stdout = rt.notes.Writer(stdout) // results never land in the spinner's line
