@@ -110,6 +110,12 @@ func completeLine(rt *runtime, parser *kong.Kong) int {
 	if err != nil {
 		return report(rt.stderr, rt.prog, fmt.Errorf("build completion grammar: %w", err))
 	}
+	// --version is accepted before any command only (versionFlag): offer
+	// it there, not after every command as kong's inherited flags are
+	if p, ok := cmd.GlobalFlags["--version"]; ok {
+		delete(cmd.GlobalFlags, "--version")
+		cmd.Flags = complete.Flags{"--version": p}
+	}
 	c := complete.New(rt.prog, cmd)
 	c.Out = rt.stdout
 	c.Complete()
