@@ -188,3 +188,51 @@ func TestParseProcStat(t *testing.T) {
 		}
 	}
 }
+
+func TestParseWrk(t *testing.T) {
+	const ok = `Running 1s test @ http://127.0.0.1:4000/health
+  1 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   520.00us  100.00us   2.00ms   90.00%
+  18250 requests in 1.00s, 3.20MB read
+Requests/sec:  18250.00
+`
+	const refused = `  1 threads and 16 connections
+  20000 requests in 1.01s, 3.20MB read
+  Non-2xx or 3xx responses: 20000
+Requests/sec:  19801.98
+`
+	const some = `  18250 requests in 1.00s, 3.20MB read
+  Non-2xx or 3xx responses: 3
+`
+	tests := []struct {
+		name    string
+		out     string
+		refused bool
+		want    float64 // requests per second; 0 for an error
+	}{
+		{"all_2xx", ok, false, 18250},
+		{"refused_all_errors", refused, true, 20000 / 1.01},
+		{"refused_but_answered", ok, true, 0},
+		{"some_not_2xx", some, false, 0},
+		{"socket_errors", ok + "  Socket errors: connect 0, read 2, write 0, timeout 0\n", false, 0},
+		{"no_summary", "unable to connect to 127.0.0.1:4000 Connection refused\n", false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := parseWrk(tt.out, tt.refused)
+			if tt.want == 0 {
+				if err == nil {
+					t.Fatalf("parseWrk = %+v, want an error", res)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.PerSecond(); got < tt.want*0.999 || got > tt.want*1.001 {
+				t.Errorf("PerSecond() = %.2f, want %.2f", got, tt.want)
+			}
+		})
+	}
+}

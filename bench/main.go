@@ -46,7 +46,7 @@ func main() {
 	flag.IntVar(&c.runs, "runs", 21, "Runs of each command for the start-up and fan-out medians (at least 20 for a real measurement).")
 	flag.IntVar(&c.rounds, "rounds", 11, "Load rounds per throughput figure (median).")
 	flag.DurationVar(&c.loadTime, "load-time", time.Second, "Length of one load round.")
-	flag.IntVar(&c.conns, "conns", 8, "Concurrent connections of the load generator.")
+	flag.IntVar(&c.conns, "conns", 16, "Concurrent connections of the load generator.")
 	flag.StringVar(&c.out, "out", "docs/performance.md", "Markdown file to write the table to; empty for none.")
 	flag.StringVar(&c.benchDur, "benchtime", "300ms", "The -benchtime of the Go benchmarks.")
 	flag.IntVar(&c.benchCount, "count", 5, "Runs of each Go benchmark (the fastest counts).")

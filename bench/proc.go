@@ -228,6 +228,7 @@ func (b *bench) leaked(what, out string) error {
 // server is a `haloyadm serve` (or bare) process running in the background.
 type server struct {
 	url  string
+	env  []string // haloyadm's environment (its directories)
 	cmd  *exec.Cmd
 	done chan error
 	leak atomic.Value // error: a line of its stderr showed a secret

@@ -24,11 +24,14 @@ type Options struct {
 	Conns int
 	// Duration bounds the run (default 1s).
 	Duration time.Duration
+	// Refused, when set, expects every answer to be 401 or 429 (a token
+	// the server refuses) instead of 200.
+	Refused bool
 }
 
 // Result counts what a run did.
 type Result struct {
-	// Requests answered with 200 OK.
+	// Requests answered as expected (200 OK, or 401/429 when Refused).
 	Requests int64
 	// Elapsed is the run's wall time.
 	Elapsed time.Duration
@@ -107,7 +110,10 @@ func get(ctx context.Context, c *http.Client, o Options) error {
 	}
 	_, cerr := io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	switch {
+	case o.Refused && resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusTooManyRequests:
+		return fmt.Errorf("GET %s: %s, want 401 or 429", o.URL, resp.Status)
+	case !o.Refused && resp.StatusCode != http.StatusOK:
 		return fmt.Errorf("GET %s: %s, want 200 OK", o.URL, resp.Status)
 	}
 	if cerr != nil {

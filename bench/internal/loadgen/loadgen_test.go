@@ -52,3 +52,31 @@ func TestRunFailsOnNon200(t *testing.T) {
 		t.Errorf("Run() error = %v, want one naming the 401", err)
 	}
 }
+
+func TestRunRefused(t *testing.T) {
+	tests := []struct {
+		name    string
+		code    int
+		wantErr bool
+	}{
+		{"unauthorized", http.StatusUnauthorized, false},
+		{"too_many", http.StatusTooManyRequests, false},
+		{"accepted_is_an_error", http.StatusOK, true},
+		{"forbidden_is_an_error", http.StatusForbidden, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tt.code)
+			}))
+			defer srv.Close()
+			res, err := Run(context.Background(), Options{URL: srv.URL, Duration: 50 * time.Millisecond, Refused: true})
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Run() error = %v, want error %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && res.Requests == 0 {
+				t.Errorf("Run() counted no request")
+			}
+		})
+	}
+}
