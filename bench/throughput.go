@@ -15,7 +15,7 @@ import (
 
 // Throughput targets (issues 7 and 17).
 const (
-	authVsHealthTarget = 0.95 // authenticated rps at least 95% of /health's under wrk
+	authVsHealthTarget = 0.95   // authenticated rps at least 95% of /health's under wrk
 	authCPUOverHealth  = 1000.0 // ns: server CPU per authenticated request at most 1 µs above /health's
 	// "no drop from 10 to 10,000 tokens", allowing 5% for noise
 	manyVsFewTarget = 0.95
