@@ -411,6 +411,9 @@ type recorderOpts struct {
 	// FailWith, when set, ends every deployment's log with Haloy's failure
 	// entry carrying this error.
 	FailWith string
+	// Hang, when set, streams one entry and then only keepalives, as a
+	// deployment that takes long.
+	Hang bool
 }
 
 // seenRequest is one request a recorder received.
@@ -493,6 +496,19 @@ func (r *recorder) serve(w http.ResponseWriter, req *http.Request) {
 		app := r.apps[id]
 		r.mu.Unlock()
 		w.Header().Set("Content-Type", "text/event-stream")
+		if r.opts.Hang {
+			_, _ = io.WriteString(w, `data: {"level":"INFO","message":"Pulling image","timestamp":"2026-01-02T03:04:05Z","deploymentID":"`+id+`","appName":"`+app+"\"}\n\n")
+			w.(http.Flusher).Flush()
+			for {
+				select {
+				case <-req.Context().Done():
+					return
+				case <-time.After(20 * time.Millisecond):
+					_, _ = io.WriteString(w, ": keepalive\n\n")
+					w.(http.Flusher).Flush()
+				}
+			}
+		}
 		last := `{"level":"INFO","message":"Deployment complete","timestamp":"2026-01-02T03:04:06Z","deploymentID":"` + id + `","appName":"` + app + `","isDeploymentComplete":true,"isDeploymentSuccess":true}`
 		if r.opts.FailWith != "" {
 			msg, _ := json.Marshal(r.opts.FailWith)

@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHaloyProtocol runs the same deploy scenarios against a server that
@@ -86,4 +91,39 @@ func TestHaloyProtocol(t *testing.T) {
 			"bad  | error: Deployment failed error=container exited with code 1")
 		wantIn(t, "haloy deploy stderr", r.stderr, "failed on "+bad.Name(), "1 of 2 targets failed: bad")
 	})
+}
+
+// Ctrl-C while following a deployment stops following, says the
+// deployment goes on on the server, and exits 130 (interrupted).
+func TestDeployInterrupted(t *testing.T) {
+	needBinary(t)
+	slow := newRecorder(t, recorderOpts{Hang: true})
+	c := newClient(t)
+	c.Add(t, slow.Name(), startServer(t, serverOpts{}).Token(t, "for-slow"))
+	c.Write(t, "haloy.yaml", appYAML("slow", slow.Name(), ""))
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, haloyBin, "deploy")
+	cmd.Dir, cmd.Env = c.Dir, c.env()
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stdout.String(), "Pulling image") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Errorf("haloy deploy after Ctrl-C = %v, want exit 130 (interrupted)\n%s%s", err, stdout.String(), stderr.String())
+	}
+	leaks.Capture(t, "haloy deploy interrupted (stdout)", stdout.String())
+	leaks.Capture(t, "haloy deploy interrupted (stderr)", stderr.String())
+	wantIn(t, "haloy deploy interrupted", stdout.String(), "Pulling image", "INTERRUPTED")
+	wantIn(t, "haloy deploy interrupted stderr", stderr.String(), "stopped following deployment", "the deployment goes on on "+slow.Name(), "haloy status")
 }
