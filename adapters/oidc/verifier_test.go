@@ -346,3 +346,30 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// Keys older than an hour are fetched again on the next token, even with a
+// known kid, so a key the issuer withdrew stops working (after the grace
+// that rotated-out keys get); if that fetch
+// fails, the cached keys still verify.
+func TestVerifyRefreshesOldKeys(t *testing.T) {
+	is, v, c := setup(t)
+	verify := func() error {
+		_, err := v.Verify(context.Background(), is.Sign(is.Claims(aud, c.now())), []string{is.URL})
+		return err
+	}
+	if err := verify(); err != nil {
+		t.Fatal(err)
+	}
+	c.add(time.Hour + time.Second)
+	if err := verify(); err != nil {
+		t.Fatal(err)
+	}
+	if n := is.JWKSFetches.Load(); n != 2 {
+		t.Errorf("JWKS fetches after an hour = %d, want 2", n)
+	}
+	c.add(time.Hour + time.Second)
+	is.SetDiscovery("", "https://127.0.0.1:1/jwks") // the issuer is unreachable
+	if err := verify(); err != nil {
+		t.Errorf("token refused while the issuer is unreachable with cached keys: %v", err)
+	}
+}
