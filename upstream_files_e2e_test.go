@@ -16,9 +16,11 @@ import (
 // command uses it with no second entry and no lost token (issue 16).
 func TestUpstreamConfigDir(t *testing.T) {
 	haloy, _ := builtBinary(t)
+	// the default location, as Haloy's client has it: ~/.config/haloy, even
+	// with XDG_CONFIG_HOME set (and a haloy directory there)
 	root := t.TempDir()
-	cfg, appDir := filepath.Join(root, "cfg"), filepath.Join(root, "app")
-	for _, d := range []string{cfg, appDir} {
+	cfg, appDir, xdg := filepath.Join(root, ".config", "haloy"), filepath.Join(root, "app"), filepath.Join(root, "xdg")
+	for _, d := range []string{cfg, appDir, filepath.Join(xdg, "haloy")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -28,8 +30,10 @@ func TestUpstreamConfigDir(t *testing.T) {
 	scan.Secret("tok1", tok1)
 	scan.Secret("tok2", tok2)
 	scan.Secret("tok3", tok3)
+	// Haloy writes both files with mode 0644; haloy tightens them and
+	// loses nothing
 	write := func(path, body string) {
-		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -43,7 +47,7 @@ func TestUpstreamConfigDir(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command(haloy, args...)
 		cmd.Dir = appDir
-		cmd.Env = []string{"HALOY_CONFIG_DIR=" + cfg, "PATH=" + os.Getenv("PATH"), "HOME=" + root}
+		cmd.Env = []string{"HOME=" + root, "XDG_CONFIG_HOME=" + xdg, "PATH=" + os.Getenv("PATH")}
 		cmd.Stdin = strings.NewReader(stdin)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -87,5 +91,8 @@ func TestUpstreamConfigDir(t *testing.T) {
 	}
 	if want := "HALOY_API_TOKEN_LOCALHOST_39922=" + tok2 + "\n"; string(env) != want {
 		t.Errorf(".env = %q, want only LOCALHOST's token", env)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(xdg, "haloy")); len(ents) != 0 {
+		t.Errorf("haloy wrote into $XDG_CONFIG_HOME/haloy: %v", ents)
 	}
 }
