@@ -114,7 +114,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	// authentication comes before routing, so that without a token every
 	// /v1/ path looks the same and no route can be probed
-	mux.Handle("/v1/", s.authenticate(v1))
+	mux.Handle("/v1/", s.authenticate(v1, v1))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API route "+r.Method+" "+r.URL.Path)
 	})
@@ -138,7 +138,7 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // authenticate admits requests with a valid token. Every failure does the
 // same work (parse, hash, one lookup) and gets the same 401.
-func (s *Server) authenticate(next http.Handler) http.Handler {
+func (s *Server) authenticate(next http.Handler, routes *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := s.clientIP(r)
 		key, wait := s.fails.begin(ip, s.now)
@@ -162,8 +162,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if reason != "" {
-			s.notes.Info(fmt.Sprintf("auth failure: time=%s ip=%s route=%q reason=%s",
-				now.UTC().Format(time.RFC3339), ip, r.Method+" "+redactTokens(r.URL.Path), reason))
+			s.lines.info("auth failures", fmt.Sprintf("auth failure: time=%s ip=%s route=%q reason=%s",
+				now.UTC().Format(time.RFC3339), ip, routeOf(routes, r), reason))
 			w.Header().Set("WWW-Authenticate", `Bearer realm="haloy"`)
 			writeError(w, http.StatusUnauthorized, unauthorizedMsg)
 			return
@@ -176,6 +176,20 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, authed{rec, hash})))
 	})
+}
+
+// routeOf names r's route for the log: its pattern
+// ("GET /v1/status/{app}"), never the path, which may hold anything a
+// client typed (a token without its prefix, pasted by mistake).
+func routeOf(routes *http.ServeMux, r *http.Request) string {
+	if _, pattern := routes.Handler(r); pattern != "" && pattern != "/v1/" {
+		return pattern
+	}
+	switch r.Method {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+		return r.Method + " (no such route)"
+	}
+	return "(no such route)"
 }
 
 // authorize is the one place scopes and apps are checked: it runs route
@@ -204,7 +218,7 @@ func (s *Server) authorize(rt Route) http.Handler {
 			}
 			// reading the request may have taken seconds (a slow upload):
 			// a token revoked or expired meanwhile must not act on it
-			if !s.recheck(w, r) {
+			if !s.recheck(w, r, rt.Pattern) {
 				return
 			}
 		}
@@ -230,7 +244,7 @@ func (s *Server) authorize(rt Route) http.Handler {
 // recheck checks r's token again, after its body was read, and answers
 // 401 (or 503, 500) and false if it is no longer valid; the failure is
 // logged like any other.
-func (s *Server) recheck(w http.ResponseWriter, r *http.Request) bool {
+func (s *Server) recheck(w http.ResponseWriter, r *http.Request, pattern string) bool {
 	now := s.now()
 	_, _, reason, err := s.check(r, now)
 	switch {
@@ -242,8 +256,8 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request) bool {
 		s.internalError(w, r, err)
 		return false
 	case reason != "":
-		s.notes.Info(fmt.Sprintf("auth failure: time=%s ip=%s route=%q reason=%s (while its request was arriving)",
-			now.UTC().Format(time.RFC3339), s.clientIP(r), r.Method+" "+redactTokens(r.URL.Path), reason))
+		s.lines.info("auth failures", fmt.Sprintf("auth failure: time=%s ip=%s route=%q reason=%s (while its request was arriving)",
+			now.UTC().Format(time.RFC3339), s.clientIP(r), pattern, reason))
 		w.Header().Set("WWW-Authenticate", `Bearer realm="haloy"`)
 		writeError(w, http.StatusUnauthorized, unauthorizedMsg)
 		return false

@@ -63,6 +63,8 @@ type Server struct {
 	admin ports.TokenAdmin
 
 	logs *logs
+	// lines bounds repeated log lines (auth failures, TLS handshake errors)
+	lines *lineLimiter
 
 	// writeTimeout bounds writing an answer, or one write of a stream;
 	// keepalive is how often a quiet stream gets a comment; tokenRecheck
@@ -81,7 +83,7 @@ func WithTokenAdmin(a ports.TokenAdmin) Option { return func(s *Server) { s.admi
 // in deploys, and reports auth failures and its address through notes.
 func New(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.Notifier, opts ...Option) *Server {
 	s := &Server{tokens: tokens, deploys: deploys, notes: notes, now: time.Now,
-		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), fatal: make(chan error, 1), version: "dev", logs: newLogs(),
+		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), fatal: make(chan error, 1), version: "dev", logs: newLogs(), lines: newLineLimiter(notes),
 		writeTimeout: writeTimeout, keepalive: keepalive, tokenRecheck: tokenRecheck}
 	for _, o := range opts {
 		o(s)
@@ -131,7 +133,7 @@ func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(a
 		MaxHeaderBytes:    maxHeaderBytes,
 		// "OPTIONS *" goes to the mux (400) instead of net/http's blanket 200
 		DisableGeneralOptionsHandler: true,
-		ErrorLog:                     log.New(noteWriter{s.notes}, "", 0),
+		ErrorLog:                     log.New(noteWriter{s.lines}, "", 0),
 	}
 	s.listen = opts.Listen
 	if strings.HasSuffix(opts.Listen, ":0") {
@@ -154,6 +156,7 @@ func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(a
 	defer cancel()
 	err = srv.Shutdown(sctx)
 	s.touch.wait(sctx) // the last uses, within the same bound
+	s.lines.flush()
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && serr != nil {
 		return fmt.Errorf("serve on %s: %w", opts.Listen, serr)
 	}
@@ -198,11 +201,3 @@ func (s *Server) storeGone(err error) {
 	})
 }
 
-// noteWriter turns net/http's own log lines (TLS handshake errors and the
-// like) into notes. They never contain a request's headers.
-type noteWriter struct{ n ports.Notifier }
-
-func (w noteWriter) Write(p []byte) (int, error) {
-	w.n.Info(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
