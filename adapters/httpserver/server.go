@@ -200,4 +200,3 @@ func (s *Server) storeGone(err error) {
 		s.fatal <- err
 	})
 }
-
