@@ -63,19 +63,27 @@ func FuzzDecodeHidesValues(f *testing.F) {
 	} {
 		f.Add(s[0], s[1])
 	}
+	for _, s := range [][2]string{
+		{"[api_token]\nvalue = \"", "\"\n"}, {"name = ", "\n"}, {"[targets.", "]\nserver = 1\n"}, {"{\"apiToken\": ", "}"},
+	} {
+		f.Add(s[0], s[1])
+	}
 	f.Fuzz(func(t *testing.T, before, after string) {
 		data := []byte(before + fuzzSecret + after)
-		_, err := configfile.Decode("haloy.yaml", data)
-		if err == nil {
-			return
-		}
-		msg := err.Error()
-		var ce *core.Error
-		if errors.As(err, &ce) {
-			msg += "\n" + ce.Fix
-		}
-		if at, n := leakscan.Find([]byte(msg), fuzzSecret); at >= 0 {
-			t.Fatalf("Decode(%q) error repeats %d characters of a value:\n%s", data, n, msg)
+		// every format: the same text read as YAML, JSON and TOML
+		for _, name := range []string{"haloy.yaml", "haloy.json", "haloy.toml"} {
+			_, err := configfile.Decode(name, data)
+			if err == nil {
+				continue
+			}
+			msg := err.Error()
+			var ce *core.Error
+			if errors.As(err, &ce) {
+				msg += "\n" + ce.Fix
+			}
+			if at, n := leakscan.Find([]byte(msg), fuzzSecret); at >= 0 {
+				t.Fatalf("Decode(%s, %q) error repeats %d characters of a value:\n%s", name, data, n, msg)
+			}
 		}
 	})
 }
