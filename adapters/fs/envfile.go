@@ -56,7 +56,8 @@ func splitEntries(data []byte) []entry {
 			}
 		}
 		e := entry{raw: raw}
-		if m := assignKey.FindStringSubmatch(raw); m != nil {
+		// a UTF-8 byte-order mark before the first name is not part of it
+		if m := assignKey.FindStringSubmatch(strings.TrimPrefix(raw, "\ufeff")); m != nil {
 			e.key = m[1]
 		}
 		out = append(out, e)

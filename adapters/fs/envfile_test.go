@@ -2,6 +2,8 @@ package fs
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/joho/godotenv"
 	"github.com/subosito/gotenv"
+
+	"github.com/haloy-auth/haloy/core"
 )
 
 // trickyTokens are values that naive dotenv writers mangle: Haloy's writer
@@ -178,6 +182,11 @@ func TestRewriteEnvKeepsBytes(t *testing.T) {
 			"FOO=1\nHALOY_API_TOKEN_A=old",
 			map[string]string{"FOO": "1", "HALOY_API_TOKEN_A": "new"},
 			"FOO=1\nHALOY_API_TOKEN_A=new"},
+		// the first name after a UTF-8 byte-order mark is still that name: its line is kept, not written twice
+		{"utf8_bom",
+			"\ufeffFOO=1\n",
+			map[string]string{"FOO": "1", "HALOY_API_TOKEN_B": "b"},
+			"\ufeffFOO=1\nHALOY_API_TOKEN_B=b\n"},
 		// an earlier entry of a replaced or removed token holds an old token: it goes
 		{"shadowed_token_dropped",
 			"HALOY_API_TOKEN_A=older\r\nHALOY_API_TOKEN_A=old\r\nHALOY_API_TOKEN_B=x\nHALOY_API_TOKEN_B=y\n",
@@ -198,5 +207,23 @@ func TestRewriteEnvKeepsBytes(t *testing.T) {
 				t.Errorf("rewriteEnv(%q) mismatch (-want +got):\n%s", tt.old, diff)
 			}
 		})
+	}
+}
+
+// A UTF-16 .env would read back as garbage once haloy appends a UTF-8 line
+// (found by FuzzEnvRewrite): it is refused, with the conversion as the fix.
+func TestLoadRefusesUTF16Env(t *testing.T) {
+	s, dir, _ := newStore(t)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	utf16 := []byte{0xff, 0xfe, 'A', 0, '=', 0, '1', 0, '\n', 0}
+	if err := os.WriteFile(filepath.Join(dir, EnvFile), utf16, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Load(context.Background())
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Kind != core.Invalid || !strings.Contains(ce.Why, "UTF-16") || !strings.Contains(ce.Fix, "iconv -f UTF-16 -t UTF-8") {
+		t.Fatalf("Load() of a UTF-16 .env = %v, want an Invalid error naming UTF-16 with the iconv fix", err)
 	}
 }

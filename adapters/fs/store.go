@@ -272,16 +272,34 @@ func (s *Store) read(dir string) (snapshot, error) {
 		return snap, err
 	}
 	snap.envData = data
+	env, err := parseEnv(snap.envPath, data)
+	if err != nil {
+		return snap, err
+	}
+	snap.state.Tokens = env
+	return snap, nil
+}
+
+// parseEnv reads the variables of the .env file at path. Returns a
+// *core.Error of Kind Invalid, which never quotes the file's text, for a
+// file that is not UTF-8 dotenv.
+func parseEnv(path string, data []byte) (map[string]string, error) {
+	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
+		// gotenv reads such a file as UTF-16, and the UTF-8 lines haloy
+		// appends would then read back as garbage (found by FuzzEnvRewrite)
+		return nil, &core.Error{Kind: core.Invalid, What: "cannot read " + strconv.Quote(path),
+			Why: "it is UTF-16 text (it starts with a UTF-16 byte-order mark); haloy and Haloy read and write .env as UTF-8",
+			Fix: "convert it: iconv -f UTF-16 -t UTF-8 " + shellQuote(path) + " > env.tmp && mv env.tmp " + shellQuote(path)}
+	}
 	env, err := gotenv.StrictParse(bytes.NewReader(data))
 	if err != nil {
 		// gotenv's message quotes the line, which may hold a token: say
 		// where it is instead.
-		return snap, &core.Error{Kind: core.Invalid, What: "cannot read " + strconv.Quote(snap.envPath),
+		return nil, &core.Error{Kind: core.Invalid, What: "cannot read " + strconv.Quote(path),
 			Why: badLine(data) + " is neither NAME=value nor a # comment",
-			Fix: "fix or remove that line (" + shellQuote(snap.envPath) + ")"}
+			Fix: "fix or remove that line (" + shellQuote(path) + ")"}
 	}
-	snap.state.Tokens = env
-	return snap, nil
+	return env, nil
 }
 
 // checkDir refuses a directory that is not the current user's or that others
