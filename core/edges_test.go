@@ -221,3 +221,48 @@ func TestForceOnEntryWithoutTokenEnv(t *testing.T) {
 		t.Errorf("tokens after Add --force = %v", st.Tokens)
 	}
 }
+
+func TestCheckTokenNameBounds(t *testing.T) {
+	// the first byte is a letter: each end of both ranges, and the bytes
+	// just outside them ('@' < 'A', '[' > 'Z', '`' < 'a', '{' > 'z')
+	for _, name := range []string{"a", "z", "A", "Z", "az09AZ-_.", "x-Z", "x-z", "x0", "x9"} {
+		if err := CheckTokenName(name); err != nil {
+			t.Errorf("CheckTokenName(%q) = %v, want nil", name, err)
+		}
+	}
+	for _, name := range []string{"@x", "[x", "`x", "{x", "x@", "x[", "x`", "x{", "x/", "x:"} {
+		if err := CheckTokenName(name); err == nil {
+			t.Errorf("CheckTokenName(%q) = nil, want an error", name)
+		}
+	}
+}
+
+func TestWhereUnknownLine(t *testing.T) {
+	c := &AppConfig{File: "haloy.yaml", Lines: map[string]int{"name": 3, "image": 0}}
+	for path, want := range map[string]string{"name": "haloy.yaml:3", "image": "haloy.yaml", "missing": "haloy.yaml"} {
+		if got := c.Where(path); got != want {
+			t.Errorf("Where(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+func TestClosestEdges(t *testing.T) {
+	tests := []struct {
+		s          string
+		candidates []string
+		want       string
+	}{
+		// two characters are enough for a unique prefix
+		{"pr", []string{"production", "staging"}, "production"},
+		// an exact match stays the best, whatever comes after it
+		{"prod", []string{"prod", "production"}, "prod"},
+		{"a", []string{"a", "b"}, "a"},
+		// on a tie the first candidate wins
+		{"prodx", []string{"prody", "prodz"}, "prody"},
+	}
+	for _, tt := range tests {
+		if got := Closest(tt.s, tt.candidates); got != tt.want {
+			t.Errorf("Closest(%q, %q) = %q, want %q", tt.s, tt.candidates, got, tt.want)
+		}
+	}
+}
