@@ -1,6 +1,8 @@
 package core
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -195,6 +197,14 @@ func ResolveToken(in TokenInput) (Resolved, error) {
 		o := *src.OIDC
 		return Resolved{OIDC: &o, Source: o.Label()}, nil
 	}
+	if in.APIToken != nil && in.APIToken.From != nil && in.APIToken.From.Env != "" {
+		if owner := tokenEnvOwner(in.Servers, in.APIToken.From.Env, in.Server); owner != "" {
+			env := in.APIToken.From.Env
+			return Resolved{}, &Error{Kind: Unsafe, What: what,
+				Why: fmt.Sprintf("api_token.from.env (%s) names %s, which holds the token of server %q (client.yaml); a token is valid only on the server that issued it, and sending it to %s would hand it to that server", in.Where, env, owner, in.Server),
+				Fix: fmt.Sprintf("give %s its own token: haloy server add %s --token-stdin, then remove api_token from %s (or point from.env at a variable that holds %s's token)", in.Server, in.Server, in.File, in.Server)}
+		}
+	}
 	if in.APIToken != nil {
 		r, err := resolveValue("api_token", in.Where, in.File, in.APIToken.Value, in.APIToken.From, in.Env, in.Secrets)
 		if err != nil {
@@ -241,6 +251,23 @@ func ResolveToken(in TokenInput) (Resolved, error) {
 	return Resolved{}, &Error{Kind: Missing, What: what,
 		Why: "the server is not in the client config, " + in.File + " sets no api_token:, and " + HaloyAPITokenEnv + " is not set",
 		Fix: "haloy server list; haloy server add " + in.Server + " --token-stdin"}
+}
+
+// tokenEnvOwner returns the configured server, other than server, whose
+// token client.yaml keeps in env, or "".
+func tokenEnvOwner(servers map[string]ServerRef, env, server string) string {
+	self, _ := ServerKey(servers, server)
+	names := make([]string, 0, len(servers))
+	for name := range servers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if name != self && name != server && servers[name].TokenEnv == env {
+			return name
+		}
+	}
+	return ""
 }
 
 // notAToken reports a token found at src that ValidateToken refuses (a
