@@ -320,3 +320,27 @@ func TestAdminServeCLI(t *testing.T) {
 		t.Errorf("serve options mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// A rotated-away token keeps its record and name, and the list says what
+// became of it; revoking the name ends both.
+func TestAdminListRotated(t *testing.T) {
+	w := newAdminWorld("")
+	w.run(t, "api", "token", "--name", "ci", "--scope", "deploy", "--app", "shop")
+	list, _ := w.tokens.List(context.Background())
+	now := time.Now()
+	if _, err := w.tokens.Rotate(context.Background(), list[0].ID, core.NewTokenRecord{Hash: core.HashAPIToken("x"), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, now.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	_, stdout, _ := w.run(t, "api", "token", "list")
+	want := "ID  NAME  SCOPES  APPS  CREATED               EXPIRES               LAST USED  STATUS\n" +
+		"1   ci    deploy  shop  0000-00-00 00:00 UTC  0000-00-00 00:00 UTC  never      rotated (replaced by id 2)\n" +
+		"2   ci    deploy  shop  0000-00-00 00:00 UTC  0000-00-00 00:00 UTC  never      active\n"
+	if diff := cmp.Diff(want, mask(stdout)); diff != "" {
+		t.Errorf("list after a rotation mismatch (-want +got):\n%s", diff)
+	}
+	w.run(t, "api", "token", "revoke", "ci")
+	_, stdout, _ = w.run(t, "api", "token", "list")
+	if strings.Count(stdout, "revoked") != 2 {
+		t.Errorf("list after revoking the name:\n%s\nwant both tokens revoked", stdout)
+	}
+}
