@@ -9,8 +9,9 @@ import (
 
 // WaitingAPI wraps api so that each call says what it waits for
 // ("waiting for localhost:9922") through notes, whose spinner shows it on a
-// terminal. Calls it does not know pass through unchanged, DeployLog
-// among them: its entries are the output while it waits.
+// terminal. A deployment's log waits between its entries: the spinner
+// shows while the server is silent and is gone while an entry is printed.
+// Calls it does not know pass through unchanged.
 func WaitingAPI(api ports.ServerAPI, notes ports.Notifier) ports.ServerAPI {
 	return waitingAPI{ServerAPI: api, notes: notes}
 }
@@ -33,6 +34,18 @@ func (w waitingAPI) Version(ctx context.Context, ep core.Endpoint) (core.Version
 func (w waitingAPI) Deploy(ctx context.Context, ep core.Endpoint, r core.DeployRequest) error {
 	defer w.notes.Wait("deploying " + r.TargetConfig.Name + " to " + ep.Server)()
 	return w.ServerAPI.Deploy(ctx, ep, r)
+}
+
+func (w waitingAPI) DeployLog(ctx context.Context, ep core.Endpoint, id string, each func(core.LogEntry) bool) error {
+	what := "waiting for the deployment log from " + ep.Server
+	done := w.notes.Wait(what)
+	defer func() { done() }()
+	return w.ServerAPI.DeployLog(ctx, ep, id, func(e core.LogEntry) bool {
+		done()
+		more := each(e)
+		done = w.notes.Wait(what)
+		return more
+	})
 }
 
 func (w waitingAPI) Status(ctx context.Context, ep core.Endpoint, app string) (core.StatusResponse, error) {
