@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -264,5 +265,34 @@ func TestClosestEdges(t *testing.T) {
 		if got := Closest(tt.s, tt.candidates); got != tt.want {
 			t.Errorf("Closest(%q, %q) = %q, want %q", tt.s, tt.candidates, got, tt.want)
 		}
+	}
+}
+
+// TestCheckImageFromImagesKey: an image picked with image_key is checked,
+// and its errors point at its own lines under images:.
+func TestCheckImageFromImagesKey(t *testing.T) {
+	badRegistry := func() *Image {
+		return &Image{Repository: "ghcr.io/acme/app", Tag: "v1", Registry: &RegistryAuth{Server: "bad host",
+			Username: ValueSource{Value: "u"}, Password: ValueSource{From: &ValueFrom{Env: "P"}}}}
+	}
+	c := AppConfig{File: "haloy.yaml", TargetConfig: TargetConfig{Name: "my-app", Server: "s.haloy.com", ImageKey: "web"},
+		Images: map[string]*Image{"web": badRegistry()},
+		Lines:  map[string]int{"name": 1, "server": 2, "image_key": 3, "images": 5, "images.web": 6, "images.web.registry": 9, "images.web.registry.server": 10}}
+	var got []string
+	for _, err := range c.Check("") {
+		got = append(got, err.Error())
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "image.registry.server contains whitespace (haloy.yaml:10)") {
+		t.Errorf("Check() = %q, want one error about image.registry.server at haloy.yaml:10", got)
+	}
+	// an image of its own is checked even beside an image_key that names
+	// no image (which Resolve reports)
+	c = AppConfig{File: "haloy.yaml", TargetConfig: TargetConfig{Name: "my-app", Server: "s.haloy.com", Image: badRegistry(), ImageKey: "missing"}}
+	got = nil
+	for _, err := range c.Check("") {
+		got = append(got, err.Error())
+	}
+	if !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, "image.registry.server contains whitespace") }) {
+		t.Errorf("Check() with image: and an unknown image_key = %q, want the image's registry error too", got)
 	}
 }
