@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haloy-auth/haloy/adapters/httpclient"
 	"github.com/haloy-auth/haloy/adapters/httpserver"
 	"github.com/haloy-auth/haloy/adapters/memory"
+	"github.com/haloy-auth/haloy/adapters/porttest"
 	"github.com/haloy-auth/haloy/adapters/sqlite"
 	"github.com/haloy-auth/haloy/app"
 	"github.com/haloy-auth/haloy/core"
@@ -93,4 +95,24 @@ func TestTokenCommandsLeakNothing(t *testing.T) {
 	if scan.Check() != 0 {
 		t.Error("a token leaked (see above)")
 	}
+}
+
+// The TokenAPI contract against the real client and a real server (its
+// twin runs the same suite in adapters/memory).
+func TestTokenAPIContractRealServer(t *testing.T) {
+	porttest.TokenAPI(t, func(t *testing.T) porttest.TokenAPIHarness {
+		store := sqlite.New(memory.Env{core.ServerDataDirEnv: t.TempDir()})
+		t.Cleanup(func() { store.Close() })
+		notes := &memory.Notes{}
+		admin := app.NewTokenAdmin(&memory.ServerConfig{Settings: &core.ServerSettings{}}, store, notes)
+		m, err := admin.Mint(context.Background(), core.MintRequest{Name: "ops", ExpiresAt: time.Now().Add(time.Hour), By: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(httpserver.New(store, store, notes, httpserver.WithTokenAdmin(admin)).Handler())
+		t.Cleanup(hs.Close)
+		c := httpclient.New(notes)
+		t.Cleanup(c.CloseIdleConnections)
+		return porttest.TokenAPIHarness{Tokens: c, API: c, Server: strings.TrimPrefix(hs.URL, "http://"), AdminToken: m.Token}
+	})
 }
