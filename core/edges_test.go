@@ -296,3 +296,49 @@ func TestCheckImageFromImagesKey(t *testing.T) {
 		t.Errorf("Check() with image: and an unknown image_key = %q, want the image's registry error too", got)
 	}
 }
+
+// TestAppConfigCheckLimits: each limit of the app config accepts its ends
+// and refuses one past them.
+func TestAppConfigCheckLimits(t *testing.T) {
+	valid := func() AppConfig {
+		return AppConfig{File: "haloy.yaml", TargetConfig: TargetConfig{Name: "my-app", Server: "s.haloy.com",
+			Image: &Image{Repository: "ghcr.io/acme/app", Tag: "v1"}}}
+	}
+	n := func(i int) *int { return &i }
+	history := func(strategy HistoryStrategy, count int) func(*AppConfig) {
+		return func(c *AppConfig) { c.Image.History = &ImageHistory{Strategy: strategy, Count: n(count)} }
+	}
+	tests := []struct {
+		name   string
+		change func(*AppConfig)
+		ok     bool
+	}{
+		{"port_1", func(c *AppConfig) { c.Port = "1" }, true},
+		{"port_65535", func(c *AppConfig) { c.Port = "65535" }, true},
+		{"port_0", func(c *AppConfig) { c.Port = "0" }, false},
+		{"port_65536", func(c *AppConfig) { c.Port = "65536" }, false},
+		{"port_word", func(c *AppConfig) { c.Port = "http" }, false},
+		{"min_ready_0", func(c *AppConfig) { c.MinReadySeconds = n(0) }, true},
+		{"min_ready_600", func(c *AppConfig) { c.MinReadySeconds = n(600) }, true},
+		{"min_ready_-1", func(c *AppConfig) { c.MinReadySeconds = n(-1) }, false},
+		{"min_ready_601", func(c *AppConfig) { c.MinReadySeconds = n(601) }, false},
+		{"history_local_1", history(HistoryLocal, 1), true},
+		{"history_local_0", history(HistoryLocal, 0), false},
+		// with no server the client store picks one: the config itself is valid
+		{"no_server", func(c *AppConfig) { c.Server = "" }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := valid()
+			tt.change(&c)
+			errs := c.Check("")
+			if tt.ok != (len(errs) == 0) {
+				t.Errorf("Check() = %v, want ok: %v", errs, tt.ok)
+			}
+			// a bad port is named where it is written, before the deploy check
+			if strings.HasPrefix(tt.name, "port_") && !tt.ok && (len(errs) == 0 || !strings.HasPrefix(errs[0].Error(), "invalid port "+strconv.Quote(string(c.Port))+" (haloy.yaml)")) {
+				t.Errorf("Check() = %v, want first the app config's own invalid port error", errs)
+			}
+		})
+	}
+}
