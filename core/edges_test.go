@@ -342,3 +342,24 @@ func TestAppConfigCheckLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestSuggestEnvNameBounds(t *testing.T) {
+	for in, want := range map[string]string{
+		"az":       "AZ",
+		"AZ09_":    "AZ09_",
+		"bad-env":  "BAD_ENV",
+		"@[/:":     "____",
+		"0x":       "_0X",
+		"9x":       "_9X",
+		"x0":       "X0",
+		"/x":       "_X", // '/' is just below '0': replaced, and no '_' prefix added
+		":x":       "_X",
+		"":         "_",
+		"a`{b":     "A__B",
+		"Zürich 1": "Z_RICH_1",
+	} {
+		if got := SuggestEnvName(in); got != want {
+			t.Errorf("SuggestEnvName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
