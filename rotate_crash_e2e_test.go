@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,10 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/haloy-auth/haloy/adapters/httpserver"
-	"github.com/haloy-auth/haloy/adapters/memory"
-	"github.com/haloy-auth/haloy/adapters/sqlite"
-	"github.com/haloy-auth/haloy/app"
 	"github.com/haloy-auth/haloy/core"
 	"github.com/haloy-auth/haloy/internal/leakscan"
 )
@@ -76,14 +71,8 @@ func TestKilledRotationLeavesAWorkingToken(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	cfg := dir + "/cfg"
-	store := sqlite.New(memory.Env{core.ServerDataDirEnv: dir + "/data"})
-	t.Cleanup(func() { store.Close() })
-	notes := &memory.Notes{}
-	admin := app.NewTokenAdmin(&memory.ServerConfig{Settings: &core.ServerSettings{}}, store, notes)
-	srv := httpserver.New(store, store, notes, httpserver.WithTokenAdmin(admin))
-	k := &killer{next: srv.Handler()}
-	hs := httptest.NewServer(k)
-	t.Cleanup(hs.Close)
+	k := &killer{}
+	hs, admin, notes := tokenServer(t, dir+"/data", func(h http.Handler) http.Handler { k.next = h; return k })
 	server := "localhost:" + hs.URL[strings.LastIndex(hs.URL, ":")+1:]
 	scan := leakscan.New(t)
 	scan.Dir(cfg, ".env")

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,11 +10,7 @@ import (
 	"time"
 
 	"github.com/haloy-auth/haloy/adapters/httpclient"
-	"github.com/haloy-auth/haloy/adapters/httpserver"
-	"github.com/haloy-auth/haloy/adapters/memory"
 	"github.com/haloy-auth/haloy/adapters/porttest"
-	"github.com/haloy-auth/haloy/adapters/sqlite"
-	"github.com/haloy-auth/haloy/app"
 	"github.com/haloy-auth/haloy/core"
 	"github.com/haloy-auth/haloy/internal/leakscan"
 )
@@ -30,12 +25,7 @@ func TestTokenCommandsLeakNothing(t *testing.T) {
 	bin, _ := builtBinary(t)
 	dir := t.TempDir()
 	cfg, data := dir+"/cfg", dir+"/data"
-	store := sqlite.New(memory.Env{core.ServerDataDirEnv: data})
-	t.Cleanup(func() { store.Close() })
-	notes := &memory.Notes{}
-	admin := app.NewTokenAdmin(&memory.ServerConfig{Settings: &core.ServerSettings{}}, store, notes)
-	hs := httptest.NewServer(httpserver.New(store, store, notes, httpserver.WithTokenAdmin(admin)).Handler())
-	t.Cleanup(hs.Close)
+	hs, admin, notes := tokenServer(t, data, nil)
 	server := "localhost:" + hs.URL[strings.LastIndex(hs.URL, ":")+1:]
 	scan := leakscan.New(t)
 	scan.Dir(cfg, ".env")
@@ -101,16 +91,11 @@ func TestTokenCommandsLeakNothing(t *testing.T) {
 // twin runs the same suite in adapters/memory).
 func TestTokenAPIContractRealServer(t *testing.T) {
 	porttest.TokenAPI(t, func(t *testing.T) porttest.TokenAPIHarness {
-		store := sqlite.New(memory.Env{core.ServerDataDirEnv: t.TempDir()})
-		t.Cleanup(func() { store.Close() })
-		notes := &memory.Notes{}
-		admin := app.NewTokenAdmin(&memory.ServerConfig{Settings: &core.ServerSettings{}}, store, notes)
+		hs, admin, notes := tokenServer(t, t.TempDir(), nil)
 		m, err := admin.Mint(context.Background(), core.MintRequest{Name: "ops", ExpiresAt: time.Now().Add(time.Hour), By: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		hs := httptest.NewServer(httpserver.New(store, store, notes, httpserver.WithTokenAdmin(admin)).Handler())
-		t.Cleanup(hs.Close)
 		c := httpclient.New(notes)
 		t.Cleanup(c.CloseIdleConnections)
 		return porttest.TokenAPIHarness{Tokens: c, API: c, Server: strings.TrimPrefix(hs.URL, "http://"), AdminToken: m.Token}
