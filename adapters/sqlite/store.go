@@ -204,6 +204,7 @@ func (s *Store) open(ctx context.Context) (*sql.DB, error) {
 	if err := prepareFile(path); err != nil {
 		return nil, err
 	}
+	keepReserve(path) // before the watch: making it is not a change
 	// watch before the first read, so that no change after it goes unseen;
 	// without inotify every lookup queries the database
 	var w watch
@@ -430,28 +431,11 @@ func (s *Store) Revoke(ctx context.Context, ref string, at time.Time) (core.Toke
 	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
 		where, arg = "id = ?", id
 	}
-	rows, err := db.QueryContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE `+where+` RETURNING `+tokenCols,
-		at.UnixNano(), arg)
-	if err != nil {
-		return core.TokenRecord{}, fmt.Errorf("revoke token %q: %w", ref, err)
+	t, found, err := revokeRows(ctx, db, where, arg, at)
+	if isFull(err) && releaseReserve(s.Path()) {
+		// a full disk: the reserve's space is for exactly this
+		t, found, err = revokeRows(ctx, db, where, arg, at)
 	}
-	var (
-		t     core.TokenRecord
-		found bool
-	)
-	for rows.Next() {
-		r, err := scanToken(rows)
-		if err != nil {
-			rows.Close()
-			return core.TokenRecord{}, fmt.Errorf("revoke token %q: %w", ref, err)
-		}
-		// the current token of the name, else the newest
-		if !found || t.ReplacedBy != 0 && (r.ReplacedBy == 0 || r.ID > t.ID) {
-			t, found = r, true
-		}
-	}
-	err = rows.Err()
-	rows.Close()
 	// the watch sees this write too; this is for a store whose watch is off
 	s.invalidate()
 	if err != nil {
@@ -553,6 +537,38 @@ func (s *Store) Lookup(ctx context.Context, h core.TokenHash) (core.TokenRecord,
 		cache.put(h, t, gen)
 	}
 	return t, true, nil
+}
+
+// revokeRows marks the tokens matching where as revoked at at and returns
+// the current one of them (else the newest), and whether there was one.
+func revokeRows(ctx context.Context, db *sql.DB, where string, arg any, at time.Time) (core.TokenRecord, bool, error) {
+	rows, err := db.QueryContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE `+where+` RETURNING `+tokenCols, at.UnixNano(), arg)
+	if err != nil {
+		return core.TokenRecord{}, false, err
+	}
+	defer rows.Close()
+	var (
+		t     core.TokenRecord
+		found bool
+	)
+	for rows.Next() {
+		r, err := scanToken(rows)
+		if err != nil {
+			return core.TokenRecord{}, false, err
+		}
+		// the current token of the name, else the newest
+		if !found || t.ReplacedBy != 0 && (r.ReplacedBy == 0 || r.ID > t.ID) {
+			t, found = r, true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return core.TokenRecord{}, false, err
+	}
+	// the statement commits when its rows close: a full disk shows here
+	if err := rows.Close(); err != nil {
+		return core.TokenRecord{}, false, err
+	}
+	return t, found, nil
 }
 
 // stillThere returns an error wrapping ports.ErrStoreGone, now and on
