@@ -363,3 +363,18 @@ func TestSuggestEnvNameBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestDomainProblemBounds(t *testing.T) {
+	label63 := strings.Repeat("b", 63)
+	for _, name := range []string{domainOf(253), label63 + ".com", "az.AZ09.example.com", "a-z.example.com", "x.example.zz", "localhost"} {
+		if why := domainProblem(name); why != "" {
+			t.Errorf("domainProblem(%q) = %q, want accepted", name, why)
+		}
+	}
+	for _, name := range []string{"", domainOf(254), label63 + "b.com", "a`.example.com", "a{.example.com", "a@.example.com", "a[.example.com",
+		"a/.example.com", "a:.example.com", "example.c-m", "example.c", "com"} {
+		if why := domainProblem(name); why == "" {
+			t.Errorf("domainProblem(%q) = \"\", want a problem", name)
+		}
+	}
+}
