@@ -74,6 +74,10 @@ func TestLastUseNeverBlocks(t *testing.T) {
 	for range 20 {
 		call()
 	}
+	// the write starts in the background: give it time to begin
+	for deadline := time.Now().Add(5 * time.Second); toks.calls.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if got := toks.calls.Load(); got != 1 {
 		t.Errorf("writes of last use begun during 20 requests with the first one stuck = %d, want 1", got)
 	}
