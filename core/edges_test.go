@@ -378,3 +378,24 @@ func TestDomainProblemBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestVolumeProblemWindowsDrives(t *testing.T) {
+	const windows = "a Windows path cannot be mounted on the Linux server"
+	for _, v := range []string{`a:/x`, `z:/x`, `A:\x`, `Z:/x`, `C:/data:/app`, `C:/`} {
+		if got := volumeProblem(v); got != windows {
+			t.Errorf("volumeProblem(%q) = %q, want %q", v, got, windows)
+		}
+	}
+	// a longer volume name is no drive, and the bytes beside the letter
+	// ranges are not drive letters
+	for _, v := range []string{"ab:/data", "data:/app/x:ro"} {
+		if got := volumeProblem(v); got != "" {
+			t.Errorf("volumeProblem(%q) = %q, want accepted", v, got)
+		}
+	}
+	for _, v := range []string{"`:/x", "{:/x", "@:/x", "[:/x"} {
+		if got := volumeProblem(v); got == windows {
+			t.Errorf("volumeProblem(%q) = %q, want it not taken for a drive letter", v, got)
+		}
+	}
+}
