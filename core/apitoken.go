@@ -321,3 +321,20 @@ func ExpandHome(path, home string) string {
 	}
 	return path
 }
+
+// Deployment records are bounded: one record holds at most
+// MaxDeploymentRecordBytes of JSON (45,000 aliases, about 1 MB, were
+// accepted), and a store keeps the newest KeepDeploymentsPerApp records of
+// each app, deleting older ones as new ones arrive.
+const (
+	MaxDeploymentRecordBytes = 64 << 10
+	KeepDeploymentsPerApp    = 1000
+)
+
+// DeploymentTooLarge is the error of a deployment whose record would be
+// size bytes, over MaxDeploymentRecordBytes.
+func DeploymentTooLarge(id string, size int) error {
+	return &Error{Kind: Invalid, What: "deployment " + strconv.Quote(id) + " is too large to record",
+		Why: "its record would be " + strconv.Itoa(size) + " bytes; at most " + strconv.Itoa(MaxDeploymentRecordBytes) + " are kept per deployment",
+		Fix: "send fewer domains, aliases or variables"}
+}

@@ -391,6 +391,10 @@ func (s *Server) handleDeploy(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusConflict, ce.Error())
 			return
 		}
+		if errors.As(err, &ce) && ce.Kind == core.Invalid {
+			writeError(w, http.StatusRequestEntityTooLarge, ce.Error()) // over the record cap
+			return
+		}
 		s.logs.publish(received)
 		fail := s.entry(d, "ERROR", "deployment failed: it could not be recorded")
 		fail.Fields = map[string]any{"error": "internal server error; see the server's log"}

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"encoding/json"
 	"context"
 	"slices"
 	"sync"
@@ -27,11 +28,24 @@ func (d *Deployments) Record(_ context.Context, rec core.DeploymentRecord) error
 			return core.DuplicateDeployment(rec.ID)
 		}
 	}
+	if body, err := json.Marshal(rec.Deployment); err == nil && len(body) > core.MaxDeploymentRecordBytes {
+		return core.DeploymentTooLarge(rec.ID, len(body))
+	}
 	rec.ReceivedAt = utc(rec.ReceivedAt)
 	// keep no reference to the caller's slices, as a database would not
 	rec.Domains = cloneDomains(rec.Domains)
 	rec.EnvNames = nilIfEmpty(slices.Clone(rec.EnvNames))
 	d.recs = append(d.recs, rec)
+	// retention: the app's newest records only, as the database keeps
+	kept := 0
+	for i := len(d.recs) - 1; i >= 0; i-- {
+		if d.recs[i].App != rec.App {
+			continue
+		}
+		if kept++; kept > core.KeepDeploymentsPerApp {
+			d.recs = slices.Delete(d.recs, i, i+1)
+		}
+	}
 	return nil
 }
 

@@ -357,6 +357,21 @@ func DeploymentLog(t *testing.T, open func(t *testing.T) ports.DeploymentLog) {
 		}
 	})
 
+	// 45,000 aliases, about 1 MB, were accepted and kept
+	t.Run("oversized_record_refused", func(t *testing.T) {
+		l := open(t)
+		big := rec("d-big", "web", t0)
+		aliases := make([]string, 45000)
+		for i := range aliases {
+			aliases[i] = fmt.Sprintf("a%d.example.com", i)
+		}
+		big.Domains = []core.Domain{{Domain: "web.example.com", Aliases: aliases}}
+		wantKind(t, `Record of a 1 MB deployment`, l.Record(ctx, big), core.Invalid)
+		if got, _ := l.History(ctx, "web"); len(got) != 0 {
+			t.Errorf("History after a refused oversized record = %d records, want none", len(got))
+		}
+	})
+
 	t.Run("duplicate_id", func(t *testing.T) {
 		l := open(t)
 		if err := l.Record(ctx, rec("d1", "web", t0)); err != nil {

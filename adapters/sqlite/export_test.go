@@ -18,3 +18,7 @@ func (s *Store) CacheLen() int {
 	defer c.mu.Unlock()
 	return len(c.recs)
 }
+
+// SetKeepPerApp lowers the deployments kept per app, so that retention can
+// be tested without a thousand commits.
+func (s *Store) SetKeepPerApp(n int) { s.keepPerApp = n }

@@ -3,10 +3,12 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/haloy-auth/haloy/core"
 )
@@ -68,4 +70,34 @@ func TestHostileDataDir(t *testing.T) {
 		_, err := newStore(t, dir).List(ctx)
 		wantUnsafe(t, err, "is owned by another user (uid 65534)")
 	})
+}
+
+// TestDeploymentRetention: a store keeps each app's newest records only.
+func TestDeploymentRetention(t *testing.T) {
+	s := newStore(t, t.TempDir())
+	s.SetKeepPerApp(3)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+	for i := range 6 {
+		app := "web"
+		if i == 5 {
+			app = "api"
+		}
+		d := core.DeploymentRecord{TokenID: 1, TokenName: "ci", ReceivedAt: t0.Add(time.Duration(i) * time.Second)}
+		d.ID, d.App = fmt.Sprintf("d%d", i), app
+		if err := s.Record(ctx, d); err != nil {
+			t.Fatalf("Record(d%d): %v", i, err)
+		}
+	}
+	got, err := s.History(ctx, "web")
+	var ids []string
+	for _, r := range got {
+		ids = append(ids, r.ID)
+	}
+	if err != nil || strings.Join(ids, ",") != "d4,d3,d2" {
+		t.Errorf("History(web) = %v, %v; want d4,d3,d2 (the newest 3)", ids, err)
+	}
+	if got, _ := s.History(ctx, "api"); len(got) != 1 {
+		t.Errorf("History(api) = %d records, want 1 (retention is per app)", len(got))
+	}
 }

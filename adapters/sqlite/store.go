@@ -57,6 +57,8 @@ type Store struct {
 	// path names another file, or none
 	ident os.FileInfo
 	gone  atomic.Bool
+	// keepPerApp is core.KeepDeploymentsPerApp (tests lower it)
+	keepPerApp int
 }
 
 // New returns a Store in the directory named by $HALOY_DATA_DIR, or
@@ -539,6 +541,13 @@ func (s *Store) Lookup(ctx context.Context, h core.TokenHash) (core.TokenRecord,
 	return t, true, nil
 }
 
+func (s *Store) keep() int {
+	if s.keepPerApp > 0 {
+		return s.keepPerApp
+	}
+	return core.KeepDeploymentsPerApp
+}
+
 // revokeRows marks the tokens matching where as revoked at at and returns
 // the current one of them (else the newest), and whether there was one.
 func revokeRows(ctx context.Context, db *sql.DB, where string, arg any, at time.Time) (core.TokenRecord, bool, error) {
@@ -631,12 +640,28 @@ func (s *Store) Record(ctx context.Context, rec core.DeploymentRecord) error {
 	if err != nil {
 		return fmt.Errorf("encode deployment %q: %w", rec.ID, err)
 	}
-	_, err = db.ExecContext(ctx, `INSERT INTO deployments (deployment_id, app, body, token_id, token_name, received_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	if len(body) > core.MaxDeploymentRecordBytes {
+		return core.DeploymentTooLarge(rec.ID, len(body))
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record deployment %q: %w", rec.ID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
+	_, err = tx.ExecContext(ctx, `INSERT INTO deployments (deployment_id, app, body, token_id, token_name, received_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		rec.ID, rec.App, string(body), rec.TokenID, rec.TokenName, rec.ReceivedAt.UnixNano())
 	if isUnique(err) {
 		return core.DuplicateDeployment(rec.ID)
 	}
 	if err != nil {
+		return fmt.Errorf("record deployment %q: %w", rec.ID, err)
+	}
+	// retention: the app's newest records only
+	if _, err := tx.ExecContext(ctx, `DELETE FROM deployments WHERE app = ? AND seq <= (SELECT seq FROM deployments WHERE app = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+		rec.App, rec.App, s.keep()); err != nil {
+		return fmt.Errorf("record deployment %q: %w", rec.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("record deployment %q: %w", rec.ID, err)
 	}
 	return nil
