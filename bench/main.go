@@ -50,7 +50,7 @@ func main() {
 	flag.StringVar(&c.out, "out", "docs/performance.md", "Markdown file to write the table to; empty for none.")
 	flag.StringVar(&c.benchDur, "benchtime", "300ms", "The -benchtime of the Go benchmarks.")
 	flag.IntVar(&c.benchCount, "count", 5, "Runs of each Go benchmark (the fastest counts).")
-	flag.StringVar(&c.only, "only", "", "Run only these steps, comma-separated: startup, throughput, fanout, op, go.")
+	flag.StringVar(&c.only, "only", "", "Run only these steps, comma-separated: startup, throughput, streams, fanout, op, go.")
 	flag.Parse()
 	if c.smoke {
 		c.runs, c.rounds, c.loadTime, c.benchDur, c.benchCount = 1, 1, 100*time.Millisecond, "1x", 1
@@ -80,6 +80,7 @@ func run(ctx context.Context, c config, stdout, stderr io.Writer) int {
 	}{
 		{"startup", "CLI start-up", b.startup},
 		{"throughput", "server throughput", b.throughput},
+		{"streams", "deploy-log streams", b.streams},
 		{"fanout", "deploy fan-out", b.fanout},
 		{"op", "secret provider calls", b.opCalls},
 		{"go", "Go benchmarks", b.goBenchmarks},

@@ -24,14 +24,15 @@ import (
 // bench holds what every step shares: the binaries built for this run in
 // a temporary directory.
 type bench struct {
-	dir      string // temporary; removed by close
-	haloy    string
-	haloyadm string
-	hello    string
-	bare     string
-	spawn    string // the measuring launcher (bench/spawn)
-	logf     func(string, ...any)
-	servers  []*server
+	dir       string // temporary; removed by close
+	haloy     string
+	haloyadm  string
+	hello     string
+	bare      string
+	spawn     string // the measuring launcher (bench/spawn)
+	streamsrv string // the deploy-log stream harness (adapters/httpserver's TestStreamHarness)
+	logf      func(string, ...any)
+	servers   []*server
 
 	mu      sync.Mutex
 	secrets []string // every token and secret value the bench gave a child
@@ -50,8 +51,9 @@ func newBench(ctx context.Context, logf func(string, ...any)) (*bench, error) {
 	}
 	b := &bench{dir: dir, logf: logf,
 		haloy: filepath.Join(dir, "bin", "haloy"), haloyadm: filepath.Join(dir, "bin", "haloyadm"),
-		hello: filepath.Join(dir, "bin", "hello"), bare: filepath.Join(dir, "bin", "bare"), spawn: filepath.Join(dir, "bin", "spawn")}
-	logf("building haloy, hello, bare and spawn into %s", filepath.Join(dir, "bin"))
+		hello: filepath.Join(dir, "bin", "hello"), bare: filepath.Join(dir, "bin", "bare"), spawn: filepath.Join(dir, "bin", "spawn"),
+		streamsrv: filepath.Join(dir, "bin", "streamsrv")}
+	logf("building haloy, hello, bare, spawn and streamsrv into %s", filepath.Join(dir, "bin"))
 	for _, t := range []struct{ out, pkg string }{{b.haloy, "."}, {b.hello, "./bench/hello"}, {b.bare, "./bench/bare"}, {b.spawn, "./bench/spawn"}} {
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", t.out, t.pkg)
 		cmd.Dir = root
@@ -232,6 +234,9 @@ type server struct {
 	cmd  *exec.Cmd
 	done chan error
 	leak atomic.Value // error: a line of its stderr showed a secret
+	// stats receives the "stats ..." lines of the stream harness
+	stats    chan string
+	stopOnce sync.Once
 }
 
 // startServer starts a server process and waits for its "serving on <url>"
@@ -246,7 +251,7 @@ func (b *bench) startServer(ctx context.Context, env []string, name string, args
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	s := &server{cmd: cmd, done: make(chan error, 1)}
+	s := &server{cmd: cmd, done: make(chan error, 1), stats: make(chan string, 4)}
 	b.servers = append(b.servers, s)
 	urls := make(chan string, 1)
 	var early []string
@@ -257,7 +262,12 @@ func (b *bench) startServer(ctx context.Context, env []string, name string, args
 			if err := b.leaked("the log of "+filepath.Base(name), line); err != nil && s.leak.Load() == nil {
 				s.leak.Store(err)
 			}
-			if _, u, ok := strings.Cut(line, "serving on "); ok {
+			if _, st, ok := strings.Cut(line, "streamharness: stats "); ok {
+				select {
+				case s.stats <- st:
+				default:
+				}
+			} else if _, u, ok := strings.Cut(line, "serving on "); ok {
 				select {
 				case urls <- strings.TrimSpace(u):
 				default:
@@ -331,16 +341,19 @@ func (b *bench) serverLeaks() error {
 	return nil
 }
 
-// stop sends SIGTERM and waits up to 15 seconds, then kills.
+// stop sends SIGTERM and waits up to 15 seconds, then kills. Calls after
+// the first do nothing.
 func (s *server) stop() {
-	if s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
+	s.stopOnce.Do(func() {
+		if s.cmd.Process == nil {
+			return
+		}
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(15 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.done
+		}
+	})
 }

@@ -1,0 +1,427 @@
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Stream targets (issue 17).
+const (
+	streamMemTarget = 20 << 10 // bytes of server memory per idle stream
+	// after every stream closed, the server is back to its baseline:
+	// goroutines within a few (the HTTP server's own come and go) and the
+	// heap within 1 MiB
+	streamGoroutineSlack = 5
+	streamHeapSlack      = 1 << 20
+)
+
+// procStatus is what the bench reads of a server in /proc/<pid>/status.
+type procStatus struct {
+	rss     int64 // bytes
+	threads int
+}
+
+func (s *server) status() (procStatus, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return procStatus{}, fmt.Errorf("read server status: %w", err)
+	}
+	return parseProcStatus(string(b))
+}
+
+// parseProcStatus reads VmRSS (in kB) and Threads from /proc/<pid>/status.
+func parseProcStatus(text string) (procStatus, error) {
+	var p procStatus
+	var haveRSS, haveThreads bool
+	for line := range strings.Lines(text) {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			continue
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		switch k {
+		case "VmRSS":
+			if err != nil || len(f) != 2 || f[1] != "kB" {
+				return p, fmt.Errorf("parse /proc status: VmRSS %q", strings.TrimSpace(v))
+			}
+			p.rss, haveRSS = n*1024, true
+		case "Threads":
+			if err != nil {
+				return p, fmt.Errorf("parse /proc status: Threads %q", strings.TrimSpace(v))
+			}
+			p.threads, haveThreads = int(n), true
+		}
+	}
+	if !haveRSS || !haveThreads {
+		return p, errors.New("parse /proc status: no VmRSS or Threads line")
+	}
+	return p, nil
+}
+
+// harnessStats are the stream harness's own counts (bench/streamsrv).
+type harnessStats struct {
+	goroutines int
+	heap       int64
+}
+
+// harnessStats asks the harness for its goroutines and heap in use, after
+// a garbage collection.
+func (s *server) harnessStats(ctx context.Context) (harnessStats, error) {
+	if err := s.cmd.Process.Signal(syscall.SIGUSR2); err != nil {
+		return harnessStats{}, fmt.Errorf("signal the stream harness: %w", err)
+	}
+	select {
+	case line := <-s.stats:
+		var h harnessStats
+		if _, err := fmt.Sscanf(line, "goroutines=%d heap=%d", &h.goroutines, &h.heap); err != nil {
+			return h, fmt.Errorf("stream harness printed %q: %w", line, err)
+		}
+		return h, nil
+	case <-time.After(10 * time.Second):
+		return harnessStats{}, errors.New("the stream harness printed no stats within 10s")
+	case <-ctx.Done():
+		return harnessStats{}, ctx.Err()
+	}
+}
+
+// raiseFileLimit lifts the soft limit on open files to the hard one: the
+// bench holds one socket per stream, and the server, its child, inherits
+// the limit (Go hands children the raised limit once the program set it).
+func raiseFileLimit() (uint64, error) {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0, fmt.Errorf("read the open-file limit: %w", err)
+	}
+	l.Cur = l.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0, fmt.Errorf("raise the open-file limit to %d: %w", l.Max, err)
+	}
+	return l.Cur, nil
+}
+
+// deploymentID returns a new lower-case ULID-shaped id.
+func deploymentID() string {
+	const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+	var r [25]byte
+	_, _ = rand.Read(r[:])
+	id := []byte{'0'}
+	for _, c := range r {
+		id = append(id, alphabet[c%32])
+	}
+	return string(id)
+}
+
+// follower is one client holding a deploy-log stream open.
+type follower struct {
+	conn    net.Conn   // set before ready is sent
+	ready   chan error // gets one value: nil once the replay was read, or why not
+	arrived time.Time  // when the first live entry came
+	err     error      // how the stream ended badly; read after it ended
+}
+
+// follow opens GET /v1/deploy/{id}/logs on a raw connection, reads the
+// answer's head and the replayed "received" entry, then reports ready and
+// reads live entries until the deployment's last one.
+func follow(ctx context.Context, base *url.URL, id, tok string, f *follower, done *sync.WaitGroup) {
+	defer done.Done()
+	sent := false
+	ready := func(err error) {
+		if !sent {
+			sent = true
+			f.ready <- err
+		}
+		f.err = err
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", base.Host)
+	if err != nil {
+		ready(fmt.Errorf("dial %s: %w", base.Host, err))
+		return
+	}
+	f.conn = conn
+	defer conn.Close()
+	path := "/v1/deploy/" + id + "/logs"
+	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n", path, base.Host, tok); err != nil {
+		ready(fmt.Errorf("send GET %s: %w", path, err))
+		return
+	}
+	br := bufio.NewReaderSize(conn, 1024)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
+	if err != nil {
+		ready(fmt.Errorf("GET %s: %w", path, err))
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		ready(fmt.Errorf("GET %s: %s", path, resp.Status))
+		return
+	}
+	sc := bufio.NewScanner(resp.Body)
+	replayed := false
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "data: ") {
+			continue
+		}
+		if !replayed {
+			replayed = true
+			ready(nil)
+			continue
+		}
+		if f.arrived.IsZero() {
+			f.arrived = time.Now()
+		}
+		if strings.Contains(line, `"isDeploymentComplete":true`) {
+			return
+		}
+	}
+	if err := sc.Err(); err != nil {
+		ready(fmt.Errorf("read GET %s: %w", path, err))
+		return
+	}
+	ready(fmt.Errorf("GET %s: the stream ended before the deployment's last entry", path))
+}
+
+// streams measures haloyadm's deploy-log streams with many followers: the
+// server's memory per idle stream, its CPU while they idle, how long a log
+// entry takes to reach every follower, and whether goroutines and heap
+// come back to their baseline once every stream closed. Each count gets a
+// fresh server: adapters/httpserver's TestStreamHarness, haloyadm's API
+// server over its SQLite store with one deployment's log held open (the
+// deployments of haloyadm serve complete within their request, so its own
+// streams never idle).
+func (b *bench) streams(ctx context.Context, c config) ([]row, error) {
+	limit, err := raiseFileLimit()
+	if err != nil {
+		return nil, err
+	}
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.streamsrv = filepath.Join(b.dir, "bin", "streamharness")
+	build := exec.CommandContext(ctx, "go", "test", "-c", "-o", b.streamsrv, "./adapters/httpserver")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go test -c ./adapters/httpserver (the stream harness): %w\n%s", err, out)
+	}
+	counts, idle := []int{1000, 5000}, 5*time.Second
+	if c.smoke {
+		counts, idle = []int{200}, time.Second
+	}
+	var rows []row
+	for _, n := range counts {
+		if uint64(2*n+100) > limit {
+			return nil, fmt.Errorf("%d streams need about %d open files; the limit is %d (raise it with ulimit -n)", n, 2*n+100, limit)
+		}
+		r, err := b.streamRound(ctx, n, idle)
+		if err != nil {
+			return nil, fmt.Errorf("%d streams: %w", n, err)
+		}
+		rows = append(rows, r...)
+	}
+	return rows, nil
+}
+
+func (b *bench) streamRound(ctx context.Context, n int, idle time.Duration) ([]row, error) {
+	name := fmt.Sprintf("streams-%d", n)
+	cfg, err := b.mkdir(name, "config")
+	if err != nil {
+		return nil, err
+	}
+	data, err := b.mkdir(name, "data")
+	if err != nil {
+		return nil, err
+	}
+	env := b.childEnv("HALOY_CONFIG_DIR="+cfg, "HALOY_DATA_DIR="+data)
+	u, err := b.measure(ctx, env, cfg, "", b.haloyadm, "init")
+	if err != nil {
+		return nil, err
+	}
+	tok := strings.TrimSpace(u.stdout)
+	b.remember(tok)
+	id := deploymentID()
+	s, err := b.startServer(ctx, append(env, "HALOY_BENCH_STREAM_DEPLOYMENT="+id), b.streamsrv, "-test.run", "^TestStreamHarness$", "-test.timeout", "30m")
+	if err != nil {
+		return nil, err
+	}
+	defer s.stop()
+	base, err := url.Parse(s.url)
+	if err != nil {
+		return nil, fmt.Errorf("server url %q: %w", s.url, err)
+	}
+	client := &http.Client{Timeout: 5 * time.Minute}
+	defer client.CloseIdleConnections()
+	get := func(path string) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", path, resp.Status)
+		}
+		return nil
+	}
+	// warm up the server's paths (auth, the token cache) before the baseline
+	for range 20 {
+		if err := get("/v1/version"); err != nil {
+			return nil, err
+		}
+	}
+	client.CloseIdleConnections()
+	time.Sleep(200 * time.Millisecond)
+	base0, err := s.status()
+	if err != nil {
+		return nil, err
+	}
+	h0, err := s.harnessStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	// the harness holds deployment id's log open: "received" so far
+	// n followers, opened 64 at a time
+	fs := make([]*follower, n)
+	var done sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	var mu sync.Mutex
+	var openErr error
+	start := time.Now()
+	for i := range fs {
+		fs[i] = &follower{ready: make(chan error, 1)}
+		done.Add(1)
+		sem <- struct{}{}
+		go follow(ctx, base, id, tok, fs[i], &done)
+		go func(f *follower) {
+			if err := <-f.ready; err != nil {
+				mu.Lock()
+				openErr = cmp.Or(openErr, err)
+				mu.Unlock()
+			}
+			<-sem
+		}(fs[i])
+	}
+	for range cap(sem) {
+		sem <- struct{}{}
+	}
+	closeAll := func() {
+		for _, f := range fs {
+			if f.conn != nil {
+				f.conn.Close()
+			}
+		}
+		done.Wait()
+	}
+	if openErr != nil {
+		closeAll()
+		return nil, openErr
+	}
+	b.logf("%d streams open in %v", n, time.Since(start).Round(time.Millisecond))
+	time.Sleep(500 * time.Millisecond)
+	open, err := s.status()
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	hOpen, err := s.harnessStats(ctx)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	// idle: token rechecks (every 250 ms) and keepalives (every 30 s) only
+	c0, err := s.cpu()
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	time.Sleep(idle)
+	c1, err := s.cpu()
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+
+	// the deployment goes on: "recorded" and "complete" go to every follower
+	released := time.Now()
+	if err := s.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		closeAll()
+		return nil, fmt.Errorf("release the deployment: %w", err)
+	}
+	ended := make(chan struct{})
+	go func() { done.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(2 * time.Minute):
+		closeAll()
+		return nil, errors.New("the followers did not all get the deployment's end within 2 minutes")
+	}
+	var lat []int64
+	for _, f := range fs {
+		if f.err != nil {
+			return nil, f.err
+		}
+		if f.arrived.IsZero() {
+			return nil, errors.New("a follower got the deployment's end without its live entries")
+		}
+		lat = append(lat, int64(f.arrived.Sub(released)))
+	}
+	client.CloseIdleConnections()
+	time.Sleep(time.Second)
+	after, err := s.status()
+	if err != nil {
+		return nil, err
+	}
+	hAfter, err := s.harnessStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	perRSS := float64(open.rss-base0.rss) / float64(n)
+	perHeap := float64(hOpen.heap-h0.heap) / float64(n)
+	idleCPU := float64(c1-c0) / float64(idle)
+	kib := func(x float64) string { return fmt.Sprintf("%.1f KiB", x/1024) }
+	back := hAfter.goroutines <= h0.goroutines+streamGoroutineSlack && hAfter.heap <= h0.heap+streamHeapSlack
+	return []row{
+		{figure: fmt.Sprintf("%d idle log streams: server RSS per stream (/proc)", n), ours: kib(perRSS),
+			baseline: mib(base0.rss) + " before", target: "< 20 KiB", status: verdict(perRSS < streamMemTarget)},
+		{figure: fmt.Sprintf("%d idle log streams: server heap in use per stream", n), ours: kib(perHeap),
+			baseline: mib(h0.heap) + " before", target: "-", status: statusInfo},
+		{figure: fmt.Sprintf("%d idle log streams: server goroutines, threads", n),
+			ours:     fmt.Sprintf("%d goroutines, %d threads", hOpen.goroutines, open.threads),
+			baseline: fmt.Sprintf("%d, %d before", h0.goroutines, base0.threads), target: "-", status: statusInfo},
+		{figure: fmt.Sprintf("%d idle log streams: server CPU while idle (%v)", n, idle), ours: fmt.Sprintf("%.1f%% of a core", idleCPU*100),
+			target: "-", status: statusInfo},
+		{figure: fmt.Sprintf("%d log streams: one entry delivered to every follower (last, median)", n),
+			ours: ms(slices.Max(lat)) + ", " + ms(median(lat)), target: "-", status: statusInfo},
+		{figure: fmt.Sprintf("%d log streams, all closed: server goroutines and heap in use", n),
+			ours:     fmt.Sprintf("%d goroutines, %s", hAfter.goroutines, mib(hAfter.heap)),
+			baseline: fmt.Sprintf("%d, %s before", h0.goroutines, mib(h0.heap)),
+			target:   fmt.Sprintf("<= +%d, +1 MiB", streamGoroutineSlack), status: verdict(back)},
+		{figure: fmt.Sprintf("%d log streams, all closed: server RSS, threads", n),
+			ours: fmt.Sprintf("%s, %d threads", mib(after.rss), after.threads), baseline: fmt.Sprintf("%s, %d before", mib(base0.rss), base0.threads),
+			target: "-", status: statusInfo},
+	}, nil
+}
