@@ -1,7 +1,7 @@
 // Command mutreport writes one package's mutation-testing result (the JSON
 // report of gremlins) into docs/testing.md: the counts, the efficacy, and
 // every surviving mutant with its reason from the notes file (equivalent,
-// and why; or open). `go tool task mutate` runs it after each package.
+// and why; open; or killed by a test added since, and which). `go tool task mutate` runs it after each package.
 //
 //	mutreport -out docs/testing.md -notes docs/mutation-notes.txt -commit abc1234 core report.json
 //
@@ -25,7 +25,7 @@ import (
 
 func main() {
 	out := flag.String("out", "docs/testing.md", "the Markdown file to update")
-	notes := flag.String("notes", "docs/mutation-notes.txt", "the reasons for survivors: lines of PKG/FILE:LINE:COL TYPE | equivalent|open | why")
+	notes := flag.String("notes", "docs/mutation-notes.txt", "the reasons for survivors: lines of PKG/FILE:LINE:COL TYPE | equivalent|open|killed | why")
 	commit := flag.String("commit", "", "the commit measured")
 	coef := flag.Int("timeout-coefficient", 0, "the timeout coefficient the run used")
 	flag.Parse()
@@ -142,7 +142,8 @@ func parseReport(data []byte) (report, error) {
 
 type note struct{ status, why string }
 
-// parseNotes reads lines "PKG/FILE:LINE:COL TYPE | STATUS | why"; # starts
+// parseNotes reads lines "PKG/FILE:LINE:COL TYPE | STATUS | why" (STATUS
+// equivalent, open or killed); # starts
 // a comment.
 func parseNotes(r io.Reader) (map[string]note, error) {
 	out := map[string]note{}
@@ -157,8 +158,8 @@ func parseNotes(r io.Reader) (map[string]note, error) {
 			return nil, fmt.Errorf("line %d: want PKG/FILE:LINE:COL TYPE | equivalent|open | why", n)
 		}
 		key, status, why := strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1]), strings.TrimSpace(parts[2])
-		if status != "equivalent" && status != "open" {
-			return nil, fmt.Errorf("line %d: status %q, want equivalent or open", n, status)
+		if status != "equivalent" && status != "open" && status != "killed" {
+			return nil, fmt.Errorf("line %d: status %q, want equivalent, open or killed", n, status)
 		}
 		if why == "" {
 			return nil, fmt.Errorf("line %d: no reason given", n)
@@ -182,21 +183,28 @@ func renderBlock(pkg string, r report, reasons map[string]note, commit string, c
 		b.WriteString("No survivors.\n")
 		return b.String()
 	}
-	eq, open := 0, 0
+	eq, open, killed := 0, 0, 0
 	var lines []string
 	for _, m := range r.Survivors {
 		n, ok := reasons[noteKey(pkg, m)]
 		if !ok {
 			n = note{"open", "not yet examined"}
 		}
-		if n.status == "equivalent" {
+		switch n.status {
+		case "equivalent":
 			eq++
-		} else {
+		case "killed":
+			killed++
+		default:
 			open++
 		}
 		lines = append(lines, fmt.Sprintf("- `%s:%d:%d` %s: **%s**: %s", m.File, m.Line, m.Column, m.Type, n.status, n.why))
 	}
-	fmt.Fprintf(&b, "Survivors: %d equivalent, %d open.\n\n%s\n", eq, open, strings.Join(lines, "\n"))
+	fmt.Fprintf(&b, "Survivors: %d equivalent, %d open", eq, open)
+	if killed > 0 {
+		fmt.Fprintf(&b, ", %d killed since by a test added after the measured commit (each checked by applying the mutant)", killed)
+	}
+	fmt.Fprintf(&b, ".\n\n%s\n", strings.Join(lines, "\n"))
 	return b.String()
 }
 

@@ -44,7 +44,7 @@ func TestParseNotes(t *testing.T) {
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(note{})); diff != "" {
 		t.Errorf("parseNotes mismatch (-want +got):\n%s", diff)
 	}
-	for _, bad := range []string{"core/a.go:1:1 T | maybe | why", "core/a.go:1:1 T | open |", "core/a.go:1:1 T open"} {
+	for _, bad := range []string{"core/a.go:1:1 T | maybe | why", "core/a.go:1:1 T | killed |", "core/a.go:1:1 T | open |", "core/a.go:1:1 T open"} {
 		if _, err := parseNotes(strings.NewReader(bad)); err == nil {
 			t.Errorf("parseNotes(%q) = nil error", bad)
 		}
