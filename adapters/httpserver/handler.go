@@ -221,6 +221,22 @@ func (s *Server) authorize(rt Route) http.Handler {
 			if !s.recheck(w, r, rt.Pattern) {
 				return
 			}
+		} else if r.Body != nil && r.Body != http.NoBody && tok.Grant.Allows(rt.Scope) {
+			// a route that reads its own body (POST /v1/tokens) gets it read
+			// here, so that the same recheck comes after it
+			body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+			switch {
+			case err != nil:
+				writeError(w, http.StatusBadRequest, "cannot read the request body: "+err.Error())
+				return
+			case len(body) > MaxBodyBytes:
+				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes))
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if !s.recheck(w, r, rt.Pattern) {
+				return
+			}
 		}
 		ref := core.Authorize(tok.Name, tok.Grant, rt.Scope, app)
 		decision := "allowed"

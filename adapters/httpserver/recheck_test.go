@@ -16,6 +16,45 @@ import (
 func TestRevokeDuringBody(t *testing.T) {
 	f := newFixture(t)
 	tok := f.token("ci", 0)
+	code, body := revokeMidBody(t, f, tok, "/v1/deploy", deployBody("d-slow", "web"))
+	if code != 401 {
+		t.Errorf("POST /v1/deploy whose token was revoked mid-body = %d %s, want 401", code, body)
+	}
+	recs, err := f.store.History(context.Background(), "web")
+	if err != nil || len(recs) != 0 {
+		t.Errorf("deployments recorded after the revoke = %d (%v), want none", len(recs), err)
+	}
+	if !strings.Contains(strings.Join(f.notes.Infos, "\n"), `reason=revoked token "ci" (while its request was arriving)`) {
+		t.Errorf("log = %q, want the refusal after the body", f.notes.Infos)
+	}
+}
+
+// TestRevokeDuringBodyTokenRoute: the same for a route that reads its own
+// body: an admin token revoked while its POST /v1/tokens arrives mints
+// nothing.
+func TestRevokeDuringBodyTokenRoute(t *testing.T) {
+	f := newFixture(t)
+	tok := f.token("ci", 0)
+	code, body := revokeMidBody(t, f, tok, "/v1/tokens", `{"name":"minted-late","scopes":["read"]}`)
+	if code != 401 {
+		t.Errorf("POST /v1/tokens whose token was revoked mid-body = %d %s, want 401", code, body)
+	}
+	list, err := f.store.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range list {
+		if rec.Name == "minted-late" {
+			t.Errorf("a token was minted after its caller was revoked: %+v", rec)
+		}
+	}
+}
+
+// revokeMidBody sends half of body with tok, revokes tok through another
+// handle once the request was authenticated, sends the rest, and returns
+// the answer.
+func revokeMidBody(t *testing.T, f *fixture, tok, path, body string) (int, string) {
+	t.Helper()
 	other := f.openStore()
 	authenticated := make(chan struct{})
 	var once sync.Once
@@ -23,9 +62,8 @@ func TestRevokeDuringBody(t *testing.T) {
 		once.Do(func() { close(authenticated) })
 		return f.clock.now()
 	}
-	body := deployBody("d-slow", "web")
 	pr, pw := io.Pipe()
-	req, _ := http.NewRequest("POST", f.http.URL+"/v1/deploy", pr)
+	req, _ := http.NewRequest("POST", f.http.URL+path, pr)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
 	req.ContentLength = int64(len(body))
@@ -62,14 +100,5 @@ func TestRevokeDuringBody(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	if r.code != 401 {
-		t.Errorf("POST /v1/deploy whose token was revoked mid-body = %d %s, want 401", r.code, r.body)
-	}
-	recs, err := f.store.History(context.Background(), "web")
-	if err != nil || len(recs) != 0 {
-		t.Errorf("deployments recorded after the revoke = %d (%v), want none", len(recs), err)
-	}
-	if !strings.Contains(strings.Join(f.notes.Infos, "\n"), `reason=revoked token "ci" (while its request was arriving)`) {
-		t.Errorf("log = %q, want the refusal after the body", f.notes.Infos)
-	}
+	return r.code, r.body
 }
