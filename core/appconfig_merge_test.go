@@ -137,3 +137,105 @@ func TestAppConfigResolve(t *testing.T) {
 		t.Errorf("Resolve changed the images map")
 	}
 }
+
+// Every field a target sets wins over the base's, and every field it leaves
+// unset is the base's: one case per field, each target setting that field
+// alone, over a base that sets every field to something else.
+func TestAppConfigTargetEachField(t *testing.T) {
+	base := core.TargetConfig{Name: "my-app", Preset: core.PresetService, Server: "base.haloy.com",
+		APIToken:           &core.APITokenConfig{From: &core.ValueFrom{Env: "BASE_TOKEN"}},
+		DeploymentStrategy: core.DeploymentReplace, NamingStrategy: core.NamingStatic, Protected: ptr(false),
+		Domains: []core.Domain{{Domain: "base.my-app.com"}}, Env: []core.EnvVar{envVar("A", "base-a")},
+		HealthCheckPath: "/base", MinReadySeconds: ptr(5), Port: "3000", Replicas: ptr(2),
+		Volumes: []string{"base:/data"}, Network: "base-net", PreDeploy: []string{"base-pre"}, PostDeploy: []string{"base-post"},
+		Image: &core.Image{Repository: "ghcr.io/acme/base", Tag: "v1", PullPolicy: core.PullNever,
+			History:     &core.ImageHistory{Strategy: core.HistoryNone},
+			Registry:    &core.RegistryAuth{Server: "base.registry"},
+			Build:       ptr(false),
+			BuildConfig: &core.BuildConfig{Context: "base"}}}
+	fields := []struct {
+		name string
+		set  func(*core.TargetConfig)
+	}{
+		{"name", func(c *core.TargetConfig) { c.Name = "other-app" }},
+		{"preset", func(c *core.TargetConfig) { c.Preset = core.PresetDatabase }},
+		{"server", func(c *core.TargetConfig) { c.Server = "prod.haloy.com" }},
+		{"api_token", func(c *core.TargetConfig) {
+			c.APIToken = &core.APITokenConfig{From: &core.ValueFrom{Env: "PROD_TOKEN"}}
+		}},
+		{"deployment_strategy", func(c *core.TargetConfig) { c.DeploymentStrategy = core.DeploymentRolling }},
+		{"naming_strategy", func(c *core.TargetConfig) { c.NamingStrategy = core.NamingDynamic }},
+		{"protected", func(c *core.TargetConfig) { c.Protected = ptr(true) }},
+		{"domains", func(c *core.TargetConfig) { c.Domains = []core.Domain{{Domain: "prod.my-app.com"}} }},
+		{"health_check_path", func(c *core.TargetConfig) { c.HealthCheckPath = "/prod" }},
+		{"min_ready_seconds", func(c *core.TargetConfig) { c.MinReadySeconds = ptr(30) }},
+		{"port", func(c *core.TargetConfig) { c.Port = "4000" }},
+		{"replicas", func(c *core.TargetConfig) { c.Replicas = ptr(3) }},
+		{"volumes", func(c *core.TargetConfig) { c.Volumes = []string{"prod:/data"} }},
+		{"network", func(c *core.TargetConfig) { c.Network = "prod-net" }},
+		{"pre_deploy", func(c *core.TargetConfig) { c.PreDeploy = []string{"prod-pre"} }},
+		{"post_deploy", func(c *core.TargetConfig) { c.PostDeploy = []string{"prod-post"} }},
+	}
+	// an image the target sets is merged over the base's field by field
+	imageFields := []struct {
+		name string
+		set  func(*core.Image)
+	}{
+		{"repository", func(i *core.Image) { i.Repository = "ghcr.io/acme/prod" }},
+		{"tag", func(i *core.Image) { i.Tag = "v2" }},
+		{"pull_policy", func(i *core.Image) { i.PullPolicy = core.PullAlways }},
+		{"history", func(i *core.Image) { i.History = &core.ImageHistory{Strategy: core.HistoryLocal, Count: ptr(3)} }},
+		{"registry", func(i *core.Image) { i.Registry = &core.RegistryAuth{Server: "prod.registry"} }},
+		{"build", func(i *core.Image) { i.Build = ptr(true) }},
+		{"build_config", func(i *core.Image) { i.BuildConfig = &core.BuildConfig{Context: "prod"} }},
+	}
+	cfg := core.AppConfig{TargetConfig: base, Targets: map[string]core.TargetConfig{"none": {}}}
+	for _, f := range fields {
+		var tc core.TargetConfig
+		f.set(&tc)
+		cfg.Targets[f.name] = tc
+	}
+	for _, f := range imageFields {
+		var img core.Image
+		f.set(&img)
+		cfg.Targets["image_"+f.name] = core.TargetConfig{Image: &img}
+	}
+	named := func(n string) core.TargetConfig { c := base; c.Name = n; return c }
+	t.Run("none", func(t *testing.T) {
+		if diff := cmp.Diff(named("none"), cfg.Target("none")); diff != "" {
+			t.Errorf("Target(%q) mismatch (-want +got):\n%s", "none", diff)
+		}
+	})
+	for _, f := range fields {
+		t.Run(f.name, func(t *testing.T) {
+			want := named(f.name)
+			f.set(&want)
+			if diff := cmp.Diff(want, cfg.Target(f.name)); diff != "" {
+				t.Errorf("Target(%q) mismatch (-want +got):\n%s", f.name, diff)
+			}
+		})
+	}
+	for _, f := range imageFields {
+		name := "image_" + f.name
+		t.Run(name, func(t *testing.T) {
+			want := named(name)
+			img := *base.Image
+			f.set(&img)
+			want.Image = &img
+			if diff := cmp.Diff(want, cfg.Target(name)); diff != "" {
+				t.Errorf("Target(%q) mismatch (-want +got):\n%s", name, diff)
+			}
+		})
+	}
+}
+
+// A target's env longer than the base's: every entry kept, the base's
+// replaced in place, the target's new ones after it.
+func TestAppConfigTargetLongerEnv(t *testing.T) {
+	cfg := core.AppConfig{TargetConfig: core.TargetConfig{Env: []core.EnvVar{envVar("B", "base-b")}},
+		Targets: map[string]core.TargetConfig{"prod": {Env: []core.EnvVar{envVar("A", "prod-a"), envVar("B", "prod-b"), envVar("C", "prod-c")}}}}
+	want := []core.EnvVar{envVar("B", "prod-b"), envVar("A", "prod-a"), envVar("C", "prod-c")}
+	if diff := cmp.Diff(want, cfg.Target("prod").Env); diff != "" {
+		t.Errorf("Target(%q).Env mismatch (-want +got):\n%s", "prod", diff)
+	}
+}

@@ -308,6 +308,11 @@ func TestAppConfigCheckLimits(t *testing.T) {
 	history := func(strategy HistoryStrategy, count int) func(*AppConfig) {
 		return func(c *AppConfig) { c.Image.History = &ImageHistory{Strategy: strategy, Count: n(count)} }
 	}
+	registry := func(count int) func(*AppConfig) {
+		return func(c *AppConfig) {
+			c.Image.History = &ImageHistory{Strategy: HistoryRegistry, Count: n(count), Pattern: "v*"}
+		}
+	}
 	tests := []struct {
 		name   string
 		change func(*AppConfig)
@@ -324,6 +329,10 @@ func TestAppConfigCheckLimits(t *testing.T) {
 		{"min_ready_601", func(c *AppConfig) { c.MinReadySeconds = n(601) }, false},
 		{"history_local_1", history(HistoryLocal, 1), true},
 		{"history_local_0", history(HistoryLocal, 0), false},
+		// the registry strategy's count has the same floor; pattern and tag
+		// are valid, so the count is the only thing wrong
+		{"history_registry_1", registry(1), true},
+		{"history_registry_0", registry(0), false},
 		// with no server the client store picks one: the config itself is valid
 		{"no_server", func(c *AppConfig) { c.Server = "" }, true},
 	}
@@ -396,6 +405,26 @@ func TestVolumeProblemWindowsDrives(t *testing.T) {
 	for _, v := range []string{"`:/x", "{:/x", "@:/x", "[:/x"} {
 		if got := volumeProblem(v); got == windows {
 			t.Errorf("volumeProblem(%q) = %q, want it not taken for a drive letter", v, got)
+		}
+	}
+}
+
+// The fix for a config with no image names the app's image after the app,
+// or after my-app when the config has no name either.
+func TestCheckNoImageFix(t *testing.T) {
+	for name, want := range map[string]string{
+		"blog": "add to haloy.yaml: image: {repository: ghcr.io/you/blog, tag: latest}",
+		"":     "add to haloy.yaml: image: {repository: ghcr.io/you/my-app, tag: latest}",
+	} {
+		c := AppConfig{File: "haloy.yaml", TargetConfig: TargetConfig{Name: name, Server: "s.haloy.com"}}
+		var fixes []string
+		for _, err := range c.Check("") {
+			if e, ok := errors.AsType[*Error](err); ok && strings.HasPrefix(e.What, "no image to deploy") {
+				fixes = append(fixes, e.Fix)
+			}
+		}
+		if len(fixes) != 1 || fixes[0] != want {
+			t.Errorf("Check() with name %q: fixes of the no-image error = %q, want [%q]", name, fixes, want)
 		}
 	}
 }
