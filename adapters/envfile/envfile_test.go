@@ -70,3 +70,20 @@ func TestReadErrorNamesLineNotContent(t *testing.T) {
 		t.Errorf("Read error %q quotes the file's content", got)
 	}
 }
+
+// A quote left open to the end of the file is an error gotenv ties to no
+// line: the message names the file alone, never a made-up line 0.
+func TestReadUnclosedQuoteNamesFileOnly(t *testing.T) {
+	p := filepath.Join(t.TempDir(), ".env")
+	if err := os.WriteFile(p, []byte("A=1\nTOKEN=\"tok-9f8e7d6c5b4a\nB=2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := envfile.New().Read(context.Background(), p)
+	var got *core.Error
+	if !errors.As(err, &got) {
+		t.Fatalf("Read(%q) error = %v, want *core.Error", p, err)
+	}
+	if want := "cannot parse " + p; got.What != want {
+		t.Errorf("Read(%q) error What = %q, want %q", p, got.What, want)
+	}
+}
