@@ -236,3 +236,15 @@ Requests/sec:  19801.98
 		})
 	}
 }
+
+func TestThousands(t *testing.T) {
+	tests := []struct {
+		in   int
+		want string
+	}{{0, "0"}, {10, "10"}, {999, "999"}, {1000, "1,000"}, {10000, "10,000"}, {1234567, "1,234,567"}, {-1000, "-1,000"}}
+	for _, tt := range tests {
+		if got := thousands(tt.in); got != tt.want {
+			t.Errorf("thousands(%d) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -54,12 +54,20 @@ func newBench(ctx context.Context, logf func(string, ...any)) (*bench, error) {
 		hello: filepath.Join(dir, "bin", "hello"), bare: filepath.Join(dir, "bin", "bare"), spawn: filepath.Join(dir, "bin", "spawn"),
 		streamsrv: filepath.Join(dir, "bin", "streamsrv")}
 	logf("building haloy, hello, bare, spawn and streamsrv into %s", filepath.Join(dir, "bin"))
-	for _, t := range []struct{ out, pkg string }{{b.haloy, "."}, {b.hello, "./bench/hello"}, {b.bare, "./bench/bare"}, {b.spawn, "./bench/spawn"}} {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", t.out, t.pkg)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
+	// one go build for all four (each named after its package's last path
+	// element): the links run side by side, and the go command loads the
+	// module once (about 1.5 s less than four builds)
+	pkgs := []string{".", "./bench/hello", "./bench/bare", "./bench/spawn"}
+	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", filepath.Join(dir, "bin") + string(filepath.Separator)}, pkgs...)...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.close()
+		return nil, fmt.Errorf("go build %s: %w\n%s", strings.Join(pkgs, " "), err, out)
+	}
+	for _, bin := range []string{b.haloy, b.hello, b.bare, b.spawn} {
+		if _, err := os.Stat(bin); err != nil {
 			b.close()
-			return nil, fmt.Errorf("go build %s: %w\n%s", t.pkg, err, out)
+			return nil, fmt.Errorf("go build did not write %s: %w", bin, err)
 		}
 	}
 	if err := os.Symlink("haloy", b.haloyadm); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -188,4 +189,13 @@ func spliceGenerated(doc, gen string) string {
 		doc += "\n"
 	}
 	return doc + "\n" + gen
+}
+
+// thousands formats a count as the rows spell it: 10,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -15,6 +15,9 @@ const (
 	startupCPUTarget = 3.0
 	startupRSSTarget = 30 << 20
 	startupServers   = 100
+	// the smoke run only checks that the step works: each server is one
+	// `haloy server add`, 4 s of its time for 100
+	startupSmokeServers = 10
 )
 
 // startup measures `haloy server list` and `haloy validate-config` on a
@@ -22,6 +25,10 @@ const (
 // each), against a Go hello-world, interleaving the runs so that each
 // command sees the same noise.
 func (b *bench) startup(ctx context.Context, c config) ([]row, error) {
+	servers := startupServers
+	if c.smoke {
+		servers = startupSmokeServers
+	}
 	cfg, err := b.mkdir("startup", "config")
 	if err != nil {
 		return nil, err
@@ -33,7 +40,7 @@ func (b *bench) startup(ctx context.Context, c config) ([]row, error) {
 	env := b.childEnv("HALOY_CONFIG_DIR=" + cfg)
 	var yaml strings.Builder
 	yaml.WriteString("name: bench-app\nimage:\n  repository: ghcr.io/example/bench-app\n  tag: latest\ntargets:\n")
-	for i := range startupServers {
+	for i := range servers {
 		server := fmt.Sprintf("server-%03d.example.com", i)
 		if _, err := b.measure(ctx, env, work, b.secret()+"\n", b.haloy, "server", "add", server, "--token-stdin"); err != nil {
 			return nil, err
@@ -63,8 +70,8 @@ func (b *bench) startup(ctx context.Context, c config) ([]row, error) {
 				return nil, err
 			}
 			if i == 2 && r == 0 {
-				if n := strings.Count(u.stdout, ".example.com"); n != startupServers {
-					return nil, fmt.Errorf("haloy server list printed %d servers, want %d:\n%s", n, startupServers, u.stdout)
+				if n := strings.Count(u.stdout, ".example.com"); n != servers {
+					return nil, fmt.Errorf("haloy server list printed %d servers, want %d:\n%s", n, servers, u.stdout)
 				}
 			}
 			cpu[i] = append(cpu[i], int64(u.cpu))
@@ -76,7 +83,7 @@ func (b *bench) startup(ctx context.Context, c config) ([]row, error) {
 	for i := 1; i < len(cmds); i++ {
 		name := cmds[i].label
 		if i >= 2 {
-			name += fmt.Sprintf(" (%d servers)", startupServers)
+			name += fmt.Sprintf(" (%d servers)", servers)
 		}
 		mc, mr := median(cpu[i]), median(rss[i])
 		cr := float64(mc) / float64(helloCPU)
