@@ -74,23 +74,41 @@ func (a *TokenAdmin) Rotate(ctx context.Context, old core.TokenRecord) (core.Min
 	return core.Minted{Token: core.Secret(tok), Record: succ}, old, nil
 }
 
-// Revoke revokes ref for by.
-func (a *TokenAdmin) Revoke(ctx context.Context, ref, by string) (core.TokenRecord, bool, error) {
+// Revoke revokes the token req.Ref names, for req.By. With req.Limit set,
+// it first checks that every token the reference names is one the asking
+// token covers, and changes nothing otherwise.
+func (a *TokenAdmin) Revoke(ctx context.Context, req core.RevokeRequest) (core.TokenRecord, bool, error) {
+	if req.Limit != nil {
+		// a token's grant never changes and a name's tokens share one (a
+		// successor inherits it), so the check holds until the revocation
+		list, err := a.tokens.List(ctx)
+		if err != nil {
+			return core.TokenRecord{}, false, err
+		}
+		if err := core.CheckRevoke(req, list); err != nil {
+			return core.TokenRecord{}, false, err
+		}
+	}
 	now := a.now()
-	rec, err := a.tokens.Revoke(ctx, ref, now)
+	rec, err := a.tokens.Revoke(ctx, req.Ref, now)
 	if err != nil {
 		return core.TokenRecord{}, false, err
 	}
 	already := rec.RevokedAt.Before(now.Truncate(0))
 	if !already {
-		a.notes.Info(fmt.Sprintf("token revoked: %s by %s", describe(rec), by))
+		a.notes.Info(fmt.Sprintf("token revoked: %s by %s", describe(rec), req.By))
 	}
 	return rec, already, nil
 }
 
-// List returns every token.
-func (a *TokenAdmin) List(ctx context.Context) ([]core.TokenRecord, error) {
-	return a.tokens.List(ctx)
+// List returns the tokens a token holding limit covers (every token for a
+// nil limit), oldest first.
+func (a *TokenAdmin) List(ctx context.Context, limit *core.TokenGrant) ([]core.TokenRecord, error) {
+	list, err := a.tokens.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return core.Manageable(limit, list), nil
 }
 
 // describe names a token for the log: `"ci" (id 3)`.

@@ -312,3 +312,105 @@ func GrantExceeds(by string, has, asked TokenGrant) *Error {
 		Why: "a token can only create tokens that do no more than it does (its scopes: " + has.ScopeText() + ", its apps: " + has.AppText() + ")",
 		Fix: "ask for fewer scopes or apps, or use a token without app limits"}
 }
+
+// Missing describes what sub allows beyond g, for an error: "every scope",
+// "scopes deploy", "every app", "apps blog,web", or several joined with
+// " and ". It is "" when g covers sub.
+func (g TokenGrant) Missing(sub TokenGrant) string {
+	var parts []string
+	if sub.Scopes == nil && !g.Allows(ScopeAdmin) {
+		parts = append(parts, "every scope")
+	}
+	var scopes []Scope
+	for _, s := range sub.Scopes {
+		if !g.Allows(s) {
+			scopes = append(scopes, s)
+		}
+	}
+	if scopes != nil {
+		parts = append(parts, "scopes "+TokenGrant{Scopes: scopes}.ScopeText())
+	}
+	if g.Apps != nil {
+		if sub.Apps == nil {
+			parts = append(parts, "every app")
+		}
+		var apps []string
+		for _, a := range sub.Apps {
+			if !slices.Contains(g.Apps, a) {
+				apps = append(apps, a)
+			}
+		}
+		if apps != nil {
+			parts = append(parts, "apps "+strings.Join(apps, ","))
+		}
+	}
+	return strings.Join(parts, " and ")
+}
+
+// RevokeRequest is a revocation, whoever asks.
+type RevokeRequest struct {
+	// Ref is the token's decimal id or its name.
+	Ref string
+	// By names who asks, for the log: `token "ops" (id 3)`, "itself",
+	// "haloyadm".
+	By string
+	// Limit, when set, is the grant of the token asking: it may revoke
+	// only tokens whose grant it covers (an admin token limited to some
+	// apps manages tokens for those apps only).
+	Limit *TokenGrant
+}
+
+// RefersTo reports whether ref, a decimal id or a name, names t: an id
+// names one token, a name every token that held it (rotation keeps names).
+func RefersTo(ref string, t TokenRecord) bool {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		return t.ID == id
+	}
+	return t.Name == ref
+}
+
+// Manageable returns the tokens of list a token holding limit may see and
+// revoke: those whose grant limit covers. A nil limit sees every token.
+func Manageable(limit *TokenGrant, list []TokenRecord) []TokenRecord {
+	if limit == nil {
+		return list
+	}
+	out := []TokenRecord{}
+	for _, t := range list {
+		if limit.Covers(t.Grant) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// CheckRevoke returns nil if req may revoke what req.Ref names among list,
+// every token there is. Returns UnknownToken (listing only the tokens
+// req.Limit may see) if ref names none, and RevokeExceeds if it names a
+// token that may do more than req.Limit allows.
+func CheckRevoke(req RevokeRequest, list []TokenRecord) error {
+	found := false
+	for _, t := range list {
+		if !RefersTo(req.Ref, t) {
+			continue
+		}
+		found = true
+		if req.Limit != nil && !req.Limit.Covers(t.Grant) {
+			return RevokeExceeds(req.By, *req.Limit, t)
+		}
+	}
+	if !found {
+		return UnknownToken(req.Ref, Manageable(req.Limit, list))
+	}
+	return nil
+}
+
+// RevokeExceeds is the error for a token asking to revoke a token that may
+// do more than itself.
+func RevokeExceeds(by string, has TokenGrant, t TokenRecord) *Error {
+	name := strconv.Quote(t.Name)
+	return &Error{Kind: Unauthorized, What: by + " may not revoke token " + name + " (id " + strconv.FormatInt(t.ID, 10) + ")",
+		Why: "a token can only revoke tokens that do no more than it does, and " + name + " also has " + has.Missing(t.Grant) +
+			" (its scopes: " + has.ScopeText() + ", its apps: " + has.AppText() + ")",
+		Fix: "revoke it with an admin token without app limits, or on the server: sudo haloyadm api token revoke " + t.Name}
+}

@@ -100,6 +100,31 @@ func TestGrantCovers(t *testing.T) {
 			if got := tt.g.Covers(tt.sub); got != tt.want {
 				t.Errorf("%+v.Covers(%+v) = %v, want %v", tt.g, tt.sub, got, tt.want)
 			}
+			// Missing says what is not covered, and nothing when all is
+			if got := tt.g.Missing(tt.sub); (got == "") != tt.want {
+				t.Errorf("%+v.Missing(%+v) = %q, want it empty exactly when covered", tt.g, tt.sub, got)
+			}
+		})
+	}
+}
+
+func TestGrantMissing(t *testing.T) {
+	tests := []struct {
+		name   string
+		g, sub TokenGrant
+		want   string
+	}{
+		{"every_scope", TokenGrant{Scopes: []Scope{ScopeDeploy}}, TokenGrant{}, "every scope"},
+		{"a_scope", TokenGrant{Scopes: []Scope{ScopeRead}, Apps: []string{"a"}}, TokenGrant{Scopes: []Scope{ScopeDeploy}, Apps: []string{"a"}}, "scopes deploy"},
+		{"every_app", TokenGrant{Scopes: []Scope{ScopeAdmin}, Apps: []string{"a"}}, TokenGrant{Scopes: []Scope{ScopeRead}}, "every app"},
+		{"some_apps", TokenGrant{Scopes: []Scope{ScopeAdmin}, Apps: []string{"a"}}, TokenGrant{Scopes: []Scope{ScopeRead}, Apps: []string{"a", "b", "c"}}, "apps b,c"},
+		{"both", TokenGrant{Scopes: []Scope{ScopeRead}, Apps: []string{"a"}}, TokenGrant{}, "every scope and every app"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.g.Missing(tt.sub); got != tt.want {
+				t.Errorf("%+v.Missing(%+v) = %q, want %q", tt.g, tt.sub, got, tt.want)
+			}
 		})
 	}
 }

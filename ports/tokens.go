@@ -46,11 +46,15 @@ type TokenAdmin interface {
 	// grace period. It returns the successor and old as it now is. Returns
 	// a *core.Error of Kind Conflict if old was already replaced.
 	Rotate(ctx context.Context, old core.TokenRecord) (succ core.Minted, now core.TokenRecord, err error)
-	// Revoke revokes the token whose id or name is ref (as
-	// TokenStore.Revoke does), for by, and reports whether it already was.
-	Revoke(ctx context.Context, ref, by string) (rec core.TokenRecord, already bool, err error)
-	// List returns every token, oldest first.
-	List(ctx context.Context) ([]core.TokenRecord, error)
+	// Revoke revokes the token whose id or name is req.Ref (as
+	// TokenStore.Revoke does), for req.By, and reports whether it already
+	// was. Returns a *core.Error of Kind NotFound if req.Ref names no token
+	// (listing only the names req.Limit may see), and of Kind Unauthorized,
+	// revoking nothing, if it names a token req.Limit does not cover.
+	Revoke(ctx context.Context, req core.RevokeRequest) (rec core.TokenRecord, already bool, err error)
+	// List returns the tokens whose grant limit covers, oldest first; a nil
+	// limit lists every token.
+	List(ctx context.Context, limit *core.TokenGrant) ([]core.TokenRecord, error)
 }
 
 // ErrStoreGone means the token store's file was removed or replaced while

@@ -46,10 +46,22 @@ func (a *testAdmin) Rotate(ctx context.Context, old core.TokenRecord) (core.Mint
 	return core.Minted{Token: core.Secret(tok), Record: succ}, old, nil
 }
 
-func (a *testAdmin) Revoke(ctx context.Context, ref, _ string) (core.TokenRecord, bool, error) {
+func (a *testAdmin) Revoke(ctx context.Context, req core.RevokeRequest) (core.TokenRecord, bool, error) {
+	if req.Limit != nil {
+		list, err := a.store.List(ctx)
+		if err != nil {
+			return core.TokenRecord{}, false, err
+		}
+		if err := core.CheckRevoke(req, list); err != nil {
+			return core.TokenRecord{}, false, err
+		}
+	}
 	now := a.now()
-	rec, err := a.store.Revoke(ctx, ref, now)
+	rec, err := a.store.Revoke(ctx, req.Ref, now)
 	return rec, err == nil && rec.RevokedAt.Before(now), err
 }
 
-func (a *testAdmin) List(ctx context.Context) ([]core.TokenRecord, error) { return a.store.List(ctx) }
+func (a *testAdmin) List(ctx context.Context, limit *core.TokenGrant) ([]core.TokenRecord, error) {
+	list, err := a.store.List(ctx)
+	return core.Manageable(limit, list), err
+}

@@ -66,7 +66,7 @@ func (s *Server) handleRotateSelf(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRevokeSelf(w http.ResponseWriter, r *http.Request) {
 	tok := caller(r)
-	rec, already, err := s.admin.Revoke(r.Context(), strconv.FormatInt(tok.ID, 10), "itself")
+	rec, already, err := s.admin.Revoke(r.Context(), core.RevokeRequest{Ref: strconv.FormatInt(tok.ID, 10), By: "itself"})
 	if err != nil {
 		s.writeCoreError(w, r, err)
 		return
@@ -75,7 +75,9 @@ func (s *Server) handleRevokeSelf(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListTokens(w http.ResponseWriter, r *http.Request) {
-	list, err := s.admin.List(r.Context())
+	// an admin token limited to some apps sees only the tokens it covers
+	limit := caller(r).Grant
+	list, err := s.admin.List(r.Context(), &limit)
 	if err != nil {
 		s.writeCoreError(w, r, err)
 		return
@@ -123,7 +125,9 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request) {
-	rec, already, err := s.admin.Revoke(r.Context(), r.PathValue("ref"), by(caller(r)))
+	tok := caller(r)
+	// an admin token limited to some apps revokes only the tokens it covers
+	rec, already, err := s.admin.Revoke(r.Context(), core.RevokeRequest{Ref: r.PathValue("ref"), By: by(tok), Limit: &tok.Grant})
 	if err != nil {
 		s.writeCoreError(w, r, err)
 		return

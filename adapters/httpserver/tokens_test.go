@@ -2,9 +2,12 @@ package httpserver
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/haloy-auth/haloy/core"
 )
@@ -121,5 +124,94 @@ func TestTokenAPI(t *testing.T) {
 	}
 	if got := f.do("DELETE", "/v1/tokens/nope", bearer(admin), ""); got.Code != 404 || !strings.Contains(got.Body, `unknown token \"nope\"`) {
 		t.Errorf("revoke nope = %d %s, want 404", got.Code, got.Body)
+	}
+}
+
+// TestManageLimit: an admin token limited to some apps lists only the
+// tokens it covers and revokes only those; any other revocation is a 403
+// naming the token and what it lacks, and leaves the token working. An
+// unrestricted admin token lists and revokes every token.
+func TestManageLimit(t *testing.T) {
+	admin := core.TokenGrant{Scopes: []core.Scope{core.ScopeAdmin}}
+	grants := []struct {
+		name string
+		g    core.TokenGrant
+	}{
+		{"root", core.TokenGrant{}},
+		{"ops", admin},
+		{"ops-a", core.TokenGrant{Scopes: []core.Scope{core.ScopeAdmin}, Apps: []string{"a"}}},
+		{"ops-ab", core.TokenGrant{Scopes: []core.Scope{core.ScopeAdmin}, Apps: []string{"a", "b"}}},
+		{"ci-a", core.TokenGrant{Scopes: []core.Scope{core.ScopeDeploy}, Apps: []string{"a"}}},
+		{"ci-b", core.TokenGrant{Scopes: []core.Scope{core.ScopeDeploy}, Apps: []string{"b"}}},
+		{"read-ab", core.TokenGrant{Scopes: []core.Scope{core.ScopeRead}, Apps: []string{"a", "b"}}},
+		{"deploy-all", core.TokenGrant{Scopes: []core.Scope{core.ScopeDeploy}}},
+	}
+	all := []string{"root", "ops", "ops-a", "ops-ab", "ci-a", "ci-b", "read-ab", "deploy-all"}
+	// what each caller lacks for each target it may not manage
+	for _, tt := range []struct {
+		caller  string
+		sees    []string
+		missing map[string]string
+	}{
+		{"root", all, nil},
+		{"ops", all, nil},
+		{"ops-a", []string{"ops-a", "ci-a"}, map[string]string{"root": "every app", "ops": "every app", "ops-ab": "apps b",
+			"ci-b": "apps b", "read-ab": "apps b", "deploy-all": "every app"}},
+		{"ops-ab", []string{"ops-a", "ops-ab", "ci-a", "ci-b", "read-ab"}, map[string]string{"root": "every app", "ops": "every app", "deploy-all": "every app"}},
+	} {
+		t.Run(tt.caller, func(t *testing.T) {
+			f := newFixture(t)
+			toks := map[string]string{}
+			for _, g := range grants {
+				toks[g.name] = f.tokenWith(g.name, 0, g.g)
+			}
+			caller := toks[tt.caller]
+			list := decode[[]core.TokenInfo](t, f.do("GET", "/v1/tokens", bearer(caller), ""))
+			var names []string
+			for _, i := range list {
+				names = append(names, i.Name)
+			}
+			if diff := cmp.Diff(tt.sees, names); diff != "" {
+				t.Errorf("GET /v1/tokens by %s mismatch (-want +got):\n%s", tt.caller, diff)
+			}
+			var callerID int64
+			for i, n := range all {
+				if n == tt.caller {
+					callerID = int64(i + 1)
+				}
+			}
+			for i, target := range all {
+				if target == tt.caller {
+					continue // revoking itself would end the table
+				}
+				miss, refused := tt.missing[target]
+				got := f.do("DELETE", "/v1/tokens/"+target, bearer(caller), "")
+				if !refused {
+					if got.Code != 200 {
+						t.Errorf("DELETE %s by %s = %d %s, want 200", target, tt.caller, got.Code, got.Body)
+					}
+					continue
+				}
+				want := fmt.Sprintf(`token %q (id %d) may not revoke token %q (id %d): a token can only revoke tokens that do no more than it does, and %q also has %s (its scopes: admin, its apps: %s) (revoke it with an admin token without app limits, or on the server: sudo haloyadm api token revoke %s)`,
+					tt.caller, callerID, target, i+1, target, miss, grants[callerID-1].g.AppText(), target)
+				if got.Code != 403 || decode[core.ErrorResponse](t, got).Error != want {
+					t.Errorf("DELETE %s by %s = %d %s, want 403 %q", target, tt.caller, got.Code, got.Body, want)
+				}
+				// refused, it changed nothing: the token still works
+				if got := f.do("GET", "/v1/version", bearer(toks[target]), ""); got.Code != 200 {
+					t.Errorf("%s after a refused revocation by %s = %d, want 200", target, tt.caller, got.Code)
+				}
+			}
+			// by id too: the numeric reference is checked the same way
+			if tt.missing["root"] != "" {
+				if got := f.do("DELETE", "/v1/tokens/1", bearer(caller), ""); got.Code != 403 {
+					t.Errorf("DELETE 1 (root) by %s = %d %s, want 403", tt.caller, got.Code, got.Body)
+				}
+			}
+			// the unrestricted token survives exactly the callers that may not revoke it
+			if got := f.do("GET", "/v1/version", bearer(toks["root"]), ""); tt.caller != "root" && (got.Code == 200) != (tt.missing["root"] != "") {
+				t.Errorf("root after %s's revocations = %d", tt.caller, got.Code)
+			}
+		})
 	}
 }
