@@ -511,9 +511,15 @@ func (s *Server) handleDeployLogs(w http.ResponseWriter, r *http.Request) {
 			if !s.stillValid(r) {
 				return
 			}
-		case e, ok := <-live:
-			if !ok || !send(e) {
-				return
+		case <-live.wake:
+			entries, ok := s.logs.take(live)
+			if !ok {
+				return // it fell behind: its client resumes with the replay
+			}
+			for _, e := range entries {
+				if !send(e) {
+					return
+				}
 			}
 		}
 	}

@@ -17,6 +17,15 @@ const (
 // logs holds the recent log entries of deployments and hands them to
 // subscribers: every entry published after a subscription, and the last
 // replayEntries before it.
+//
+// A subscriber holds no copy of the entries: it has a position in its
+// deployment's log and a wake-up channel of one slot, and takes what was
+// published since its last take. An idle stream costs a few hundred bytes
+// here, whatever the retention (a channel of replayEntries entries was
+// 13 KiB a stream). A subscriber that falls more than replayEntries
+// behind loses its subscription, as one whose buffer filled up did: one
+// slow client never blocks a deployment or holds its entries, and its
+// client resumes with the replay.
 type logs struct {
 	mu    sync.Mutex
 	byID  map[string]*deployLog
@@ -24,37 +33,47 @@ type logs struct {
 }
 
 type deployLog struct {
+	// entries are the last replayEntries entries. They are only ever
+	// appended to or cut from the front, never written again, so a slice
+	// of them handed to a subscriber stays valid without a copy.
 	entries []core.LogEntry
+	first   int // sequence number of entries[0]; the first entry is 0
 	ended   bool
-	subs    map[chan core.LogEntry]struct{}
+	subs    map[*subscription]struct{}
+}
+
+// subscription is one subscriber's place in a deployment's log.
+type subscription struct {
+	// wake gets a value when entries were published since the last take
+	wake chan struct{}
+	d    *deployLog
+	next int // sequence number of the next entry to take; guarded by logs.mu
 }
 
 func newLogs() *logs { return &logs{byID: map[string]*deployLog{}} }
 
-// publish appends e to its deployment's log and sends it to every
-// subscriber. A subscriber that cannot keep up loses its subscription
-// (its channel is closed), so that one slow client never blocks a deployment.
+// publish appends e to its deployment's log and wakes every subscriber.
+// It never waits for one.
 func (l *logs) publish(e core.LogEntry) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	d, ok := l.byID[e.DeploymentID]
 	if !ok {
-		d = &deployLog{subs: map[chan core.LogEntry]struct{}{}}
+		d = &deployLog{}
 		l.byID[e.DeploymentID] = d
 		l.order = append(l.order, e.DeploymentID)
 		l.evict()
 	}
 	d.entries = append(d.entries, e)
-	if len(d.entries) > replayEntries {
-		d.entries = d.entries[len(d.entries)-replayEntries:]
+	if over := len(d.entries) - replayEntries; over > 0 {
+		d.entries = d.entries[over:]
+		d.first += over
 	}
 	d.ended = d.ended || e.Ends()
-	for ch := range d.subs {
+	for sub := range d.subs {
 		select {
-		case ch <- e:
-		default:
-			close(ch)
-			delete(d.subs, ch)
+		case sub.wake <- struct{}{}:
+		default: // already woken: its next take gets this entry too
 		}
 	}
 }
@@ -72,31 +91,50 @@ func (l *logs) evict() {
 	}
 }
 
-// subscribe returns the replayed entries of deployment id and a channel of
-// the entries published after them, or ok=false when the deployment has no
-// log here. The channel is nil when the replay already ends the log.
-// Call the returned cancel when done.
-func (l *logs) subscribe(id string) (replay []core.LogEntry, live <-chan core.LogEntry, cancel func(), ok bool) {
+// subscribe returns the replayed entries of deployment id and a
+// subscription to the entries published after them, or ok=false when the
+// deployment has no log here. The subscription is nil when the replay
+// already ends the log. Call the returned cancel when done.
+func (l *logs) subscribe(id string) (replay []core.LogEntry, sub *subscription, cancel func(), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	d, ok := l.byID[id]
 	if !ok {
 		return nil, nil, func() {}, false
 	}
-	replay = append([]core.LogEntry(nil), d.entries...)
+	replay = d.entries[:len(d.entries):len(d.entries)]
 	if d.ended {
 		return replay, nil, func() {}, true
 	}
-	ch := make(chan core.LogEntry, replayEntries)
-	d.subs[ch] = struct{}{}
-	return replay, ch, func() {
+	sub = &subscription{wake: make(chan struct{}, 1), d: d, next: d.first + len(d.entries)}
+	if d.subs == nil {
+		d.subs = map[*subscription]struct{}{}
+	}
+	d.subs[sub] = struct{}{}
+	return replay, sub, func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		if _, ok := d.subs[ch]; ok {
-			delete(d.subs, ch)
-			close(ch)
+		delete(d.subs, sub)
+		if len(d.subs) == 0 {
+			d.subs = nil // a map once holding thousands keeps their room
 		}
 	}, true
+}
+
+// take returns the entries published since sub's last take (or since it
+// subscribed), or ok=false when sub fell so far behind that some of them
+// are no longer kept: it lost its subscription, and its client must
+// subscribe again to get the replay.
+func (l *logs) take(sub *subscription) (entries []core.LogEntry, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	d := sub.d
+	if sub.next < d.first {
+		return nil, false
+	}
+	entries = d.entries[sub.next-d.first : len(d.entries) : len(d.entries)]
+	sub.next = d.first + len(d.entries)
+	return entries, true
 }
 
 // app returns the app of deployment id, if its log is here.

@@ -32,10 +32,17 @@ func stream(t *testing.T, base, tok, id string) (*http.Response, <-chan event) {
 		t.Fatalf("GET logs: %v", err)
 	}
 	t.Cleanup(func() { resp.Body.Close() })
+	return streamBody(t, resp)
+}
+
+// streamBody returns the events of an open log stream as they come.
+func streamBody(t *testing.T, resp *http.Response) (*http.Response, <-chan event) {
+	t.Helper()
 	out := make(chan event, 1000)
 	go func() {
 		defer close(out)
 		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
 			switch {
