@@ -324,14 +324,6 @@ func caller(r *http.Request) core.TokenRecord {
 	return a.rec
 }
 
-// stillValid looks the caller's token up again: false once it was revoked
-// or expired (or removed) since the request was authenticated.
-func (s *Server) stillValid(r *http.Request) bool {
-	a, _ := r.Context().Value(ctxKey{}).(authed)
-	rec, found, err := s.tokens.Lookup(r.Context(), a.hash)
-	return err == nil && found && rec.ID == a.rec.ID && rec.Status(s.now()) == core.TokenActive
-}
-
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, core.HealthResponse{Status: "ok", Service: "haloyd", Version: s.version})
 }
@@ -441,7 +433,8 @@ func (s *Server) entry(d core.Deployment, level, msg string) core.LogEntry {
 // last entries first (a late subscriber misses nothing), then each entry as
 // it is published, with a keepalive comment when nothing else is sent,
 // until an entry ends the deployment, the client leaves, or the caller's
-// token is revoked (checked every tokenRecheck).
+// token is revoked or expires (checked every tokenRecheck, once for all
+// of the token's streams).
 func (s *Server) handleDeployLogs(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id") // checked by its AppFinder
 	replay, live, cancel, ok := s.logs.subscribe(id)
@@ -497,8 +490,9 @@ func (s *Server) handleDeployLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	keepalive := time.NewTicker(s.keepalive)
 	defer keepalive.Stop()
-	recheck := time.NewTicker(s.tokenRecheck)
-	defer recheck.Stop()
+	a, _ := r.Context().Value(ctxKey{}).(authed)
+	revoked, release := s.watchToken(a)
+	defer release()
 	for {
 		select {
 		case <-r.Context().Done():
@@ -507,10 +501,8 @@ func (s *Server) handleDeployLogs(w http.ResponseWriter, r *http.Request) {
 			if !write([]byte(": keepalive\n\n")) {
 				return
 			}
-		case <-recheck.C:
-			if !s.stillValid(r) {
-				return
-			}
+		case <-revoked:
+			return
 		case <-live.wake:
 			entries, ok := s.logs.take(live)
 			if !ok {

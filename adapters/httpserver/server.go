@@ -63,12 +63,15 @@ type Server struct {
 	admin ports.TokenAdmin
 
 	logs *logs
+	// watches ends the streams of a revoked or expired token
+	watches *tokenWatch
 	// lines bounds repeated log lines (auth failures, TLS handshake errors)
 	lines *lineLimiter
 
 	// writeTimeout bounds writing an answer, or one write of a stream;
 	// keepalive is how often a quiet stream gets a comment; tokenRecheck
-	// how often a stream looks its token up again. Tests shorten them.
+	// how often the token of open streams is looked up again. Tests
+	// shorten them.
 	writeTimeout, keepalive, tokenRecheck time.Duration
 }
 
@@ -83,7 +86,7 @@ func WithTokenAdmin(a ports.TokenAdmin) Option { return func(s *Server) { s.admi
 // in deploys, and reports auth failures and its address through notes.
 func New(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.Notifier, opts ...Option) *Server {
 	s := &Server{tokens: tokens, deploys: deploys, notes: notes, now: time.Now,
-		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), fatal: make(chan error, 1), version: "dev", logs: newLogs(), lines: newLineLimiter(notes),
+		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), fatal: make(chan error, 1), version: "dev", logs: newLogs(), watches: newTokenWatch(), lines: newLineLimiter(notes),
 		writeTimeout: writeTimeout, keepalive: keepalive, tokenRecheck: tokenRecheck}
 	for _, o := range opts {
 		o(s)
