@@ -27,7 +27,9 @@ const (
 // slow client never blocks a deployment or holds its entries, and its
 // client resumes with the replay.
 type logs struct {
-	mu    sync.Mutex
+	// mu is held to read by take, so that thousands of streams woken by
+	// one entry do not queue for it one by one
+	mu    sync.RWMutex
 	byID  map[string]*deployLog
 	order []string // oldest first, for eviction
 }
@@ -47,7 +49,10 @@ type subscription struct {
 	// wake gets a value when entries were published since the last take
 	wake chan struct{}
 	d    *deployLog
-	next int // sequence number of the next entry to take; guarded by logs.mu
+	// next is the sequence number of the next entry to take: set by
+	// subscribe, then read and written only by take, which its stream's
+	// goroutine alone calls
+	next int
 }
 
 func newLogs() *logs { return &logs{byID: map[string]*deployLog{}} }
@@ -124,10 +129,10 @@ func (l *logs) subscribe(id string) (replay []core.LogEntry, sub *subscription, 
 // take returns the entries published since sub's last take (or since it
 // subscribed), or ok=false when sub fell so far behind that some of them
 // are no longer kept: it lost its subscription, and its client must
-// subscribe again to get the replay.
+// subscribe again to get the replay. Only sub's own stream calls it.
 func (l *logs) take(sub *subscription) (entries []core.LogEntry, ok bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	d := sub.d
 	if sub.next < d.first {
 		return nil, false
@@ -139,8 +144,8 @@ func (l *logs) take(sub *subscription) (entries []core.LogEntry, ok bool) {
 
 // app returns the app of deployment id, if its log is here.
 func (l *logs) app(id string) (string, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	d, ok := l.byID[id]
 	if !ok || len(d.entries) == 0 {
 		return "", false
