@@ -243,6 +243,11 @@ func TestRateLimit(t *testing.T) {
 		{"still_limited_after_retry", []string{"1", "1"}, []time.Duration{time.Second}, "wait 1s, then try again"},
 		{"long_wait_is_an_error", []string{"3600"}, nil, "wait 1h0m0s, then try again"},
 		{"missing_header_means_one_second", []string{"soon", ""}, []time.Duration{time.Second}, ""},
+		// MaxRetryWait (10 s) itself is waited out; a second more is not
+		{"wait_of_max_retry_wait", []string{"10", ""}, []time.Duration{10 * time.Second}, ""},
+		{"wait_over_max_retry_wait", []string{"11"}, nil, "wait 11s, then try again"},
+		// Retry-After: 0 means retry now, not the one second of a missing value
+		{"zero_means_now", []string{"0", ""}, []time.Duration{0}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,18 +28,25 @@ func main() {
 	notes := flag.String("notes", "docs/mutation-notes.txt", "the reasons for survivors: lines of PKG/FILE:LINE:COL TYPE | equivalent|open|killed | why")
 	commit := flag.String("commit", "", "the commit measured")
 	coef := flag.Int("timeout-coefficient", 0, "the timeout coefficient the run used")
+	workers := flag.Int("workers", 1, "the number of gremlins workers the run used")
 	flag.Parse()
 	if flag.NArg() != 2 {
 		fmt.Fprintln(os.Stderr, "usage: mutreport [flags] PACKAGE REPORT.json")
 		os.Exit(2)
 	}
-	if err := run(*out, *notes, *commit, *coef, flag.Arg(0), flag.Arg(1), time.Now().UTC()); err != nil {
+	// the run ended when gremlins wrote its report, which may be well
+	// before this block is written
+	measured := time.Now()
+	if fi, err := os.Stat(flag.Arg(1)); err == nil {
+		measured = fi.ModTime()
+	}
+	if err := run(*out, *notes, *commit, *coef, *workers, flag.Arg(0), flag.Arg(1), measured.UTC()); err != nil {
 		fmt.Fprintln(os.Stderr, "mutreport:", err)
 		os.Exit(1)
 	}
 }
 
-func run(outPath, notesPath, commit string, coef int, pkg, reportPath string, now time.Time) error {
+func run(outPath, notesPath, commit string, coef, workers int, pkg, reportPath string, now time.Time) error {
 	data, err := os.ReadFile(reportPath)
 	if err != nil {
 		return fmt.Errorf("read gremlins report: %w (gremlins writes none when a package has no covered mutant)", err)
@@ -62,7 +69,7 @@ func run(outPath, notesPath, commit string, coef int, pkg, reportPath string, no
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	block := renderBlock(pkg, rep, reasons, commit, coef, now)
+	block := renderBlock(pkg, rep, reasons, commit, coef, workers, now)
 	if err := os.WriteFile(outPath, []byte(replaceBlock(string(doc), pkg, block)), 0o644); err != nil {
 		return err
 	}
@@ -173,10 +180,14 @@ func noteKey(pkg string, m mutation) string {
 	return fmt.Sprintf("%s/%s:%d:%d %s", pkg, m.File, m.Line, m.Column, m.Type)
 }
 
-func renderBlock(pkg string, r report, reasons map[string]note, commit string, coef int, now time.Time) string {
+func renderBlock(pkg string, r report, reasons map[string]note, commit string, coef, workers int, now time.Time) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s\n\n", pkg)
-	fmt.Fprintf(&b, "Measured %s at commit %s (gremlins, one worker, timeout coefficient %d). ", now.Format("2006-01-02 15:04 MST"), commit, coef)
+	w := "one worker"
+	if workers != 1 {
+		w = fmt.Sprintf("%d workers", workers)
+	}
+	fmt.Fprintf(&b, "Measured %s at commit %s (gremlins, %s, timeout coefficient %d). ", now.Format("2006-01-02 15:04 MST"), commit, w, coef)
 	fmt.Fprintf(&b, "**Efficacy %.1f%%**: %d killed, %d lived; %d timed out, %d not viable, %d not covered by the package's tests.\n\n",
 		r.efficacy(), r.Killed, r.Lived, r.TimedOut, r.NotViable, r.NotCovered)
 	if len(r.Survivors) == 0 {

@@ -58,32 +58,32 @@ func TestRunWritesBlocks(t *testing.T) {
 	os.WriteFile(notes, []byte("core/a.go:7:12 CONDITIONALS_BOUNDARY | equivalent | the loop ends either way\n"), 0o600)
 	os.WriteFile(out, []byte("# Testing\n\nintro\n"), 0o600)
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	if err := run(out, notes, "abc1234", 60, "core", rep, now); err != nil {
+	if err := run(out, notes, "abc1234", 60, 1, "core", rep, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(out, notes, "abc1234", 60, "adapters/fs", rep, now); err != nil {
+	if err := run(out, notes, "abc1234", 60, 2, "adapters/fs", rep, now); err != nil {
 		t.Fatal(err)
 	}
 	// a second run of core replaces its block and leaves the others
-	if err := run(out, notes, "def5678", 60, "core", rep, now); err != nil {
+	if err := run(out, notes, "def5678", 60, 1, "core", rep, now); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(out)
-	block := func(pkg, commit, first string) string {
+	block := func(pkg, commit, workers, first string) string {
 		return "<!-- mutate:" + pkg + ":begin -->\n### " + pkg + "\n\n" +
-			"Measured 2026-11-30 12:00 UTC at commit " + commit + " (gremlins, one worker, timeout coefficient 60). " +
+			"Measured 2026-11-30 12:00 UTC at commit " + commit + " (gremlins, " + workers + ", timeout coefficient 60). " +
 			"**Efficacy 33.3%**: 1 killed, 2 lived; 1 timed out, 1 not viable, 1 not covered by the package's tests.\n\n" +
 			first + "\n" +
 			"- `a.go:9:3` CONDITIONALS_BOUNDARY: **open**: not yet examined\n" +
 			"<!-- mutate:" + pkg + ":end -->\n"
 	}
 	want := "# Testing\n\nintro\n\n" +
-		block("core", "def5678", "Survivors: 1 equivalent, 1 open.\n\n- `a.go:7:12` CONDITIONALS_BOUNDARY: **equivalent**: the loop ends either way") + "\n" +
-		block("adapters/fs", "abc1234", "Survivors: 0 equivalent, 2 open.\n\n- `a.go:7:12` CONDITIONALS_BOUNDARY: **open**: not yet examined")
+		block("core", "def5678", "one worker", "Survivors: 1 equivalent, 1 open.\n\n- `a.go:7:12` CONDITIONALS_BOUNDARY: **equivalent**: the loop ends either way") + "\n" +
+		block("adapters/fs", "abc1234", "2 workers", "Survivors: 0 equivalent, 2 open.\n\n- `a.go:7:12` CONDITIONALS_BOUNDARY: **open**: not yet examined")
 	if diff := cmp.Diff(want, string(got)); diff != "" {
 		t.Errorf("testing.md mismatch (-want +got):\n%s", diff)
 	}
-	if err := run(out, notes, "x", 60, "core", filepath.Join(dir, "missing.json"), now); err == nil {
+	if err := run(out, notes, "x", 60, 1, "core", filepath.Join(dir, "missing.json"), now); err == nil {
 		t.Error("run with no report = nil error")
 	}
 }
