@@ -209,8 +209,15 @@ type AdminServeCmd struct {
 	TrustedProxy []string `name:"trusted-proxy" placeholder:"CIDR" help:"Reverse proxy (IP or CIDR) whose X-Forwarded-For or Forwarded header names the client, so that failed attempts are limited per real client; repeatable."`
 }
 
+// serveLogDelay is how long a line of haloyadm serve's log may wait to be
+// written with the lines after it (console.Notifier.Batch).
+const serveLogDelay = 20 * time.Millisecond
+
 // Run serves until the context ends (main cancels it on SIGINT and SIGTERM).
+// Its log, a line per API call, is written in batches: written the moment
+// they are made, the lines cost more CPU than the calls.
 func (c *AdminServeCmd) Run(rt *runtime) error {
+	defer rt.notes.Batch(serveLogDelay)()
 	return invoke(rt, func(ctx context.Context, uc *app.Serve) error {
 		return uc.Run(ctx, core.ServeOptions{Listen: c.Listen, TLSCert: c.TLSCert, TLSKey: c.TLSKey, Version: version, TrustedProxies: c.TrustedProxy})
 	})

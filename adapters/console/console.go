@@ -33,7 +33,17 @@ type Notifier struct {
 	frame int
 	stop  chan struct{}
 	now   func() time.Time
+
+	// batch > 0: Info lines wait in pending, at most batch, and go out in
+	// one write (see Batch); armed says the flush timer is running
+	batch   time.Duration
+	pending []byte
+	flusher *time.Timer
+	armed   bool
 }
+
+// batchMax is how much a batch holds before it is written at once.
+const batchMax = 64 << 10
 
 type wait struct {
 	what  string
@@ -69,17 +79,80 @@ func (n *Notifier) SetDelay(d time.Duration) {
 	n.delay = d
 }
 
-// Warn writes "prog: warning: msg".
-func (n *Notifier) Warn(msg string) { n.line("warning: " + msg) }
-
-// Info writes "prog: msg".
-func (n *Notifier) Info(msg string) { n.line(msg) }
-
-func (n *Notifier) line(s string) {
+// Warn writes "prog: warning: msg", at once (after any batched lines).
+func (n *Notifier) Warn(msg string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.pending = n.appendLine(n.pending, "warning: "+msg)
+	n.flushLocked()
+}
+
+// Info writes "prog: msg"; while batching (Batch), within its delay.
+func (n *Notifier) Info(msg string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.pending = n.appendLine(n.pending, msg)
+	switch {
+	case n.batch <= 0 || len(n.pending) >= batchMax:
+		n.flushLocked()
+	case !n.armed:
+		n.armed = true
+		if n.flusher == nil {
+			n.flusher = time.AfterFunc(n.batch, n.flushTimer)
+		} else {
+			n.flusher.Reset(n.batch)
+		}
+	}
+}
+
+func (n *Notifier) appendLine(b []byte, s string) []byte {
+	b = append(b, n.prog...)
+	b = append(b, ": "...)
+	b = append(b, s...)
+	return append(b, '\n')
+}
+
+// Batch makes Info lines go out together, each at most delay after it was
+// written, in one write per batch, until stop is called (stop writes what
+// is left). Warnings are written at once, after the lines before them. For
+// haloyadm serve, which logs every API call: one write(2) per call, into a
+// pipe or journald's socket, cost more server CPU than the whole
+// authentication (docs/performance.md). Lines keep their order; a process
+// killed outright loses at most delay of them.
+func (n *Notifier) Batch(delay time.Duration) (stop func()) {
+	n.mu.Lock()
+	n.batch = delay
+	n.mu.Unlock()
+	return func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.batch = 0
+		if n.flusher != nil {
+			n.flusher.Stop()
+		}
+		n.armed = false
+		n.flushLocked()
+	}
+}
+
+func (n *Notifier) flushTimer() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.armed = false
+	n.flushLocked()
+}
+
+// flushLocked writes the pending lines, if any; mu is held.
+func (n *Notifier) flushLocked() {
+	if len(n.pending) == 0 {
+		return
+	}
 	n.clearLocked()
-	fmt.Fprintf(n.w, "%s: %s\n", n.prog, s)
+	n.w.Write(n.pending) //nolint:errcheck // stderr; nothing to do on failure
+	n.pending = n.pending[:0]
+	if cap(n.pending) > batchMax*2 {
+		n.pending = nil
+	}
 }
 
 // Wait shows "what" (e.g. "waiting for localhost:9922") with the seconds
@@ -127,6 +200,7 @@ type clearing struct {
 func (c clearing) Write(p []byte) (int, error) {
 	c.n.mu.Lock()
 	defer c.n.mu.Unlock()
+	c.n.flushLocked()
 	c.n.clearLocked()
 	return c.w.Write(p)
 }

@@ -93,3 +93,75 @@ func TestSpinnerShortWaitShowsNothing(t *testing.T) {
 		t.Errorf("a wait under the delay wrote %q, want nothing", out.String())
 	}
 }
+
+// writeLog records each write separately.
+type writeLog struct {
+	mu     sync.Mutex
+	writes []string
+}
+
+func (w *writeLog) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+
+func (w *writeLog) got() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.writes...)
+}
+
+// haloyadm serve logs every API call: batched, many lines cost one write,
+// in order, and a warning is never held back.
+func TestBatchWritesLinesTogether(t *testing.T) {
+	var w writeLog
+	n := New(&w, "haloyadm")
+	n.Info("before")
+	stop := n.Batch(time.Hour)
+	n.Info("a")
+	n.Info("b")
+	if got := w.got(); len(got) != 1 {
+		t.Fatalf("writes before the delay = %q, want only the line before Batch", got)
+	}
+	n.Warn("w")
+	n.Info("c")
+	stop()
+	n.Info("after")
+	want := []string{"haloyadm: before\n", "haloyadm: a\nhaloyadm: b\nhaloyadm: warning: w\n", "haloyadm: c\n", "haloyadm: after\n"}
+	if got := w.got(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("writes = %q, want %q", got, want)
+	}
+}
+
+// A batch goes out by itself once its delay is over, and the next one too.
+func TestBatchFlushesAfterDelay(t *testing.T) {
+	var w writeLog
+	n := New(&w, "haloyadm")
+	defer n.Batch(5 * time.Millisecond)()
+	for _, line := range []string{"one", "two"} {
+		n.Info(line)
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(strings.Join(w.got(), ""), line) {
+			if time.Now().After(deadline) {
+				t.Fatalf("line %q never written: %q", line, w.got())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// A full batch is written at once, whatever the delay.
+func TestBatchFullIsWritten(t *testing.T) {
+	var w writeLog
+	n := New(&w, "haloyadm")
+	defer n.Batch(time.Hour)()
+	line := strings.Repeat("x", 1000)
+	for range batchMax/len(line) + 1 {
+		n.Info(line)
+	}
+	if got := w.got(); len(got) != 1 || len(got[0]) < batchMax {
+		t.Errorf("after more than %d bytes of lines: %d writes, want one of at least %d bytes", batchMax, len(got), batchMax)
+	}
+}
