@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"sync"
+	"time"
 
 	"github.com/haloy-auth/haloy/core"
 )
@@ -32,12 +33,36 @@ const cacheMax = 4096
 //
 // A cache whose watch failed (or that was never given one) is off: get
 // always misses and put stores nothing.
+//
+// The watch also spares Lookup a stat of the database file per request
+// (the check that it was not removed or replaced, Store.stillThere): a
+// rename over the file or its removal is an event in the directory, so the
+// file needs a stat only after an event (events counts them; fileOK is the
+// count a stat confirmed), at least every restatEvery (a directory above
+// the data directory renamed raises no event here), and always when the
+// cache is off.
 type tokenCache struct {
 	mu   sync.Mutex
 	w    watch // nil when off
 	gen  uint64
 	ver  walVersion // the header the entries were read under
 	recs map[core.TokenHash]core.TokenRecord
+
+	events uint64    // changes the watch reported (or its end)
+	fileOK uint64    // events seen before the last stat that found the file in place
+	statAt time.Time // when that stat was
+}
+
+// restatEvery bounds how long Lookup goes without a stat of the database
+// file when no event came.
+const restatEvery = time.Second
+
+// fileCheck says whether a lookup must stat the database file, and what to
+// hand to checked once the file was found in place.
+type fileCheck struct {
+	needed bool
+	events uint64
+	at     time.Time
 }
 
 // walVersion is the WAL index header: both copies, 48 bytes each, with the
@@ -67,6 +92,7 @@ func (c *tokenCache) sync() bool {
 	changed, broken := c.w.drain()
 	if changed || broken {
 		c.gen++
+		c.events++
 		clear(c.recs)
 	}
 	if broken {
@@ -88,15 +114,30 @@ func (c *tokenCache) sync() bool {
 	return true
 }
 
-// get returns h's cached record, and the generation to hand to put.
-func (c *tokenCache) get(h core.TokenHash) (rec core.TokenRecord, ok bool, gen uint64) {
+// get returns h's cached record, the generation to hand to put, and
+// whether the database file must be checked before anything is answered.
+func (c *tokenCache) get(h core.TokenHash, now time.Time) (rec core.TokenRecord, ok bool, gen uint64, fc fileCheck) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.sync() {
-		return core.TokenRecord{}, false, c.gen
+	on := c.sync()
+	fc = fileCheck{needed: !on || c.events != c.fileOK || now.Sub(c.statAt) >= restatEvery || now.Before(c.statAt),
+		events: c.events, at: now}
+	if !on {
+		return core.TokenRecord{}, false, c.gen, fc
 	}
 	rec, ok = c.recs[h]
-	return rec, ok, c.gen
+	return rec, ok, c.gen, fc
+}
+
+// checked records that a stat made after the get that returned fc found
+// the database file in place.
+func (c *tokenCache) checked(fc fileCheck) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if fc.events >= c.fileOK && fc.events <= c.events {
+		c.fileOK = fc.events
+		c.statAt = fc.at
+	}
 }
 
 // put stores rec under h, unless something changed since the get that

@@ -22,3 +22,7 @@ func (s *Store) CacheLen() int {
 // SetKeepPerApp lowers the deployments kept per app, so that retention can
 // be tested without a thousand commits.
 func (s *Store) SetKeepPerApp(n int) { s.keepPerApp = n }
+
+// FileStats returns how many times the store checked that its database
+// file is still in place.
+func (s *Store) FileStats() int64 { return s.stats.Load() }

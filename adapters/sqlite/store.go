@@ -57,6 +57,9 @@ type Store struct {
 	// path names another file, or none
 	ident os.FileInfo
 	gone  atomic.Bool
+	// stats counts the stats of the database file (tests: the token
+	// cache's watch makes them rare)
+	stats atomic.Int64
 	// keepPerApp is core.KeepDeploymentsPerApp (tests lower it)
 	keepPerApp int
 }
@@ -513,14 +516,19 @@ func (s *Store) Lookup(ctx context.Context, h core.TokenHash) (core.TokenRecord,
 	if stmt == nil { // closed meanwhile
 		return core.TokenRecord{}, false, errors.New("look up token: store closed")
 	}
-	if err := s.stillThere(path, ident); err != nil {
-		return core.TokenRecord{}, false, err
+	now := time.Now()
+	rec, ok, gen, fc := cache.get(h, now)
+	// the drain in get came first: a removal or rename it reported is seen
+	// by this stat
+	if fc.needed || s.gone.Load() {
+		if err := s.stillThere(path, ident); err != nil {
+			return core.TokenRecord{}, false, err
+		}
+		cache.checked(fc)
 	}
-	rec, ok, gen := cache.get(h)
 	// an expired token is looked up in the database like an unknown or a
 	// revoked one: a cache hit would answer it measurably faster, and tell
 	// a guesser which failure it was (docs/server.md)
-	now := time.Now()
 	if ok && live(rec, now) {
 		return rec, true, nil
 	}
@@ -584,9 +592,12 @@ func revokeRows(ctx context.Context, db *sql.DB, where string, arg any, at time.
 // every later call, once path no longer names the file the store opened
 // (deleted, or replaced by a restore or a rename). Pooled connections keep
 // the old file and new ones would open the new one: the server would split
-// in two, so it must refuse every token instead.
+// in two, so it must refuse every token instead. Lookup calls it after an
+// event in the data directory, at least once a second, and on every
+// lookup when the token cache is off (tokenCache).
 func (s *Store) stillThere(path string, ident os.FileInfo) error {
 	if !s.gone.Load() {
+		s.stats.Add(1)
 		fi, err := os.Stat(path)
 		if err == nil && os.SameFile(fi, ident) {
 			return nil
