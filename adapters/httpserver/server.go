@@ -65,6 +65,12 @@ type Server struct {
 	logs *logs
 	// watches ends the streams of a revoked or expired token
 	watches *tokenWatch
+	// streams counts the log streams served outside net/http (their
+	// connections taken over), which Serve ends through stopping when it
+	// shuts down
+	streams  sync.WaitGroup
+	stopping chan struct{}
+	stopOnce sync.Once
 	// lines bounds repeated log lines (auth failures, TLS handshake errors)
 	lines *lineLimiter
 
@@ -86,7 +92,7 @@ func WithTokenAdmin(a ports.TokenAdmin) Option { return func(s *Server) { s.admi
 // in deploys, and reports auth failures and its address through notes.
 func New(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.Notifier, opts ...Option) *Server {
 	s := &Server{tokens: tokens, deploys: deploys, notes: notes, now: time.Now,
-		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), fatal: make(chan error, 1), version: "dev", logs: newLogs(), watches: newTokenWatch(), lines: newLineLimiter(notes),
+		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), fatal: make(chan error, 1), version: "dev", logs: newLogs(), watches: newTokenWatch(), stopping: make(chan struct{}), lines: newLineLimiter(notes),
 		writeTimeout: writeTimeout, keepalive: keepalive, tokenRecheck: tokenRecheck}
 	for _, o := range opts {
 		o(s)
@@ -157,7 +163,9 @@ func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(a
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
+	s.stopOnce.Do(func() { close(s.stopping) }) // the streams net/http does not know of
 	err = srv.Shutdown(sctx)
+	s.waitStreams(sctx)
 	s.touch.wait(sctx) // the last uses, within the same bound
 	s.lines.flush()
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && serr != nil {
@@ -170,6 +178,17 @@ func (s *Server) Serve(ctx context.Context, opts core.ServeOptions, ready func(a
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
+}
+
+// waitStreams waits until every log stream served outside net/http has
+// ended, or ctx ends.
+func (s *Server) waitStreams(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { s.streams.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // storeCheckEvery is how often Serve asks the token store whether its file

@@ -209,3 +209,126 @@ func httptestServer(t *testing.T, s *Server) string {
 	t.Cleanup(h.Close)
 	return h.URL
 }
+
+// subscribers returns how many streams follow deployment id.
+func subscribers(s *Server, id string) int {
+	s.logs.mu.RLock()
+	defer s.logs.mu.RUnlock()
+	if d := s.logs.byID[id]; d != nil {
+		return len(d.subs)
+	}
+	return 0
+}
+
+// waitFor polls cond for up to 5 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 5s", what)
+		}
+	}
+}
+
+// A stream served on its taken-over connection answers with the same head
+// as any other answer (security headers included), ends its connection
+// with the deployment, and ends when its client leaves.
+func TestDeployLogTakenOverConnection(t *testing.T) {
+	f := newFixture(t)
+	f.srv.keepalive = time.Hour
+	tok := f.token("ci", 0)
+	id := wireID("taken")
+	d := core.Deployment{ID: id, App: "web"}
+	f.srv.logs.publish(f.srv.entry(d, "INFO", "pulling"))
+	resp, events := stream(t, f.http.URL, tok, id)
+	for k, want := range map[string]string{"Content-Type": "text/event-stream", "X-Content-Type-Options": "nosniff",
+		"Cache-Control": "no-store", "X-Frame-Options": "DENY"} {
+		if got := resp.Header.Get(k); got != want {
+			t.Errorf("stream header %s = %q, want %q", k, got, want)
+		}
+	}
+	if resp.StatusCode != 200 || resp.ContentLength != -1 || len(resp.TransferEncoding) != 0 || !resp.Close {
+		t.Errorf("stream answer = %d, length %d, encoding %q, close %v; want 200 with a body ended by the connection", resp.StatusCode, resp.ContentLength, resp.TransferEncoding, resp.Close)
+	}
+	if msgs, _, ended := drain(t, events, 100*time.Millisecond); ended || len(msgs) != 1 {
+		t.Fatalf("stream before the end = %q, ended %v; want the replay, open", msgs, ended)
+	}
+	waitFor(t, "one subscriber", func() bool { return subscribers(f.srv, id) == 1 })
+	// its client leaves: the stream ends and its subscription with it
+	resp.Body.Close()
+	waitFor(t, "the subscription ended with its client", func() bool { return subscribers(f.srv, id) == 0 })
+	_, events = stream(t, f.http.URL, tok, id)
+	waitFor(t, "one subscriber again", func() bool { return subscribers(f.srv, id) == 1 })
+	done := f.srv.entry(d, "INFO", "done")
+	done.IsDeploymentComplete = true
+	f.srv.logs.publish(done)
+	if msgs, _, ended := drain(t, events, 5*time.Second); !ended || len(msgs) != 2 || msgs[1] != "done" {
+		t.Errorf("stream to the end = %q, ended %v; want the replay and done, then the end", msgs, ended)
+	}
+	waitFor(t, "no stream left", func() bool {
+		f.srv.streams.Wait()
+		return subscribers(f.srv, id) == 0
+	})
+}
+
+// Shutting haloyadm serve down ends the streams it took over, promptly:
+// net/http's graceful shutdown does not know of them.
+func TestDeployLogEndsOnShutdown(t *testing.T) {
+	f := newFixture(t)
+	s := New(f.store, f.store, f.notes)
+	s.keepalive = time.Hour
+	addr, stop := serve(t, s, core.ServeOptions{Listen: "127.0.0.1:0"})
+	tok := f.token("ci", 0)
+	id := wireID("shutdown")
+	s.logs.publish(s.entry(core.Deployment{ID: id, App: "web"}, "INFO", "pulling"))
+	_, events := stream(t, addr, tok, id)
+	waitFor(t, "one subscriber", func() bool { return subscribers(s, id) == 1 })
+	start := time.Now()
+	if err := stop(); err != nil {
+		t.Fatalf("Serve = %v", err)
+	}
+	if _, _, ended := drain(t, events, 5*time.Second); !ended {
+		t.Fatal("the stream is still open after Serve returned")
+	}
+	if took := time.Since(start); took > shutdownTimeout/2 {
+		t.Errorf("shutting down with an open stream took %v, want it ended at once", took)
+	}
+	if n := subscribers(s, id); n != 0 {
+		t.Errorf("%d subscribers after the shutdown", n)
+	}
+}
+
+// Over HTTP/2 a connection cannot be taken over: the stream is served
+// within its handler, the same.
+func TestDeployLogHTTP2(t *testing.T) {
+	f := newFixture(t)
+	f.srv.keepalive = 20 * time.Millisecond
+	h := httptest.NewUnstartedServer(f.srv.Handler())
+	h.EnableHTTP2 = true
+	h.StartTLS()
+	t.Cleanup(h.Close)
+	tok := f.token("ci", 0)
+	id := wireID("h2")
+	d := core.Deployment{ID: id, App: "web"}
+	f.srv.logs.publish(f.srv.entry(d, "INFO", "pulling"))
+	req, _ := http.NewRequest("GET", h.URL+"/v1/deploy/"+id+"/logs", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := h.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.StatusCode != 200 {
+		t.Fatalf("GET logs = %s %d, want HTTP/2 200", resp.Proto, resp.StatusCode)
+	}
+	_, events := streamBody(t, resp)
+	if msgs, keepalives, ended := drain(t, events, 200*time.Millisecond); ended || len(msgs) != 1 || keepalives < 2 {
+		t.Fatalf("before the end: %q, %d keepalives, ended %v; want the replay, keepalives, still open", msgs, keepalives, ended)
+	}
+	done := f.srv.entry(d, "INFO", "done")
+	done.IsDeploymentComplete = true
+	f.srv.logs.publish(done)
+	if msgs, _, ended := drain(t, events, 5*time.Second); !ended || len(msgs) != 1 || msgs[0] != "done" {
+		t.Errorf("after the end: %q, ended %v; want done, then the end", msgs, ended)
+	}
+}
