@@ -3,6 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -49,5 +54,83 @@ func TestListingsWriteOnce(t *testing.T) {
 				t.Errorf("run(%q) made %d write calls, want 1", tt.args, stdout.writes)
 			}
 		})
+	}
+}
+
+func TestGCPolicy(t *testing.T) {
+	tests := []struct {
+		name        string
+		prog        string
+		env         map[string]string
+		wantPercent int
+		wantLimit   int64
+		wantOK      bool
+	}{
+		{"haloy_collector_off_with_limit", "haloy", nil, -1, 64 << 20, true},
+		// serve runs for months: Go's defaults
+		{"haloyadm_defaults", "haloyadm", nil, 0, 0, false},
+		{"gogc_set_wins", "haloy", map[string]string{"GOGC": "100"}, 0, 0, false},
+		{"gomemlimit_set_wins", "haloy", map[string]string{"GOMEMLIMIT": "1GiB"}, 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			percent, limit, ok := gcPolicy(tt.prog, func(k string) string { return tt.env[k] })
+			if percent != tt.wantPercent || limit != tt.wantLimit || ok != tt.wantOK {
+				t.Errorf("gcPolicy(%q, %v) = %d, %d, %v; want %d, %d, %v", tt.prog, tt.env, percent, limit, ok, tt.wantPercent, tt.wantLimit, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestProgName(t *testing.T) {
+	for in, want := range map[string]string{"haloy": "haloy", "/usr/bin/haloyadm": "haloyadm", "bin/haloyadm.exe": "haloyadm",
+		"./haloy.exe": "haloy", "haloy-dev": "haloy", "": "haloy"} {
+		if got := progName(filepath.FromSlash(in)); got != want {
+			t.Errorf("progName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The built haloy makes no garbage collection in a command that would make
+// some under Go's defaults (which GOGC=100 restores, proving the command
+// allocates enough for one): the collector is off in main, not in run.
+func TestBinaryClientCollectsNoGarbage(t *testing.T) {
+	haloy, _ := builtBinary(t)
+	dir := t.TempDir()
+	cfg, work := filepath.Join(dir, "config"), filepath.Join(dir, "app")
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "HALOY_CONFIG_DIR="+cfg, "HOME="+dir, "GODEBUG=gctrace=1")
+	add := exec.Command(haloy, "server", "add", "one.example.com", "--token-stdin")
+	add.Env, add.Stdin = env, strings.NewReader("haloy_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("haloy server add: %v\n%s", err, out)
+	}
+	var yaml strings.Builder
+	yaml.WriteString("name: app\nimage:\n  repository: ghcr.io/example/app\n  tag: latest\ntargets:\n")
+	for i := range 600 {
+		fmt.Fprintf(&yaml, "  t%d:\n    server: one.example.com\n", i)
+	}
+	if err := os.WriteFile(filepath.Join(work, "haloy.yaml"), []byte(yaml.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gcLine := regexp.MustCompile(`(?m)^gc \d+ @`)
+	collections := func(extra ...string) int {
+		t.Helper()
+		cmd := exec.Command(haloy, "validate-config")
+		cmd.Dir, cmd.Env = work, append(append([]string(nil), env...), extra...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("haloy validate-config %v: %v\n%s", extra, err, stderr.String())
+		}
+		return len(gcLine.FindAllString(stderr.String(), -1))
+	}
+	if n := collections("GOGC=100"); n == 0 {
+		t.Fatalf("haloy validate-config with GOGC=100 made no collection; the test needs a larger config")
+	}
+	if n := collections(); n != 0 {
+		t.Errorf("haloy validate-config made %d garbage collections, want 0 (collector off for haloy)", n)
 	}
 }

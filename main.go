@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -29,12 +30,44 @@ import (
 var version = "dev"
 
 func main() {
+	if percent, limit, ok := gcPolicy(progName(os.Args[0]), os.Getenv); ok {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// A Wiring without Adapters: each command binds only the production
 	// adapters its use case needs.
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, &app.Wiring{})
 	stop()
 	os.Exit(code)
+}
+
+// clientMemoryLimit is the heap size at which a haloy command collects
+// garbage for the first time: with the collector off, the limit is what
+// starts a collection (and keeps a long deploy's memory bounded).
+const clientMemoryLimit = 64 << 20
+
+// gcPolicy returns the garbage collector settings for a run of prog: for
+// haloy, collector off (percent -1) with clientMemoryLimit as the guard.
+// A haloy command runs for milliseconds to minutes and keeps little alive,
+// so a collection is pure cost: validate-config with 100 targets spent
+// about a tenth of its CPU time in the one it made (docs/performance.md).
+// haloyadm keeps Go's defaults: serve runs for months. GOGC or GOMEMLIMIT
+// in the environment win, as for any Go program.
+func gcPolicy(prog string, getenv func(string) string) (percent int, limit int64, ok bool) {
+	if prog != "haloy" || getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return 0, 0, false
+	}
+	return -1, clientMemoryLimit, true
+}
+
+// progName is the grammar args[0] picks: haloyadm under that name (a link
+// or a copy), else haloy.
+func progName(arg0 string) string {
+	if name := strings.TrimSuffix(filepath.Base(arg0), ".exe"); name == "haloyadm" {
+		return name
+	}
+	return "haloy"
 }
 
 // clientCLI is the grammar of haloy.
@@ -96,10 +129,7 @@ type exitRequest int
 // run parses args (args[0] picks the grammar: haloyadm or haloy), runs the
 // command and returns the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, w *app.Wiring) (code int) {
-	prog := "haloy"
-	if name := strings.TrimSuffix(filepath.Base(args[0]), ".exe"); name == "haloyadm" {
-		prog = name
-	}
+	prog := progName(args[0])
 	rt := &runtime{ctx: ctx, wiring: w, stdin: stdin, stdout: stdout, stderr: stderr, prog: prog, bin: programPath(args[0]), notes: console.New(stderr, prog)}
 	var grammar any = &clientCLI{}
 	desc := "Deploy apps to your Haloy servers, with one API token per server."
