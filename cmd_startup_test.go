@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,5 +133,47 @@ func TestBinaryClientCollectsNoGarbage(t *testing.T) {
 	}
 	if n := collections(); n != 0 {
 		t.Errorf("haloy validate-config made %d garbage collections, want 0 (collector off for haloy)", n)
+	}
+}
+
+// BenchmarkStartup runs a whole command in process with the production
+// wiring, from kong's grammar to the printed listing, on 100 servers (and
+// an app config with a target on each): what a run costs after the
+// runtime and package initialization. For profiles of start-up:
+//
+//	go test -run '^$' -bench Startup -cpuprofile cpu.out .
+func BenchmarkStartup(b *testing.B) {
+	dir := b.TempDir()
+	cfg, work := filepath.Join(dir, "config"), filepath.Join(dir, "app")
+	b.Setenv("HALOY_CONFIG_DIR", cfg)
+	b.Setenv("HOME", dir)
+	var yaml strings.Builder
+	yaml.WriteString("name: app\nimage:\n  repository: ghcr.io/example/app\n  tag: latest\ntargets:\n")
+	for i := range 100 {
+		server := fmt.Sprintf("server-%03d.example.com", i)
+		var stderr bytes.Buffer
+		if code := run(context.Background(), []string{"haloy", "server", "add", server, "--token-stdin"},
+			strings.NewReader(fmt.Sprintf("haloy_bench-token-%03d-padding-to-look-like-a-real-one\n", i)), io.Discard, &stderr, &app.Wiring{}); code != 0 {
+			b.Fatalf("server add %s = %d: %s", server, code, stderr.String())
+		}
+		fmt.Fprintf(&yaml, "  t%03d:\n    server: %s\n", i, server)
+	}
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "haloy.yaml"), []byte(yaml.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.Chdir(work)
+	for _, args := range [][]string{{"haloy", "--version"}, {"haloy", "server", "list"}, {"haloy", "validate-config"}} {
+		b.Run(strings.Join(args[1:], "_"), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var stderr bytes.Buffer
+				if code := run(context.Background(), args, strings.NewReader(""), io.Discard, &stderr, &app.Wiring{}); code != 0 {
+					b.Fatalf("run(%q) = %d: %s", args, code, stderr.String())
+				}
+			}
+		})
 	}
 }
