@@ -28,7 +28,7 @@ type AdminAPICmd struct {
 // AdminTokenCmd groups `haloyadm api token ...`; without a subcommand it creates a token.
 type AdminTokenCmd struct {
 	Create AdminTokenCreateCmd `cmd:"" default:"withargs" help:"Create a token and print it on stdout, alone and only this once."`
-	List   AdminTokenListCmd   `cmd:"" help:"List tokens: id, name, scopes, apps, created, expires, last used and status; never a token."`
+	List   AdminTokenListCmd   `cmd:"" help:"List tokens: id, name, scopes, apps, created (when and by whom), expires, last used and status; never a token."`
 	Revoke AdminTokenRevokeCmd `cmd:"" help:"Revoke a token at once: the running server refuses it from its next request."`
 }
 
@@ -143,15 +143,19 @@ func printTokens(w io.Writer, list []core.TokenInfo, asJSON bool) error {
 		return *t
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tAPPS\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
+	fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tAPPS\tCREATED\tCREATED BY\tEXPIRES\tLAST USED\tSTATUS")
 	for _, t := range list {
 		status := t.Status
-		if t.ReplacedBy != 0 && t.Status == string(core.TokenActive) {
+		switch {
+		case t.ReplacedBy != 0 && t.Status == string(core.TokenActive):
 			status = fmt.Sprintf("rotated (replaced by id %d)", t.ReplacedBy)
+		case t.Status == string(core.TokenRevoked):
+			// a server that predates the field sends none: unknown
+			status += " by " + core.ShowActor(t.RevokedBy)
 		}
 		g := core.TokenGrant{Scopes: t.Scopes, Apps: t.Apps}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, g.ScopeText(), g.AppText(), showTime(t.CreatedAt, "-"),
-			showTime(deref(t.ExpiresAt), "never"), showTime(deref(t.LastUsedAt), "never"), status)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, g.ScopeText(), g.AppText(), showTime(t.CreatedAt, "-"),
+			core.ShowActor(t.CreatedBy), showTime(deref(t.ExpiresAt), "never"), showTime(deref(t.LastUsedAt), "never"), status)
 	}
 	return tw.Flush()
 }

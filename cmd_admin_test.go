@@ -39,6 +39,8 @@ func (w *adminWorld) wiring() *app.Wiring {
 		fx.Supply(fx.Annotate(w.config, fx.As(new(ports.ServerConfig)))),
 		fx.Supply(fx.Annotate(w.tokens, fx.As(new(ports.TokenStore)))),
 		fx.Supply(fx.Annotate(w.api, fx.As(new(ports.APIServer)))),
+		// run with sudo by alice: tokens record "haloyadm (alice)"
+		fx.Supply(fx.Annotate(memory.Env{"USER": "root", "SUDO_USER": "alice"}, fx.As(new(ports.Env)))),
 	)}
 }
 
@@ -160,16 +162,16 @@ func TestAdminCLI(t *testing.T) {
 		{
 			name: "list", domain: "", setup: [][]string{{"api", "token", "--name", "ci"}, {"api", "token", "--name", "old", "--expires", "never"}, {"api", "token", "revoke", "old"}},
 			args: []string{"api", "token", "list"},
-			wantStdout: "ID  NAME  SCOPES  APPS  CREATED               EXPIRES               LAST USED  STATUS\n" +
-				"1   ci    all     all   0000-00-00 00:00 UTC  0000-00-00 00:00 UTC  never      active\n" +
-				"2   old   all     all   0000-00-00 00:00 UTC  never                 never      revoked\n",
+			wantStdout: "ID  NAME  SCOPES  APPS  CREATED               CREATED BY        EXPIRES               LAST USED  STATUS\n" +
+				"1   ci    all     all   0000-00-00 00:00 UTC  haloyadm (alice)  0000-00-00 00:00 UTC  never      active\n" +
+				"2   old   all     all   0000-00-00 00:00 UTC  haloyadm (alice)  never                 never      revoked by haloyadm (alice)\n",
 		},
 		{
 			name: "list_scoped", domain: "", setup: [][]string{{"api", "token", "--name", "ci", "--scope", "read", "--scope", "deploy", "--app", "shop,blog"}, {"api", "token", "--name", "dash", "--scope", "read"}},
 			args: []string{"api", "token", "list"},
-			wantStdout: "ID  NAME  SCOPES       APPS       CREATED               EXPIRES               LAST USED  STATUS\n" +
-				"1   ci    read,deploy  blog,shop  0000-00-00 00:00 UTC  0000-00-00 00:00 UTC  never      active\n" +
-				"2   dash  read         all        0000-00-00 00:00 UTC  0000-00-00 00:00 UTC  never      active\n",
+			wantStdout: "ID  NAME  SCOPES       APPS       CREATED               CREATED BY        EXPIRES               LAST USED  STATUS\n" +
+				"1   ci    read,deploy  blog,shop  0000-00-00 00:00 UTC  haloyadm (alice)  0000-00-00 00:00 UTC  never      active\n" +
+				"2   dash  read         all        0000-00-00 00:00 UTC  haloyadm (alice)  0000-00-00 00:00 UTC  never      active\n",
 		},
 		{
 			name: "token_scoped", domain: "", args: []string{"api", "token", "--name", "ci-shop", "--scope", "deploy", "--app", "shop"},
@@ -266,6 +268,7 @@ func TestAdminListJSON(t *testing.T) {
 	w.run(t, "api", "token", "--name", "ci", "--expires", "1d")
 	w.run(t, "api", "token", "--name", "laptop", "--expires", "never")
 	w.run(t, "api", "token", "--name", "ci-shop", "--scope", "deploy", "--app", "shop", "--expires", "never")
+	w.run(t, "api", "token", "revoke", "laptop")
 	code, out, _ := w.run(t, "api", "token", "list", "--json")
 	if code != 0 {
 		t.Fatalf("list --json exit = %d", code)
@@ -276,14 +279,20 @@ func TestAdminListJSON(t *testing.T) {
 	}
 	for _, g := range got {
 		delete(g, "created_at")
-		if g["expires_at"] != nil {
-			g["expires_at"] = "set"
+		for _, k := range []string{"expires_at", "revoked_at"} {
+			if g[k] != nil {
+				g[k] = "set"
+			}
 		}
 	}
+	// who made each, and who revoked laptop (revoked_by absent while not revoked)
 	want := []map[string]any{
-		{"id": 1.0, "name": "ci", "expires_at": "set", "last_used_at": nil, "revoked_at": nil, "status": "active", "scopes": nil, "apps": nil},
-		{"id": 2.0, "name": "laptop", "expires_at": nil, "last_used_at": nil, "revoked_at": nil, "status": "active", "scopes": nil, "apps": nil},
-		{"id": 3.0, "name": "ci-shop", "expires_at": nil, "last_used_at": nil, "revoked_at": nil, "status": "active", "scopes": []any{"deploy"}, "apps": []any{"shop"}},
+		{"id": 1.0, "name": "ci", "expires_at": "set", "last_used_at": nil, "revoked_at": nil, "status": "active", "scopes": nil, "apps": nil,
+			"created_by": "haloyadm (alice)"},
+		{"id": 2.0, "name": "laptop", "expires_at": nil, "last_used_at": nil, "revoked_at": "set", "status": "revoked", "scopes": nil, "apps": nil,
+			"created_by": "haloyadm (alice)", "revoked_by": "haloyadm (alice)"},
+		{"id": 3.0, "name": "ci-shop", "expires_at": nil, "last_used_at": nil, "revoked_at": nil, "status": "active", "scopes": []any{"deploy"}, "apps": []any{"shop"},
+			"created_by": "haloyadm (alice)"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("list --json mismatch (-want +got):\n%s", diff)
@@ -328,13 +337,14 @@ func TestAdminListRotated(t *testing.T) {
 	w.run(t, "api", "token", "--name", "ci", "--scope", "deploy", "--app", "shop")
 	list, _ := w.tokens.List(context.Background())
 	now := time.Now()
-	if _, err := w.tokens.Rotate(context.Background(), list[0].ID, core.NewTokenRecord{Hash: core.HashAPIToken("x"), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, now.Add(10*time.Minute)); err != nil {
+	if _, err := w.tokens.Rotate(context.Background(), list[0].ID, core.NewTokenRecord{Hash: core.HashAPIToken("x"), CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+		CreatedBy: core.RotationActor(list[0].ID)}, now.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	_, stdout, _ := w.run(t, "api", "token", "list")
-	want := "ID  NAME  SCOPES  APPS  CREATED               EXPIRES               LAST USED  STATUS\n" +
-		"1   ci    deploy  shop  0000-00-00 00:00 UTC  0000-00-00 00:00 UTC  never      rotated (replaced by id 2)\n" +
-		"2   ci    deploy  shop  0000-00-00 00:00 UTC  0000-00-00 00:00 UTC  never      active\n"
+	want := "ID  NAME  SCOPES  APPS  CREATED               CREATED BY                  EXPIRES               LAST USED  STATUS\n" +
+		"1   ci    deploy  shop  0000-00-00 00:00 UTC  haloyadm (alice)            0000-00-00 00:00 UTC  never      rotated (replaced by id 2)\n" +
+		"2   ci    deploy  shop  0000-00-00 00:00 UTC  rotation of id 1 by itself  0000-00-00 00:00 UTC  never      active\n"
 	if diff := cmp.Diff(want, mask(stdout)); diff != "" {
 		t.Errorf("list after a rotation mismatch (-want +got):\n%s", diff)
 	}

@@ -34,7 +34,7 @@ func completionWiring() *app.Wiring {
 			panic(err)
 		}
 	}
-	if _, err := tokens.Revoke(ctx, "old-laptop", now); err != nil {
+	if _, err := tokens.Revoke(ctx, "old-laptop", now, "haloyadm"); err != nil {
 		panic(err)
 	}
 	configs := memory.AppConfigs{"haloy.yaml": multiTarget.configs["haloy.yaml"],

@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/haloy-auth/haloy/adapters/httpclient"
 	"github.com/haloy-auth/haloy/adapters/porttest"
@@ -74,6 +78,27 @@ func TestTokenCommandsLeakNothing(t *testing.T) {
 	}
 	rotated := readClientFiles(t, cfg)
 	scan.Secret("rotated admin token", rotated.env[rotated.servers[server]])
+	// the token records keep who made and who revoked each, as the API shows them
+	stdout, stderr, err = haloy("", "token", "list", "-s", server, "--json")
+	if err != nil {
+		t.Fatalf("token list --json: %v\n%s", err, stderr)
+	}
+	var infos []core.TokenInfo
+	if err := json.Unmarshal([]byte(stdout), &infos); err != nil {
+		t.Fatalf("token list --json %q: %v", stdout, err)
+	}
+	var actors []string
+	for _, i := range infos {
+		actors = append(actors, fmt.Sprintf("%d %s: created by %s, revoked by %q", i.ID, i.Name, i.CreatedBy, i.RevokedBy))
+	}
+	wantActors := []string{
+		`1 ops: created by test, revoked by "itself"`, // haloy server rotate revokes the old token with itself
+		`2 ci-shop: created by token "ops" (id 1), revoked by "token \"ops\" (id 3)"`,
+		`3 ops: created by rotation of id 1 by itself, revoked by ""`,
+	}
+	if diff := cmp.Diff(wantActors, actors); diff != "" {
+		t.Errorf("token list actors mismatch (-want +got):\n%s", diff)
+	}
 	stdout, stderr, err = haloy("", "server", "delete", server, "--revoke")
 	if err != nil {
 		t.Errorf("server delete --revoke: %v\n%s", err, stderr)

@@ -24,12 +24,14 @@ type adminWorld struct {
 	tokens *memory.Tokens
 	notes  *memory.Notes
 	api    *memory.APIServer
+	env    memory.Env
 	now    time.Time
 }
 
 func newAdminWorld(initialized bool) *adminWorld {
 	w := &adminWorld{config: &memory.ServerConfig{}, tokens: &memory.Tokens{}, notes: &memory.Notes{},
-		api: &memory.APIServer{Addr: "http://127.0.0.1:9922", Up: make(chan string, 1)}, now: adminT0}
+		api: &memory.APIServer{Addr: "http://127.0.0.1:9922", Up: make(chan string, 1)}, now: adminT0,
+		env: memory.Env{"USER": "root", "SUDO_USER": "alice"}}
 	if initialized {
 		w.config.Settings = &core.ServerSettings{APIDomain: "api.example.com"}
 	}
@@ -39,13 +41,13 @@ func newAdminWorld(initialized bool) *adminWorld {
 func (w *adminWorld) clock() time.Time { return w.now }
 
 func (w *adminWorld) initServer() *InitServer {
-	uc := NewInitServer(w.config, w.tokens)
+	uc := NewInitServer(w.config, w.tokens, w.env)
 	uc.now = w.clock
 	return uc
 }
 
 func (w *adminWorld) createToken() *CreateToken {
-	uc := NewCreateToken(w.config, w.tokens, w.notes)
+	uc := NewCreateToken(w.config, w.tokens, w.notes, w.env)
 	uc.now = w.clock
 	return uc
 }
@@ -57,7 +59,7 @@ func (w *adminWorld) listTokens() *ListTokens {
 }
 
 func (w *adminWorld) revokeToken() *RevokeToken {
-	uc := NewRevokeToken(w.config, w.tokens)
+	uc := NewRevokeToken(w.config, w.tokens, w.env)
 	uc.now = w.clock
 	return uc
 }
@@ -146,7 +148,7 @@ func TestCreateToken(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := IssuedToken{Token: got.Token, APIDomain: "api.example.com",
-				Record: core.TokenRecord{ID: 1, Name: tt.wantName, CreatedAt: adminT0, ExpiresAt: tt.wantExpires}}
+				Record: core.TokenRecord{ID: 1, Name: tt.wantName, CreatedAt: adminT0, ExpiresAt: tt.wantExpires, CreatedBy: "haloyadm (alice)"}}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("Run(%+v) mismatch (-want +got):\n%s", tt.in, diff)
 			}
@@ -248,8 +250,8 @@ func TestRevokeToken(t *testing.T) {
 	w.createToken().Run(ctx, CreateTokenInput{Name: "b"})
 	w.now = adminT0.Add(time.Minute)
 	got, err := w.revokeToken().Run(ctx, strconv.FormatInt(a.Record.ID, 10))
-	if err != nil || got.Already || got.Token.Name != "a" || !got.Token.RevokedAt.Equal(w.now) {
-		t.Errorf("revoke by id = %+v, %v, want a revoked now", got, err)
+	if err != nil || got.Already || got.Token.Name != "a" || !got.Token.RevokedAt.Equal(w.now) || got.Token.RevokedBy != "haloyadm (alice)" {
+		t.Errorf("revoke by id = %+v, %v, want a revoked now by haloyadm (alice)", got, err)
 	}
 	w.now = adminT0.Add(time.Hour)
 	got, err = w.revokeToken().Run(ctx, "a")
@@ -264,6 +266,35 @@ func TestRevokeToken(t *testing.T) {
 	// revoked in one process, refused by the other's next lookup
 	if rec, _, _ := w.tokens.Lookup(ctx, core.HashAPIToken(a.Token)); rec.Status(w.now) != core.TokenRevoked {
 		t.Errorf("status of a after revoke = %q, want revoked", rec.Status(w.now))
+	}
+}
+
+// TestLocalActor: a token made or revoked on the server records the OS
+// user, the one behind sudo first; a name that is not a plain user name
+// is left out rather than stored.
+func TestLocalActor(t *testing.T) {
+	tests := []struct {
+		name string
+		env  memory.Env
+		want string
+	}{
+		{"sudo", memory.Env{"USER": "root", "SUDO_USER": "alice"}, "haloyadm (alice)"},
+		{"root", memory.Env{"USER": "root"}, "haloyadm (root)"},
+		{"logname", memory.Env{"LOGNAME": "ops"}, "haloyadm (ops)"},
+		{"none", memory.Env{}, "haloyadm"},
+		{"not_a_name", memory.Env{"USER": "x\x1b[31m; rm"}, "haloyadm"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := localActor(tt.env); got != tt.want {
+				t.Errorf("localActor(%v) = %q, want %q", tt.env, got, tt.want)
+			}
+		})
+	}
+	w := newAdminWorld(false)
+	got, err := w.initServer().Run(context.Background(), "")
+	if err != nil || got.First.Record.CreatedBy != "haloyadm (alice)" {
+		t.Errorf("init's first token = %+v, %v, want it created by haloyadm (alice)", got.First.Record, err)
 	}
 }
 

@@ -16,12 +16,13 @@ type CreateToken struct {
 	config ports.ServerConfig
 	tokens ports.TokenStore
 	notes  ports.Notifier
+	env    ports.Env
 	now    func() time.Time
 }
 
 // NewCreateToken returns the use case.
-func NewCreateToken(config ports.ServerConfig, tokens ports.TokenStore, notes ports.Notifier) *CreateToken {
-	return &CreateToken{config: config, tokens: tokens, notes: notes, now: time.Now}
+func NewCreateToken(config ports.ServerConfig, tokens ports.TokenStore, notes ports.Notifier, env ports.Env) *CreateToken {
+	return &CreateToken{config: config, tokens: tokens, notes: notes, env: env, now: time.Now}
 }
 
 // CreateTokenInput is what `haloyadm api token` was given.
@@ -70,7 +71,7 @@ func (uc *CreateToken) Run(ctx context.Context, in CreateTokenInput) (IssuedToke
 		return IssuedToken{}, err
 	}
 	now := uc.now()
-	out, err := issue(ctx, uc.tokens, now, in.Name, expiry(now, life, never), grant)
+	out, err := issue(ctx, uc.tokens, now, in.Name, expiry(now, life, never), grant, localActor(uc.env))
 	if err != nil {
 		return IssuedToken{}, err
 	}
@@ -110,12 +111,24 @@ func newToken() string {
 	return core.FormatAPIToken(random)
 }
 
+// localActor names who runs haloyadm on the server, for the token
+// records: the user behind sudo, else the user ("haloyadm (alice)").
+func localActor(env ports.Env) string {
+	for _, k := range []string{"SUDO_USER", "USER", "LOGNAME"} {
+		if v, ok := env.Lookup(k); ok && v != "" {
+			return core.LocalActor(v)
+		}
+	}
+	return core.LocalActor("")
+}
+
 // issue mints a token: named name (or one derived from now, made unique
 // with a suffix), expiring at exp (zero: never), allowed what grant
-// allows. Every token is made here, whoever asks for it.
-func issue(ctx context.Context, tokens ports.TokenStore, now time.Time, name string, exp time.Time, grant core.TokenGrant) (IssuedToken, error) {
+// allows, recorded as made by by. Every token is made here, whoever asks
+// for it.
+func issue(ctx context.Context, tokens ports.TokenStore, now time.Time, name string, exp time.Time, grant core.TokenGrant, by string) (IssuedToken, error) {
 	tok := newToken()
-	rec := core.NewTokenRecord{Name: name, Hash: core.HashAPIToken(tok), CreatedAt: now, ExpiresAt: exp, Grant: grant}
+	rec := core.NewTokenRecord{Name: name, Hash: core.HashAPIToken(tok), CreatedAt: now, ExpiresAt: exp, Grant: grant, CreatedBy: by}
 	derived := name == ""
 	for i := 1; ; i++ {
 		if derived {

@@ -99,7 +99,7 @@ func (uc *ExchangeOIDC) Exchange(ctx context.Context, in core.ExchangeRequest) (
 		}
 		p = pinned
 	}
-	issued, err := issue(ctx, uc.tokens, now, core.CITokenName(p, tok), now.Add(p.TTL), p.Grant())
+	issued, err := issue(ctx, uc.tokens, now, core.CITokenName(p, tok), now.Add(p.TTL), p.Grant(), core.OIDCActor(p, tok))
 	if err != nil {
 		return core.OIDCExchangeResponse{}, err
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -95,6 +96,10 @@ func TestExchangeOIDCMints(t *testing.T) {
 	want := core.TokenGrant{Scopes: []core.Scope{core.ScopeDeploy}, Apps: []string{"web"}}
 	if diff := cmp.Diff(want, rec.Grant); diff != "" || rec.Name != got.Name {
 		t.Errorf("minted token grant mismatch (-want +got):\n%s", diff)
+	}
+	// the record keeps the identity that exchanged
+	if wantBy := fmt.Sprintf(`oidc policy %d (GitHub Actions): sub "repo:acme/web:ref:refs/heads/main"`, p.ID); rec.CreatedBy != wantBy {
+		t.Errorf("minted token created by %q, want %q", rec.CreatedBy, wantBy)
 	}
 	// the ids are pinned at the first exchange
 	ps, _ := w.trust.Policies(ctx)

@@ -16,12 +16,13 @@ import (
 type InitServer struct {
 	config ports.ServerConfig
 	tokens ports.TokenStore
+	env    ports.Env
 	now    func() time.Time
 }
 
 // NewInitServer returns the use case.
-func NewInitServer(config ports.ServerConfig, tokens ports.TokenStore) *InitServer {
-	return &InitServer{config: config, tokens: tokens, now: time.Now}
+func NewInitServer(config ports.ServerConfig, tokens ports.TokenStore, env ports.Env) *InitServer {
+	return &InitServer{config: config, tokens: tokens, env: env, now: time.Now}
 }
 
 // Initialized is what init did.
@@ -81,7 +82,7 @@ func (uc *InitServer) Run(ctx context.Context, apiDomain string) (Initialized, e
 		return out, nil
 	}
 	now := uc.now()
-	out.First, err = issue(ctx, uc.tokens, now, "", now.Add(core.DefaultTokenLifetime), core.TokenGrant{})
+	out.First, err = issue(ctx, uc.tokens, now, "", now.Add(core.DefaultTokenLifetime), core.TokenGrant{}, localActor(uc.env))
 	if err != nil {
 		return Initialized{}, err
 	}

@@ -12,12 +12,13 @@ import (
 type RevokeToken struct {
 	config ports.ServerConfig
 	tokens ports.TokenStore
+	env    ports.Env
 	now    func() time.Time
 }
 
 // NewRevokeToken returns the use case.
-func NewRevokeToken(config ports.ServerConfig, tokens ports.TokenStore) *RevokeToken {
-	return &RevokeToken{config: config, tokens: tokens, now: time.Now}
+func NewRevokeToken(config ports.ServerConfig, tokens ports.TokenStore, env ports.Env) *RevokeToken {
+	return &RevokeToken{config: config, tokens: tokens, env: env, now: time.Now}
 }
 
 // Revoked is the outcome of a revoke.
@@ -36,7 +37,7 @@ func (uc *RevokeToken) Run(ctx context.Context, ref string) (Revoked, error) {
 		return Revoked{}, err
 	}
 	now := uc.now()
-	rec, err := uc.tokens.Revoke(ctx, ref, now)
+	rec, err := uc.tokens.Revoke(ctx, ref, now, localActor(uc.env))
 	if err != nil {
 		return Revoked{}, err
 	}

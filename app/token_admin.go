@@ -39,7 +39,7 @@ func (a *TokenAdmin) Mint(ctx context.Context, req core.MintRequest) (core.Minte
 	if req.Limit != nil && !req.Limit.Covers(req.Grant) {
 		return core.Minted{}, core.GrantExceeds(req.By, *req.Limit, req.Grant)
 	}
-	t, err := issue(ctx, a.tokens, a.now(), req.Name, req.ExpiresAt, req.Grant)
+	t, err := issue(ctx, a.tokens, a.now(), req.Name, req.ExpiresAt, req.Grant, req.By)
 	if err != nil {
 		return core.Minted{}, err
 	}
@@ -61,7 +61,7 @@ func (a *TokenAdmin) Rotate(ctx context.Context, old core.TokenRecord) (core.Min
 	}
 	now := a.now()
 	tok := newToken()
-	succ, err := a.tokens.Rotate(ctx, old.ID, core.NewTokenRecord{Hash: core.HashAPIToken(tok), CreatedAt: now, ExpiresAt: core.SuccessorExpiry(old, now)}, now.Add(grace))
+	succ, err := a.tokens.Rotate(ctx, old.ID, core.NewTokenRecord{Hash: core.HashAPIToken(tok), CreatedAt: now, ExpiresAt: core.SuccessorExpiry(old, now), CreatedBy: core.RotationActor(old.ID)}, now.Add(grace))
 	if err != nil {
 		return core.Minted{}, core.TokenRecord{}, err
 	}
@@ -90,7 +90,7 @@ func (a *TokenAdmin) Revoke(ctx context.Context, req core.RevokeRequest) (core.T
 		}
 	}
 	now := a.now()
-	rec, err := a.tokens.Revoke(ctx, req.Ref, now)
+	rec, err := a.tokens.Revoke(ctx, req.Ref, now, req.By)
 	if err != nil {
 		return core.TokenRecord{}, false, err
 	}

@@ -22,7 +22,7 @@ func newTokenAdmin(grace string) (*TokenAdmin, *memory.Notes, *memory.Tokens) {
 
 func TestTokenAdminAudit(t *testing.T) {
 	ctx := context.Background()
-	a, notes, _ := newTokenAdmin("30m")
+	a, notes, toks := newTokenAdmin("30m")
 	g := core.TokenGrant{Scopes: []core.Scope{core.ScopeDeploy}, Apps: []string{"shop"}}
 	m, err := a.Mint(ctx, core.MintRequest{Name: "ci", ExpiresAt: a.now().Add(24 * time.Hour), Grant: g, By: `token "ops" (id 9)`})
 	if err != nil {
@@ -37,6 +37,15 @@ func TestTokenAdminAudit(t *testing.T) {
 	}
 	if _, _, err := a.Revoke(ctx, core.RevokeRequest{Ref: "ci", By: "haloyadm"}); err != nil {
 		t.Fatal(err)
+	}
+	// the record keeps who did each: the minting token, the rotation, the revoker
+	list, _ := toks.List(ctx)
+	var actors [][2]string
+	for _, r := range list {
+		actors = append(actors, [2]string{r.CreatedBy, r.RevokedBy})
+	}
+	if diff := cmp.Diff([][2]string{{`token "ops" (id 9)`, "haloyadm"}, {"rotation of id 1 by itself", "haloyadm"}}, actors); diff != "" {
+		t.Errorf("recorded actors mismatch (-want +got):\n%s", diff)
 	}
 	want := []string{
 		`token created: "ci" (id 1) by token "ops" (id 9); scopes deploy, apps shop, expires 2026-12-01T12:00:00Z`,

@@ -237,6 +237,11 @@ type TokenInfo struct {
 	// ReplacedBy is the id of the token that replaced this one in a
 	// rotation; absent while it is its name's current token.
 	ReplacedBy int64 `json:"replaced_by,omitempty"`
+	// CreatedBy names who made the token (`token "ops" (id 3)`,
+	// "haloyadm (root)", ...; "unknown" for tokens made before it was
+	// recorded); RevokedBy who revoked it, absent while not revoked.
+	CreatedBy string `json:"created_by"`
+	RevokedBy string `json:"revoked_by,omitempty"`
 }
 
 // Info returns t as the token API shows it, with its status at now.
@@ -247,8 +252,13 @@ func (t TokenRecord) Info(now time.Time) TokenInfo {
 		}
 		return &x
 	}
-	return TokenInfo{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: opt(t.ExpiresAt), LastUsedAt: opt(t.LastUsedAt),
-		RevokedAt: opt(t.RevokedAt), Status: string(t.Status(now)), Scopes: t.Grant.Scopes, Apps: t.Grant.Apps, ReplacedBy: t.ReplacedBy}
+	info := TokenInfo{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: opt(t.ExpiresAt), LastUsedAt: opt(t.LastUsedAt),
+		RevokedAt: opt(t.RevokedAt), Status: string(t.Status(now)), Scopes: t.Grant.Scopes, Apps: t.Grant.Apps, ReplacedBy: t.ReplacedBy,
+		CreatedBy: ShowActor(t.CreatedBy)}
+	if !t.RevokedAt.IsZero() {
+		info.RevokedBy = ShowActor(t.RevokedBy)
+	}
+	return info
 }
 
 // CreateTokenRequest is the body of POST /v1/tokens: the flags of

@@ -99,6 +99,10 @@ func TestContractFieldNames(t *testing.T) {
 				"deployments[].image.repository", "deployments[].image.tag", "deployments[].received_at", "deployments[].target",
 				"deployments[].token_id", "deployments[].token_name", "domains", "domains[].domain", "state"}},
 		{"error", ErrorResponse{Error: "e"}, []string{"error"}},
+		{"token_info", TokenRecord{ID: 2, Name: "ci", CreatedAt: at, ExpiresAt: at, LastUsedAt: at, RevokedAt: at, ReplacedBy: 3,
+			Grant: TokenGrant{Scopes: []Scope{ScopeDeploy}, Apps: []string{"web"}}, CreatedBy: "haloyadm", RevokedBy: "itself"}.Info(at),
+			[]string{"apps", "created_at", "created_by", "expires_at", "id", "last_used_at", "name", "replaced_by", "revoked_at",
+				"revoked_by", "scopes", "status"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -104,6 +104,43 @@ type TokenRecord struct {
 	// ReplacedBy is the id of the token that replaced this one in a
 	// rotation; zero while it is its name's current token.
 	ReplacedBy int64
+	// CreatedBy and RevokedBy name who made and who revoked the token:
+	// `token "ops" (id 3)`, "haloyadm (root)", "rotation of id 4 by
+	// itself", an OIDC identity, "itself". Empty for tokens recorded before
+	// haloyadm kept them (shown as UnknownActor), and RevokedBy while not
+	// revoked.
+	CreatedBy string
+	RevokedBy string
+}
+
+// UnknownActor stands for who made or revoked a token recorded before
+// haloyadm kept that.
+const UnknownActor = "unknown"
+
+// ShowActor returns by, or UnknownActor when it is empty.
+func ShowActor(by string) string {
+	if by == "" {
+		return UnknownActor
+	}
+	return by
+}
+
+var userNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9._-]{0,31}$`)
+
+// LocalActor names a haloyadm command run on the server by user (the OS
+// user, the one behind sudo if any): "haloyadm (alice)", or "haloyadm" when
+// user is empty or not a plain user name.
+func LocalActor(user string) string {
+	if !userNameRE.MatchString(user) {
+		return "haloyadm"
+	}
+	return "haloyadm (" + user + ")"
+}
+
+// RotationActor is who made the successor of token old in a rotation: the
+// old token itself, the only one that may rotate it.
+func RotationActor(old int64) string {
+	return "rotation of id " + strconv.FormatInt(old, 10) + " by itself"
 }
 
 // NewTokenRecord is what a token store needs to record a new token: the
@@ -115,6 +152,8 @@ type NewTokenRecord struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time // zero: never expires
 	Grant     TokenGrant
+	// CreatedBy names who made it (TokenRecord.CreatedBy).
+	CreatedBy string
 }
 
 // TokenStatus is a token's state at a given time.

@@ -275,3 +275,31 @@ func TestParseTokenLifetimeTooLong(t *testing.T) {
 		t.Errorf("ParseTokenLifetime(90x) = %v, want neither", err)
 	}
 }
+
+// TestTokenInfoActors: who made and revoked a token is shown, "unknown"
+// for tokens recorded before it was kept, and revoked_by only once revoked.
+func TestTokenInfoActors(t *testing.T) {
+	at := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name                   string
+		rec                    TokenRecord
+		wantCreated, wantRevok string
+	}{
+		{"recorded", TokenRecord{CreatedBy: "haloyadm (root)", RevokedBy: `token "ops" (id 1)`, RevokedAt: at}, "haloyadm (root)", `token "ops" (id 1)`},
+		{"not_revoked", TokenRecord{CreatedBy: "haloyadm"}, "haloyadm", ""},
+		{"before_it_was_kept", TokenRecord{RevokedAt: at}, "unknown", "unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.rec.Info(at)
+			if got.CreatedBy != tt.wantCreated || got.RevokedBy != tt.wantRevok {
+				t.Errorf("Info() actors = %q, %q, want %q, %q", got.CreatedBy, got.RevokedBy, tt.wantCreated, tt.wantRevok)
+			}
+		})
+	}
+	for user, want := range map[string]string{"root": "haloyadm (root)", "": "haloyadm", "a b": "haloyadm", "x\x1b[2J": "haloyadm", "deploy-bot_1": "haloyadm (deploy-bot_1)"} {
+		if got := LocalActor(user); got != want {
+			t.Errorf("LocalActor(%q) = %q, want %q", user, got, want)
+		}
+	}
+}

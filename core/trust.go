@@ -603,3 +603,10 @@ func IdentityRefused(server string) *Error {
 		Why: "no trust policy there accepts it, or it was replayed or too old; haloyadm serve's log on the server says which rule failed",
 		Fix: "on the server: haloyadm trust list (repository, ref, environment, audience " + OIDCAudience(server) + " by default); see docs/ci.md"}
 }
+
+// OIDCActor is who made a token an OIDC exchange minted: the trust policy
+// that accepted the identity and the identity's subject, e.g.
+// `oidc policy 1 (GitHub Actions): sub "repo:o/r:ref:refs/heads/main"`.
+func OIDCActor(p TrustPolicy, t OIDCToken) string {
+	return "oidc policy " + strconv.FormatInt(p.ID, 10) + " (" + p.Provider.Label() + "): sub " + strconv.Quote(t.Subject)
+}

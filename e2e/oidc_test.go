@@ -139,7 +139,7 @@ func TestOIDCDeployFromGitHubActions(t *testing.T) {
 	noTokenFiles(t, c.Home) // the minted token was used, and written nowhere
 	wantIn(t, "server log", s.WaitLog("oidc exchange: policy 1"), "oidc exchange: policy 1 (GitHub Actions) accepted "+issuer.URL)
 	list := s.admin(t, "api", "token", "list")
-	wantIn(t, "api token list", list.stdout, name, "deploy", "web")
+	wantIn(t, "api token list", list.stdout, name, "deploy", "web", `oidc policy 1 (GitHub Actions): sub "`)
 	trust := s.admin(t, "trust", "list", "--json")
 	wantIn(t, "trust list", trust.stdout, `"repository_id": "4242"`, `"owner_id": "77"`)
 

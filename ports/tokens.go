@@ -18,16 +18,17 @@ type TokenStore interface {
 	// List returns every token, revoked and expired ones included, oldest first.
 	List(ctx context.Context) ([]core.TokenRecord, error)
 	// Revoke marks the token whose decimal id or name is ref as revoked at
-	// at, and returns it. A name revokes its current token and every token
-	// it replaced in a rotation, so that none of that name still works; the
-	// current one is returned. Revoking a revoked token keeps its first
-	// revocation time. Returns a *core.Error of Kind NotFound, listing the
-	// known names, if no token matches.
-	Revoke(ctx context.Context, ref string, at time.Time) (core.TokenRecord, error)
+	// at by by (kept as RevokedBy), and returns it. A name revokes its
+	// current token and every token it replaced in a rotation, so that none
+	// of that name still works; the current one is returned. Revoking a
+	// revoked token keeps its first revocation time and actor. Returns a
+	// *core.Error of Kind NotFound, listing the known names, if no token
+	// matches.
+	Revoke(ctx context.Context, ref string, at time.Time, by string) (core.TokenRecord, error)
 	// Rotate replaces the current token id, atomically: it records succ
-	// (its Hash, CreatedAt and ExpiresAt; the name and grant are id's own),
-	// marks id as replaced by it, and shortens id's life to graceUntil if it
-	// would live longer. It returns the successor. Returns a *core.Error of
+	// (its Hash, CreatedAt, ExpiresAt and CreatedBy; the name and grant are
+	// id's own), marks id as replaced by it, and shortens id's life to
+	// graceUntil if it would live longer. It returns the successor. Returns a *core.Error of
 	// Kind NotFound for an unknown id, and of Kind Conflict if id was
 	// already replaced, or is revoked or expired at succ.CreatedAt.
 	Rotate(ctx context.Context, id int64, succ core.NewTokenRecord, graceUntil time.Time) (core.TokenRecord, error)

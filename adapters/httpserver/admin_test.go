@@ -32,13 +32,13 @@ func (a *testAdmin) Mint(ctx context.Context, req core.MintRequest) (core.Minted
 	if name == "" {
 		name = core.DefaultTokenName(a.now())
 	}
-	rec, err := a.store.Create(ctx, core.NewTokenRecord{Name: name, Hash: core.HashAPIToken(tok), CreatedAt: a.now(), ExpiresAt: req.ExpiresAt, Grant: req.Grant})
+	rec, err := a.store.Create(ctx, core.NewTokenRecord{Name: name, Hash: core.HashAPIToken(tok), CreatedAt: a.now(), ExpiresAt: req.ExpiresAt, Grant: req.Grant, CreatedBy: req.By})
 	return core.Minted{Token: core.Secret(tok), Record: rec}, err
 }
 
 func (a *testAdmin) Rotate(ctx context.Context, old core.TokenRecord) (core.Minted, core.TokenRecord, error) {
 	tok, now := randomTok(), a.now()
-	succ, err := a.store.Rotate(ctx, old.ID, core.NewTokenRecord{Hash: core.HashAPIToken(tok), CreatedAt: now, ExpiresAt: core.SuccessorExpiry(old, now)}, now.Add(core.DefaultRotationGrace))
+	succ, err := a.store.Rotate(ctx, old.ID, core.NewTokenRecord{Hash: core.HashAPIToken(tok), CreatedAt: now, ExpiresAt: core.SuccessorExpiry(old, now), CreatedBy: core.RotationActor(old.ID)}, now.Add(core.DefaultRotationGrace))
 	if err != nil {
 		return core.Minted{}, core.TokenRecord{}, err
 	}
@@ -57,7 +57,7 @@ func (a *testAdmin) Revoke(ctx context.Context, req core.RevokeRequest) (core.To
 		}
 	}
 	now := a.now()
-	rec, err := a.store.Revoke(ctx, req.Ref, now)
+	rec, err := a.store.Revoke(ctx, req.Ref, now, req.By)
 	return rec, err == nil && rec.RevokedAt.Before(now), err
 }
 

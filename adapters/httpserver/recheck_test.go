@@ -91,7 +91,7 @@ func revokeMidBody(t *testing.T, f *fixture, tok, path, body string) (int, strin
 		t.Fatal("the request was never authenticated")
 	}
 	time.Sleep(100 * time.Millisecond) // the first check ends: the token was valid then
-	if _, err := other.Revoke(context.Background(), "ci", f.clock.now()); err != nil {
+	if _, err := other.Revoke(context.Background(), "ci", f.clock.now(), "haloyadm"); err != nil {
 		t.Fatal(err)
 	}
 	pw.Write([]byte(body[half:]))

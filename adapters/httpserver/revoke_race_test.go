@@ -65,7 +65,7 @@ func TestRevokeRacesRequests(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 		revoking.Store(true)
-		if _, err := other.Revoke(context.Background(), name, f.clock.now()); err != nil {
+		if _, err := other.Revoke(context.Background(), name, f.clock.now(), "haloyadm"); err != nil {
 			t.Fatal(err)
 		}
 		done.Store(true)

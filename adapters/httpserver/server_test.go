@@ -179,7 +179,7 @@ func TestUnauthorized(t *testing.T) {
 		{"token_with_extra_char", func(f *fixture) map[string][]string { return bearer(f.token("a", 0) + "x") }, "reason=unknown token"},
 		{"revoked", func(f *fixture) map[string][]string {
 			tok := f.token("old-ci", 0)
-			if _, err := f.store.Revoke(context.Background(), "old-ci", f.clock.now()); err != nil {
+			if _, err := f.store.Revoke(context.Background(), "old-ci", f.clock.now(), "haloyadm"); err != nil {
 				t.Fatal(err)
 			}
 			return bearer(tok)
@@ -313,7 +313,7 @@ func TestChangesThroughSecondHandle(t *testing.T) {
 		t.Fatalf("before revoke = %d, want 200", got.Code)
 	}
 	other := f.openStore()
-	if _, err := other.Revoke(context.Background(), "ci", f.clock.now()); err != nil {
+	if _, err := other.Revoke(context.Background(), "ci", f.clock.now(), "haloyadm"); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.do("GET", "/v1/version", bearer(tok), ""); got.Code != 401 {

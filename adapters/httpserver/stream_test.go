@@ -189,7 +189,7 @@ func TestDeployLogEndsOnRevoke(t *testing.T) {
 	_, evOther := stream(t, f.http.URL, other, id)
 	drain(t, evRevoked, 50*time.Millisecond)
 	drain(t, evOther, 50*time.Millisecond)
-	if _, err := f.openStore().Revoke(context.Background(), "ci", f.clock.now()); err != nil {
+	if _, err := f.openStore().Revoke(context.Background(), "ci", f.clock.now(), "haloyadm"); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()

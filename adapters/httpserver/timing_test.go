@@ -31,7 +31,7 @@ func TestFailuresTakeEqualTime(t *testing.T) {
 	h := f.srv.Handler()
 	expired := f.token("expired", -time.Hour)
 	revoked := f.token("revoked", 0)
-	if _, err := f.store.Revoke(context.Background(), "revoked", f.clock.now()); err != nil {
+	if _, err := f.store.Revoke(context.Background(), "revoked", f.clock.now(), "haloyadm"); err != nil {
 		t.Fatal(err)
 	}
 	var b [core.APITokenBytes]byte

@@ -48,7 +48,7 @@ func (s *Tokens) Create(_ context.Context, t core.NewTokenRecord) (core.TokenRec
 				Why: "two tokens drew the same random bytes, which should never happen", Fix: "run the command again"}
 		}
 	}
-	rec := core.TokenRecord{ID: int64(len(s.recs) + 1), Name: t.Name, CreatedAt: utc(t.CreatedAt), ExpiresAt: utc(t.ExpiresAt), Grant: t.Grant}
+	rec := core.TokenRecord{ID: int64(len(s.recs) + 1), Name: t.Name, CreatedAt: utc(t.CreatedAt), ExpiresAt: utc(t.ExpiresAt), Grant: t.Grant, CreatedBy: t.CreatedBy}
 	s.recs = append(s.recs, rec)
 	s.hashes = append(s.hashes, t.Hash)
 	return rec, nil
@@ -72,7 +72,7 @@ func (s *Tokens) Rotate(_ context.Context, id int64, succ core.NewTokenRecord, g
 				Why: "two tokens drew the same random bytes, which should never happen", Fix: "run the command again"}
 		}
 	}
-	rec := core.TokenRecord{ID: int64(len(s.recs) + 1), Name: old.Name, CreatedAt: utc(succ.CreatedAt), ExpiresAt: utc(succ.ExpiresAt), Grant: old.Grant}
+	rec := core.TokenRecord{ID: int64(len(s.recs) + 1), Name: old.Name, CreatedAt: utc(succ.CreatedAt), ExpiresAt: utc(succ.ExpiresAt), Grant: old.Grant, CreatedBy: succ.CreatedBy}
 	s.recs = append(s.recs, rec)
 	s.hashes = append(s.hashes, succ.Hash)
 	s.recs[i].ReplacedBy = rec.ID
@@ -89,8 +89,8 @@ func (s *Tokens) List(context.Context) ([]core.TokenRecord, error) {
 	return append([]core.TokenRecord{}, s.recs...), nil
 }
 
-// Revoke marks the token with id or name ref as revoked.
-func (s *Tokens) Revoke(_ context.Context, ref string, at time.Time) (core.TokenRecord, error) {
+// Revoke marks the token with id or name ref as revoked by by.
+func (s *Tokens) Revoke(_ context.Context, ref string, at time.Time, by string) (core.TokenRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id, idErr := strconv.ParseInt(ref, 10, 64)
@@ -98,7 +98,7 @@ func (s *Tokens) Revoke(_ context.Context, ref string, at time.Time) (core.Token
 	for i, r := range s.recs {
 		if (idErr == nil && r.ID == id) || (idErr != nil && r.Name == ref) {
 			if r.RevokedAt.IsZero() {
-				s.recs[i].RevokedAt = utc(at)
+				s.recs[i].RevokedAt, s.recs[i].RevokedBy = utc(at), by
 			}
 			// the current token of the name, else the newest
 			if found < 0 || s.recs[found].ReplacedBy != 0 {

@@ -96,21 +96,60 @@ func TokenStore(t *testing.T, open func(t *testing.T) TokenHandles) {
 		h := open(t)
 		a := create(t, h.Store, "a", time.Time{})
 		b := create(t, h.Store, "b", time.Time{})
-		got, err := h.Store.Revoke(ctx, "a", t0.Add(time.Hour))
+		got, err := h.Store.Revoke(ctx, "a", t0.Add(time.Hour), "haloyadm (root)")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(core.TokenRecord{ID: a.ID, Name: "a", CreatedAt: t0, RevokedAt: t0.Add(time.Hour)}, got); diff != "" {
+		if diff := cmp.Diff(core.TokenRecord{ID: a.ID, Name: "a", CreatedAt: t0, RevokedAt: t0.Add(time.Hour), RevokedBy: "haloyadm (root)"}, got); diff != "" {
 			t.Errorf("Revoke(%q) mismatch (-want +got):\n%s", "a", diff)
 		}
 		ref := strconv.FormatInt(b.ID, 10)
-		if got, err := h.Store.Revoke(ctx, ref, t0.Add(2*time.Hour)); err != nil || got.Name != "b" {
+		if got, err := h.Store.Revoke(ctx, ref, t0.Add(2*time.Hour), "haloyadm"); err != nil || got.Name != "b" {
 			t.Errorf("Revoke(%q) = %v, %v, want token b", ref, got, err)
 		}
-		// revoking again keeps the first time: list shows when it stopped working
-		again, err := h.OtherStore.Revoke(ctx, "a", t0.Add(5*time.Hour))
-		if err != nil || !again.RevokedAt.Equal(t0.Add(time.Hour)) {
-			t.Errorf("Revoke(%q) again = %v, %v, want revoked at %v", "a", again, err, t0.Add(time.Hour))
+		// revoking again keeps the first time and actor: list shows when
+		// it stopped working, and who stopped it
+		again, err := h.OtherStore.Revoke(ctx, "a", t0.Add(5*time.Hour), `token "ops" (id 9)`)
+		if err != nil || !again.RevokedAt.Equal(t0.Add(time.Hour)) || again.RevokedBy != "haloyadm (root)" {
+			t.Errorf("Revoke(%q) again = %v, %v, want revoked at %v by haloyadm (root)", "a", again, err, t0.Add(time.Hour))
+		}
+	})
+
+	// who made and who revoked each token is kept, and read back by every
+	// handle: List, Lookup, Revoke's answer
+	t.Run("actors", func(t *testing.T) {
+		h := open(t)
+		made, err := h.Store.Create(ctx, core.NewTokenRecord{Name: "ci", Hash: hashOf("ci"), CreatedAt: t0, CreatedBy: `token "ops" (id 1)`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if made.CreatedBy != `token "ops" (id 1)` || made.RevokedBy != "" {
+			t.Errorf("Create() = %+v, want created by ops and not revoked", made)
+		}
+		succ, err := h.Store.Rotate(ctx, made.ID, core.NewTokenRecord{Hash: hashOf("ci-2"), CreatedAt: t0.Add(time.Minute), CreatedBy: core.RotationActor(made.ID)}, t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if succ.CreatedBy != "rotation of id 1 by itself" {
+			t.Errorf("Rotate() created by = %q, want the rotation", succ.CreatedBy)
+		}
+		if _, err := h.OtherStore.Revoke(ctx, "ci", t0.Add(2*time.Minute), "itself"); err != nil {
+			t.Fatal(err)
+		}
+		list, err := h.OtherStore.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got [][2]string
+		for _, r := range list {
+			got = append(got, [2]string{r.CreatedBy, r.RevokedBy})
+		}
+		want := [][2]string{{`token "ops" (id 1)`, "itself"}, {"rotation of id 1 by itself", "itself"}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("List() actors mismatch (-want +got):\n%s", diff)
+		}
+		if rec, ok, err := h.Verifier.Lookup(ctx, hashOf("ci-2")); err != nil || !ok || rec.CreatedBy != succ.CreatedBy || rec.RevokedBy != "itself" {
+			t.Errorf("Lookup(ci-2) = %+v, %v, %v, want the actors", rec, ok, err)
 		}
 	})
 
@@ -190,7 +229,7 @@ func TokenStore(t *testing.T, open func(t *testing.T) TokenHandles) {
 			t.Errorf("expiry after a long grace = %v, want it unchanged at %v", got.ExpiresAt, at.Add(90*24*time.Hour))
 		}
 		// revoking the name revokes every token of it, and returns the current one
-		rev, err := h.OtherStore.Revoke(ctx, "ci", at.Add(2*time.Minute))
+		rev, err := h.OtherStore.Revoke(ctx, "ci", at.Add(2*time.Minute), "haloyadm")
 		if err != nil || rev.ID != third.ID {
 			t.Fatalf("Revoke(ci) = %v, %v, want the current token %d", rev, err, third.ID)
 		}
@@ -208,7 +247,7 @@ func TokenStore(t *testing.T, open func(t *testing.T) TokenHandles) {
 
 	t.Run("revoke_unknown", func(t *testing.T) {
 		h := open(t)
-		_, err := h.Store.Revoke(ctx, "nope", t0)
+		_, err := h.Store.Revoke(ctx, "nope", t0, "haloyadm")
 		ce := wantKind(t, `Revoke("nope")`, err, core.NotFound)
 		if want := "there are no tokens"; ce.Why != want {
 			t.Errorf("Revoke on empty store why = %q, want %q", ce.Why, want)
@@ -216,7 +255,7 @@ func TokenStore(t *testing.T, open func(t *testing.T) TokenHandles) {
 		create(t, h.Store, "ci", time.Time{})
 		create(t, h.Store, "laptop", time.Time{})
 		for _, ref := range []string{"nope", "999", "CI"} {
-			_, err = h.Store.Revoke(ctx, ref, t0)
+			_, err = h.Store.Revoke(ctx, ref, t0, "haloyadm")
 			ce = wantKind(t, fmt.Sprintf("Revoke(%q)", ref), err, core.NotFound)
 			want := core.Error{Kind: core.NotFound, What: "unknown token " + strconv.Quote(ref), Why: "known tokens: ci, laptop", Fix: ce.Fix}
 			if diff := cmp.Diff(want, *ce); diff != "" {
@@ -249,7 +288,7 @@ func TokenStore(t *testing.T, open func(t *testing.T) TokenHandles) {
 		if got, ok, _ := h.Verifier.Lookup(ctx, hashOf("a")); !ok || got.Status(t0) != core.TokenActive {
 			t.Fatalf("Lookup(hash of a) = %v, %v, want active", got, ok)
 		}
-		if _, err := h.OtherStore.Revoke(ctx, "a", t0); err != nil {
+		if _, err := h.OtherStore.Revoke(ctx, "a", t0, "haloyadm"); err != nil {
 			t.Fatal(err)
 		}
 		got, ok, err := h.Verifier.Lookup(ctx, hashOf("a"))

@@ -77,7 +77,7 @@ func TestCacheFillsAndEmpties(t *testing.T) {
 		t.Fatalf("CacheLen() after lookups of one known and one unknown token = %d, want %d", got, want)
 	}
 	// a write through another handle, to another token, empties it
-	if _, err := other.Revoke(context.Background(), "b", time.Now()); err != nil {
+	if _, err := other.Revoke(context.Background(), "b", time.Now(), "haloyadm"); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := mustLookup(t, s, h2); !ok {
@@ -179,7 +179,7 @@ func TestRevokeRacesLookups(t *testing.T) {
 		name := fmt.Sprintf("t%d", i)
 		mustCreate(t, s, name, h, time.Time{})
 		raceRevoke(t, s, h, func() {
-			if _, err := other.Revoke(context.Background(), name, time.Now()); err != nil {
+			if _, err := other.Revoke(context.Background(), name, time.Now(), "haloyadm"); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -217,7 +217,7 @@ func TestHelperRevokeProcess(t *testing.T) {
 	}
 	s := sqlite.New(memory.Env{core.ServerDataDirEnv: dir})
 	defer s.Close()
-	if _, err := s.Revoke(context.Background(), name, time.Now()); err != nil {
+	if _, err := s.Revoke(context.Background(), name, time.Now(), "haloyadm"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -269,7 +269,7 @@ func TestRevokeRacesLookupsUncached(t *testing.T) {
 		name := fmt.Sprintf("t%d", i)
 		mustCreate(t, s, name, h, time.Time{})
 		raceRevoke(t, s, h, func() {
-			if _, err := other.Revoke(context.Background(), name, time.Now()); err != nil {
+			if _, err := other.Revoke(context.Background(), name, time.Now(), "haloyadm"); err != nil {
 				t.Fatal(err)
 			}
 		})

@@ -63,7 +63,7 @@ func TestRevokeOnFullDisk(t *testing.T) {
 	}
 	fill(t, dir)
 	for i, name := range []string{"ci-1", "ci-2"} {
-		if _, err := s.Revoke(ctx, name, time.Now()); err != nil {
+		if _, err := s.Revoke(ctx, name, time.Now(), "haloyadm"); err != nil {
 			t.Fatalf("Revoke(%q) on a full disk: %v", name, err)
 		}
 		rec, found, err := s.Lookup(ctx, core.HashAPIToken(toks[i]))

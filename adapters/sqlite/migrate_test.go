@@ -125,7 +125,131 @@ func TestMigrateFromV0(t *testing.T) {
 	if err != nil || len(list2) != 4 || list2[3].Grant.Apps[0] != "shop" {
 		t.Errorf("List() on reopening = %v, %v, want the 4 tokens", list2, err)
 	}
-	assertUserVersion(t, dir, 2)
+	assertUserVersion(t, dir, 3)
+}
+
+// tokensV1 and trustV2 are the tables of schema versions 1 and 2,
+// verbatim: scopes, apps and rotation (1), then the OIDC trust tables (2).
+const tokensV1 = `
+CREATE TABLE tokens (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	name         TEXT    NOT NULL,
+	hash         BLOB    NOT NULL UNIQUE,
+	created_at   INTEGER NOT NULL,
+	expires_at   INTEGER,
+	last_used_at INTEGER,
+	revoked_at   INTEGER,
+	scopes       TEXT,
+	apps         TEXT,
+	replaced_by  INTEGER
+);
+CREATE UNIQUE INDEX tokens_current_name ON tokens (name) WHERE replaced_by IS NULL;
+CREATE TABLE IF NOT EXISTS deployments (
+	seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+	deployment_id TEXT    NOT NULL UNIQUE,
+	app           TEXT    NOT NULL,
+	body          TEXT    NOT NULL,
+	token_id      INTEGER NOT NULL,
+	token_name    TEXT    NOT NULL,
+	received_at   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deployments_by_app ON deployments (app, seq);
+`
+
+const trustV2 = `
+CREATE TABLE IF NOT EXISTS trust_policies (
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	body          TEXT    NOT NULL,
+	repository_id TEXT,
+	owner_id      TEXT,
+	created_at    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS oidc_used (
+	key   BLOB    PRIMARY KEY,
+	until INTEGER NOT NULL
+) WITHOUT ROWID;
+`
+
+// makeV1or2 writes a database of schema version 1 (without the trust
+// tables) or 2, as those haloyadm versions left it: an unrestricted token,
+// a scoped one rotated into a successor, and a revoked one.
+func makeV1or2(t *testing.T, dir string, version int) {
+	t.Helper()
+	path := filepath.Join(dir, sqlite.FileName)
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	schema := tokensV1
+	if version == 2 {
+		schema += trustV2
+	}
+	stmts := []string{schema, `PRAGMA user_version = ` + itoa(int64(version)),
+		`INSERT INTO tokens (id, name, hash, created_at, expires_at, last_used_at, revoked_at, scopes, apps, replaced_by) VALUES
+			(1, 'init', x'` + hexHash("init") + `', ` + itoa(t0) + `, NULL, NULL, NULL, NULL, NULL, NULL),
+			(2, 'ci', x'` + hexHash("ci") + `', ` + itoa(t0) + `, ` + itoa(t0+10) + `, NULL, NULL, 'deploy', 'shop', 3),
+			(3, 'ci', x'` + hexHash("ci-2") + `', ` + itoa(t0+1) + `, NULL, NULL, NULL, 'deploy', 'shop', NULL),
+			(4, 'old', x'` + hexHash("old") + `', ` + itoa(t0) + `, NULL, NULL, ` + itoa(t0+2) + `, 'read', NULL, NULL)`,
+	}
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("make v%d database: %v", version, err)
+		}
+	}
+}
+
+// A version-2 database gains who made and who revoked each token: its rows
+// survive, with both unknown, and new changes record them.
+func TestMigrateV2AddsActors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	makeV1or2(t, dir, 2)
+	s := newStore(t, dir)
+	list, err := s.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	shop := core.TokenGrant{Scopes: []core.Scope{core.ScopeDeploy}, Apps: []string{"shop"}}
+	want := []core.TokenRecord{
+		{ID: 1, Name: "init", CreatedAt: t0},
+		{ID: 2, Name: "ci", CreatedAt: t0, ExpiresAt: t0.Add(10), Grant: shop, ReplacedBy: 3},
+		{ID: 3, Name: "ci", CreatedAt: t0.Add(1), Grant: shop},
+		{ID: 4, Name: "old", CreatedAt: t0, RevokedAt: t0.Add(2), Grant: core.TokenGrant{Scopes: []core.Scope{core.ScopeRead}}},
+	}
+	if diff := cmp.Diff(want, list); diff != "" {
+		t.Errorf("List() after migration mismatch (-want +got):\n%s", diff)
+	}
+	// shown honestly: nobody recorded who made or revoked them
+	if info := list[3].Info(t0); info.CreatedBy != "unknown" || info.RevokedBy != "unknown" {
+		t.Errorf("Info() of a migrated revoked token = created by %q, revoked by %q, want unknown for both", info.CreatedBy, info.RevokedBy)
+	}
+	// an old revocation keeps its unknown actor; a new one records its own
+	if rec, err := s.Revoke(ctx, "old", t0.Add(time.Hour), "haloyadm (root)"); err != nil || rec.RevokedBy != "" {
+		t.Errorf("Revoke(old) again = %+v, %v, want the first, unknown, actor kept", rec, err)
+	}
+	if rec, err := s.Revoke(ctx, "ci", t0.Add(time.Hour), "haloyadm (root)"); err != nil || rec.RevokedBy != "haloyadm (root)" || rec.ID != 3 {
+		t.Errorf("Revoke(ci) = %+v, %v, want id 3 revoked by haloyadm (root)", rec, err)
+	}
+	rec, err := s.Create(ctx, core.NewTokenRecord{Name: "new", Hash: core.HashAPIToken("y"), CreatedAt: t0, CreatedBy: `token "ops" (id 1)`})
+	if err != nil || rec.ID != 5 || rec.CreatedBy != `token "ops" (id 1)` {
+		t.Errorf("Create(new) after migration = %+v, %v, want id 5 created by ops", rec, err)
+	}
+	if got, ok, err := s.Lookup(ctx, core.HashAPIToken("haloy_init")); err != nil || !ok || got.ID != 1 || got.CreatedBy != "" {
+		t.Errorf("Lookup(init) after migration = %+v, %v, %v", got, ok, err)
+	}
+	s.Close()
+	assertUserVersion(t, dir, 3)
+	// a second open finds the current schema and changes nothing
+	list2, err := newStore(t, dir).List(ctx)
+	if err != nil || len(list2) != 5 || list2[2].RevokedBy != "haloyadm (root)" || list2[4].CreatedBy != `token "ops" (id 1)` {
+		t.Errorf("List() on reopening = %+v, %v, want the 5 tokens and their actors", list2, err)
+	}
 }
 
 func assertUserVersion(t *testing.T, dir string, want int) {

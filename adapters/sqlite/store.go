@@ -103,8 +103,9 @@ func (s *Store) Close() error {
 // 1 adds each token's scopes and apps, and rotation: a rotated-away token
 // keeps its record and name, marked replaced_by its successor, so names are
 // unique only among current tokens. 2 adds the OIDC trust policies and the
-// identity tokens already exchanged (trustSchema).
-const schemaVersion = 2
+// identity tokens already exchanged (trustSchema). 3 adds who made and who
+// revoked each token (migrateV3); older rows read as unknown.
+const schemaVersion = 3
 
 const tokensV1 = `
 CREATE TABLE tokens (
@@ -131,6 +132,13 @@ ALTER TABLE tokens RENAME TO tokens_v0;
 INSERT INTO tokens (id, name, hash, created_at, expires_at, last_used_at, revoked_at)
 	SELECT id, name, hash, created_at, expires_at, last_used_at, revoked_at FROM tokens_v0 ORDER BY id;
 DROP TABLE tokens_v0;
+`
+
+// migrateV3 adds the actors of a token's creation and revocation: NULL,
+// shown as core.UnknownActor, for the tokens made before.
+const migrateV3 = `
+ALTER TABLE tokens ADD COLUMN created_by TEXT;
+ALTER TABLE tokens ADD COLUMN revoked_by TEXT;
 `
 
 const deploymentsSchema = `
@@ -181,10 +189,12 @@ func migrate(ctx context.Context, db *sql.DB, path string) error {
 	var step string
 	switch {
 	case tables == 0:
-		step = tokensV1
+		step = tokensV1 + migrateV3
 	case v == 0:
-		step = migrateV0
-	} // version 1 tokens are current: only new tables to add
+		step = migrateV0 + migrateV3
+	default: // versions 1 and 2 have version 1's tokens table
+		step = migrateV3
+	}
 	if _, err := tx.ExecContext(ctx, step+deploymentsSchema+trustSchema+fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
 		return fmt.Errorf("migrate %s to schema version %d: %w", path, schemaVersion, err)
 	}
@@ -296,7 +306,7 @@ func fromNull(n sql.NullInt64) time.Time {
 	return time.Unix(0, n.Int64).UTC()
 }
 
-const tokenCols = `id, name, created_at, expires_at, last_used_at, revoked_at, scopes, apps, replaced_by`
+const tokenCols = `id, name, created_at, expires_at, last_used_at, revoked_at, scopes, apps, replaced_by, created_by, revoked_by`
 
 // lookupSQL finds a token by hash and returns exactly one row either way:
 // no such token is a row of zeros and NULLs, scanned like a found one, so
@@ -321,15 +331,16 @@ func scanToken(r scanner, extra ...any) (core.TokenRecord, error) {
 		t                                      core.TokenRecord
 		created                                int64
 		expires, lastUsed, revoked, replacedBy sql.NullInt64
-		scopes, apps                           sql.NullString
+		scopes, apps, createdBy, revokedBy     sql.NullString
 	)
-	dest := append([]any{&t.ID, &t.Name, &created, &expires, &lastUsed, &revoked, &scopes, &apps, &replacedBy}, extra...)
+	dest := append([]any{&t.ID, &t.Name, &created, &expires, &lastUsed, &revoked, &scopes, &apps, &replacedBy, &createdBy, &revokedBy}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return core.TokenRecord{}, err
 	}
 	t.CreatedAt = time.Unix(0, created).UTC()
 	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromNull(expires), fromNull(lastUsed), fromNull(revoked)
 	t.ReplacedBy = replacedBy.Int64
+	t.CreatedBy, t.RevokedBy = createdBy.String, revokedBy.String
 	if scopes.Valid {
 		t.Grant.Scopes = []core.Scope{}
 		for _, s := range splitList(scopes.String) {
@@ -378,8 +389,8 @@ func (s *Store) Create(ctx context.Context, t core.NewTokenRecord) (core.TokenRe
 		return core.TokenRecord{}, err
 	}
 	scopes, apps := grantCols(t.Grant)
-	row := db.QueryRowContext(ctx, `INSERT INTO tokens (name, hash, created_at, expires_at, scopes, apps) VALUES (?, ?, ?, ?, ?, ?) RETURNING `+tokenCols,
-		t.Name, t.Hash[:], t.CreatedAt.UnixNano(), nullTime(t.ExpiresAt), scopes, apps)
+	row := db.QueryRowContext(ctx, `INSERT INTO tokens (name, hash, created_at, expires_at, scopes, apps, created_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING `+tokenCols,
+		t.Name, t.Hash[:], t.CreatedAt.UnixNano(), nullTime(t.ExpiresAt), scopes, apps, nullString(t.CreatedBy))
 	rec, err := scanToken(row)
 	if isUnique(err) {
 		if strings.Contains(err.Error(), "tokens.hash") {
@@ -424,10 +435,10 @@ func (s *Store) List(ctx context.Context) ([]core.TokenRecord, error) {
 	return out, nil
 }
 
-// Revoke marks the token with id or name ref as revoked. A name revokes
-// its current token and the tokens it replaced that are still in their
-// grace period: revoking a name leaves no token of that name working.
-func (s *Store) Revoke(ctx context.Context, ref string, at time.Time) (core.TokenRecord, error) {
+// Revoke marks the token with id or name ref as revoked by by. A name
+// revokes its current token and the tokens it replaced that are still in
+// their grace period: revoking a name leaves no token of that name working.
+func (s *Store) Revoke(ctx context.Context, ref string, at time.Time, by string) (core.TokenRecord, error) {
 	db, err := s.open(ctx)
 	if err != nil {
 		return core.TokenRecord{}, err
@@ -436,10 +447,10 @@ func (s *Store) Revoke(ctx context.Context, ref string, at time.Time) (core.Toke
 	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
 		where, arg = "id = ?", id
 	}
-	t, found, err := revokeRows(ctx, db, where, arg, at)
+	t, found, err := revokeRows(ctx, db, where, arg, at, by)
 	if isFull(err) && releaseReserve(s.Path()) {
 		// a full disk: the reserve's space is for exactly this
-		t, found, err = revokeRows(ctx, db, where, arg, at)
+		t, found, err = revokeRows(ctx, db, where, arg, at, by)
 	}
 	// the watch sees this write too; this is for a store whose watch is off
 	s.invalidate()
@@ -485,8 +496,8 @@ func (s *Store) Rotate(ctx context.Context, id int64, succ core.NewTokenRecord, 
 		return core.TokenRecord{}, fmt.Errorf("rotate token %d: %w", id, err)
 	}
 	scopes, apps := grantCols(old.Grant)
-	rec, err := scanToken(tx.QueryRowContext(ctx, `INSERT INTO tokens (name, hash, created_at, expires_at, scopes, apps) VALUES (?, ?, ?, ?, ?, ?) RETURNING `+tokenCols,
-		old.Name, succ.Hash[:], succ.CreatedAt.UnixNano(), nullTime(succ.ExpiresAt), scopes, apps))
+	rec, err := scanToken(tx.QueryRowContext(ctx, `INSERT INTO tokens (name, hash, created_at, expires_at, scopes, apps, created_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING `+tokenCols,
+		old.Name, succ.Hash[:], succ.CreatedAt.UnixNano(), nullTime(succ.ExpiresAt), scopes, apps, nullString(succ.CreatedBy)))
 	if isUnique(err) {
 		return core.TokenRecord{}, &core.Error{Kind: core.Conflict, What: "a token with this hash already exists",
 			Why: "two tokens drew the same random bytes, which should never happen", Fix: "run the command again"}
@@ -556,10 +567,12 @@ func (s *Store) keep() int {
 	return core.KeepDeploymentsPerApp
 }
 
-// revokeRows marks the tokens matching where as revoked at at and returns
+// revokeRows marks the tokens matching where as revoked at at by by and returns
 // the current one of them (else the newest), and whether there was one.
-func revokeRows(ctx context.Context, db *sql.DB, where string, arg any, at time.Time) (core.TokenRecord, bool, error) {
-	rows, err := db.QueryContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE `+where+` RETURNING `+tokenCols, at.UnixNano(), arg)
+func revokeRows(ctx context.Context, db *sql.DB, where string, arg any, at time.Time, by string) (core.TokenRecord, bool, error) {
+	// SET reads the row as it was: the first revocation's actor stays
+	rows, err := db.QueryContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?), revoked_by = CASE WHEN revoked_at IS NULL THEN ? ELSE revoked_by END WHERE `+where+` RETURNING `+tokenCols,
+		at.UnixNano(), nullString(by), arg)
 	if err != nil {
 		return core.TokenRecord{}, false, err
 	}

@@ -94,7 +94,7 @@ func TestHashOnlyStorage(t *testing.T) {
 		tok, _ := createToken(t, s, fmt.Sprintf("t%d", i))
 		toks = append(toks, tok)
 	}
-	if _, err := s.Revoke(context.Background(), "t3", time.Now()); err != nil {
+	if _, err := s.Revoke(context.Background(), "t3", time.Now(), "haloyadm"); err != nil {
 		t.Fatal(err)
 	}
 	var raw []byte

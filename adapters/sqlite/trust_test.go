@@ -2,12 +2,9 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"testing"
 
 	"github.com/haloy-auth/haloy/adapters/porttest"
-	"github.com/haloy-auth/haloy/adapters/sqlite"
 	"github.com/haloy-auth/haloy/core"
 )
 
@@ -23,25 +20,15 @@ func TestTrustContract(t *testing.T) {
 func TestMigrateV1AddsTrust(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
+	makeV1or2(t, dir, 1)
 	s := newStore(t, dir)
-	createToken(t, s, "ci")
-	s.Close()
-	db, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`DROP TABLE trust_policies; DROP TABLE oidc_used; PRAGMA user_version = 1`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	s = newStore(t, dir)
 	if _, err := s.AddPolicy(ctx, core.TrustPolicy{Provider: core.TrustGitHub, Issuer: core.GitHubIssuer, Repository: "a/b",
 		Apps: []string{"web"}, Scopes: []core.Scope{core.ScopeDeploy}, TTL: core.DefaultTrustTTL}); err != nil {
 		t.Fatalf("AddPolicy after migrating from version 1: %v", err)
 	}
 	list, err := s.List(ctx)
-	if err != nil || len(list) != 1 || list[0].Name != "ci" {
-		t.Errorf("List() after migrating = %v, %v; want the token kept", list, err)
+	if err != nil || len(list) != 4 || list[0].Name != "init" || list[2].Grant.Apps[0] != "shop" {
+		t.Errorf("List() after migrating = %v, %v; want the tokens kept", list, err)
 	}
-	assertUserVersion(t, dir, 2)
+	assertUserVersion(t, dir, 3)
 }
