@@ -92,7 +92,7 @@ func TestDeployLogEndsOnRevokeAndExpiry(t *testing.T) {
 		return ev
 	}
 	r1, r2, e1, e2, o := open(revoked), open(revoked), open(expiring), open(expiring), open(other)
-	if _, err := f.openStore().Revoke(context.Background(), "ci", f.clock.now()); err != nil {
+	if _, err := f.openStore().Revoke(context.Background(), "ci", f.clock.now(), "haloyadm"); err != nil {
 		t.Fatal(err)
 	}
 	for i, ev := range []<-chan event{r1, r2} {
