@@ -243,8 +243,7 @@ func (s *Server) authorize(rt Route) http.Handler {
 		if ref.Refused() {
 			decision = "refused: " + ref.Message()
 		}
-		s.notes.Info(fmt.Sprintf("api: %s token=%q id=%d scope=%s app=%q %s",
-			r.Method+" "+redactTokens(r.URL.Path), tok.Name, tok.ID, rt.Scope, app, decision))
+		s.notes.Info(decisionLine(r.Method+" "+redactTokens(r.URL.Path), tok, rt.Scope, app, decision))
 		if ref.Refused() {
 			w.Header().Set(core.HeaderAcceptedScopes, core.JoinScopes(core.AcceptedScopes(rt.Scope)))
 			writeJSON(w, http.StatusForbidden, core.ErrorResponse{Error: ref.Message(), Token: ref.Token, MissingScope: ref.Need, App: ref.App})
@@ -255,6 +254,28 @@ func (s *Server) authorize(rt Route) http.Handler {
 		}
 		rt.handle(w, r)
 	})
+}
+
+// decisionLine is the log line of an authorization decision:
+//
+//	api: GET /v1/version token="ci" id=3 scope=read app="" allowed
+//
+// (built without fmt: it is written for every API call).
+func decisionLine(route string, tok core.TokenRecord, scope core.Scope, app, decision string) string {
+	b := make([]byte, 0, 64+len(route)+len(tok.Name)+len(app)+len(decision))
+	b = append(b, "api: "...)
+	b = append(b, route...)
+	b = append(b, " token="...)
+	b = strconv.AppendQuote(b, tok.Name)
+	b = append(b, " id="...)
+	b = strconv.AppendInt(b, tok.ID, 10)
+	b = append(b, " scope="...)
+	b = append(b, scope...)
+	b = append(b, " app="...)
+	b = strconv.AppendQuote(b, app)
+	b = append(b, ' ')
+	b = append(b, decision...)
+	return string(b)
 }
 
 // recheck checks r's token again, after its body was read, and answers
@@ -326,15 +347,6 @@ func caller(r *http.Request) core.TokenRecord {
 
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, core.HealthResponse{Status: "ok", Service: "haloyd", Version: s.version})
-}
-
-func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
-	rec := caller(r)
-	resp := core.VersionResponse{Haloyd: s.version, TokenName: rec.Name, TokenScopes: rec.Grant.Scopes, TokenApps: rec.Grant.Apps}
-	if !rec.ExpiresAt.IsZero() {
-		resp.TokenExpiresAt = &rec.ExpiresAt
-	}
-	writeJSON(w, http.StatusOK, resp)
 }
 
 // deploymentApp reads and checks a deployment body, Haloy's DeployRequest,

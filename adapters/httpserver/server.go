@@ -63,6 +63,8 @@ type Server struct {
 	admin ports.TokenAdmin
 
 	logs *logs
+	// versions keeps the encoded answers of GET /v1/version
+	versions *versionBodies
 	// watches ends the streams of a revoked or expired token
 	watches *tokenWatch
 	// streams counts the log streams served outside net/http (their
@@ -92,7 +94,7 @@ func WithTokenAdmin(a ports.TokenAdmin) Option { return func(s *Server) { s.admi
 // in deploys, and reports auth failures and its address through notes.
 func New(tokens ports.TokenVerifier, deploys ports.DeploymentLog, notes ports.Notifier, opts ...Option) *Server {
 	s := &Server{tokens: tokens, deploys: deploys, notes: notes, now: time.Now,
-		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), fatal: make(chan error, 1), version: "dev", logs: newLogs(), watches: newTokenWatch(), stopping: make(chan struct{}), lines: newLineLimiter(notes),
+		fails: newFailures(FailureRefill, FailureBurst), touch: newToucher(tokens, notes), fatal: make(chan error, 1), version: "dev", logs: newLogs(), versions: newVersionBodies(), watches: newTokenWatch(), stopping: make(chan struct{}), lines: newLineLimiter(notes),
 		writeTimeout: writeTimeout, keepalive: keepalive, tokenRecheck: tokenRecheck}
 	for _, o := range opts {
 		o(s)

@@ -1,0 +1,78 @@
+package httpserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/haloy-auth/haloy/core"
+)
+
+// The kept answer of GET /v1/version is always what encoding the token's
+// current record would give: a change of any field the answer shows (a
+// rotation shortens the old token's expiry) is never answered from the
+// old encoding.
+func TestVersionBodiesFollowTheRecord(t *testing.T) {
+	at := time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)
+	base := core.TokenRecord{ID: 7, Name: "ci", ExpiresAt: at}
+	steps := []struct {
+		name    string
+		version string
+		edit    func(r *core.TokenRecord)
+	}{
+		{"first", "1.2.3", func(*core.TokenRecord) {}},
+		{"again", "1.2.3", func(*core.TokenRecord) {}},
+		{"expiry_shortened", "1.2.3", func(r *core.TokenRecord) { r.ExpiresAt = at.Add(-time.Hour) }},
+		{"same_instant_elsewhere", "1.2.3", func(r *core.TokenRecord) { r.ExpiresAt = at.In(time.FixedZone("X", 3600)) }},
+		{"never_expires", "1.2.3", func(r *core.TokenRecord) { r.ExpiresAt = time.Time{} }},
+		{"renamed", "1.2.3", func(r *core.TokenRecord) { r.Name = "ci-2" }},
+		{"scopes", "1.2.3", func(r *core.TokenRecord) { r.Grant.Scopes = []core.Scope{core.ScopeRead} }},
+		{"other_scopes", "1.2.3", func(r *core.TokenRecord) { r.Grant.Scopes = []core.Scope{core.ScopeDeploy} }},
+		{"apps", "1.2.3", func(r *core.TokenRecord) { r.Grant.Apps = []string{"web"} }},
+		{"other_apps", "1.2.3", func(r *core.TokenRecord) { r.Grant.Apps = []string{"api"} }},
+		{"server_version", "1.2.4", func(*core.TokenRecord) {}},
+	}
+	v := newVersionBodies()
+	for _, st := range steps {
+		rec := base
+		st.edit(&rec)
+		resp := core.VersionResponse{Haloyd: st.version, TokenName: rec.Name, TokenScopes: rec.Grant.Scopes, TokenApps: rec.Grant.Apps}
+		if !rec.ExpiresAt.IsZero() {
+			resp.TokenExpiresAt = &rec.ExpiresAt
+		}
+		want, _ := json.Marshal(resp)
+		want = append(want, '\n')
+		if got := v.body(st.version, rec); !bytes.Equal(got, want) {
+			t.Errorf("%s: body() = %s, want %s", st.name, got, want)
+		}
+		base = rec
+	}
+}
+
+// The answers kept are bounded; past the bound they are still right.
+func TestVersionBodiesBounded(t *testing.T) {
+	v := newVersionBodies()
+	for id := range int64(versionMax + 10) {
+		rec := core.TokenRecord{ID: id, Name: fmt.Sprintf("t%d", id)}
+		want := fmt.Sprintf(`{"haloyd":"1","token_name":"t%d"}`+"\n", id)
+		if got := string(v.body("1", rec)); got != want {
+			t.Fatalf("body(token %d) = %q, want %q", id, got, want)
+		}
+	}
+	if len(v.m) > versionMax {
+		t.Errorf("answers kept = %d, want at most %d", len(v.m), versionMax)
+	}
+}
+
+// decisionLine writes what fmt wrote before it, quotes and all.
+func TestDecisionLineAsFmt(t *testing.T) {
+	for _, tt := range []struct{ name, app string }{{"ci", ""}, {`a"b`, "web"}, {"é\x00\n", `x\y`}} {
+		tok := core.TokenRecord{ID: 42, Name: tt.name}
+		want := fmt.Sprintf("api: %s token=%q id=%d scope=%s app=%q %s", "GET /v1/x", tok.Name, tok.ID, core.ScopeDeploy, tt.app, "allowed")
+		if got := decisionLine("GET /v1/x", tok, core.ScopeDeploy, tt.app, "allowed"); got != want {
+			t.Errorf("decisionLine(%q, %q) = %q, want %q", tt.name, tt.app, got, want)
+		}
+	}
+}
