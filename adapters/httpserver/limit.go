@@ -147,6 +147,9 @@ func limitKey(ip string) string {
 	if err != nil {
 		return ip
 	}
+	if a.Is4() {
+		return ip // netip accepts only the canonical dotted form: a.String() is ip
+	}
 	a = a.Unmap()
 	if a.Is4() {
 		return a.String()

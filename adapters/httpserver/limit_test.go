@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,14 @@ func TestLimitKey(t *testing.T) {
 		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
 		{"fe80::1%eth0", "fe80::/64"},
 		{"not-an-ip", "not-an-ip"},
+	}
+	// limitKey returns an IPv4 address as given, without formatting it
+	// again: netip must accept only the one spelling of each address, or
+	// one client could draw from several budgets
+	for _, ip := range []string{"192.0.2.07", "192.0.002.7", "0x7f.0.0.1", "127.1", "1.2.3.4 "} {
+		if a, err := netip.ParseAddr(ip); err == nil && a.Is4() {
+			t.Errorf("netip.ParseAddr(%q) = %v, want an error", ip, a)
+		}
 	}
 	for _, tt := range tests {
 		if got := limitKey(tt.in); got != tt.want {
