@@ -152,8 +152,16 @@ func TestAdminCLI(t *testing.T) {
 		{
 			name: "token_name_taken", domain: "", setup: [][]string{{"api", "token", "--name", "ci"}}, args: []string{"api", "token", "--name", "ci"}, wantCode: 2,
 			wantStderr: "haloyadm: error: a token named \"ci\" already exists\n" +
-				"haloyadm: token names are unique\n" +
-				"haloyadm: hint: choose another --name, or revoke the old one: haloyadm api token revoke ci\n",
+				"haloyadm: token names are unique, and a revoked or expired token keeps its name\n" +
+				"haloyadm: hint: choose another --name (see haloyadm api token list); to replace a token that still works under its name, rotate it: haloy server rotate <server>\n",
+		},
+		{
+			// revoking does not free a name: the hint must not say it does
+			name: "token_name_of_revoked", domain: "", setup: [][]string{{"api", "token", "--name", "ci"}, {"api", "token", "revoke", "ci"}},
+			args: []string{"api", "token", "--name", "ci"}, wantCode: 2,
+			wantStderr: "haloyadm: error: a token named \"ci\" already exists\n" +
+				"haloyadm: token names are unique, and a revoked or expired token keeps its name\n" +
+				"haloyadm: hint: choose another --name (see haloyadm api token list); to replace a token that still works under its name, rotate it: haloy server rotate <server>\n",
 		},
 		{
 			name: "list_empty", domain: "", args: []string{"api", "token", "list"},

@@ -40,8 +40,7 @@ func (s *Tokens) Create(_ context.Context, t core.NewTokenRecord) (core.TokenRec
 	defer s.mu.Unlock()
 	for i, r := range s.recs {
 		if r.Name == t.Name && r.ReplacedBy == 0 {
-			return core.TokenRecord{}, &core.Error{Kind: core.Conflict, What: "a token named " + strconv.Quote(t.Name) + " already exists",
-				Why: "token names are unique", Fix: "choose another --name, or revoke the old one: haloyadm api token revoke " + t.Name}
+			return core.TokenRecord{}, core.TokenNameTaken(t.Name)
 		}
 		if s.hashes[i] == t.Hash {
 			return core.TokenRecord{}, &core.Error{Kind: core.Conflict, What: "a token with this hash already exists",

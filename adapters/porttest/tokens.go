@@ -80,9 +80,15 @@ func TokenStore(t *testing.T, open func(t *testing.T) TokenHandles) {
 		create(t, h.Store, "ci", time.Time{})
 		_, err := h.OtherStore.Create(ctx, core.NewTokenRecord{Name: "ci", Hash: hashOf("other"), CreatedAt: t0})
 		ce := wantKind(t, `Create("ci") twice`, err, core.Conflict)
-		if want := `a token named "ci" already exists`; ce.What != want {
-			t.Errorf("Create twice what = %q, want %q", ce.What, want)
+		if diff := cmp.Diff(*core.TokenNameTaken("ci"), *ce); diff != "" {
+			t.Errorf("Create twice error mismatch (-want +got):\n%s", diff)
 		}
+		// a revoked token keeps its name, as the error's hint says
+		if _, err := h.Store.Revoke(ctx, "ci", t0, "haloyadm"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = h.OtherStore.Create(ctx, core.NewTokenRecord{Name: "ci", Hash: hashOf("other"), CreatedAt: t0})
+		wantKind(t, `Create("ci") after revoking ci`, err, core.Conflict)
 	})
 
 	t.Run("hash_taken", func(t *testing.T) {

@@ -397,17 +397,12 @@ func (s *Store) Create(ctx context.Context, t core.NewTokenRecord) (core.TokenRe
 			return core.TokenRecord{}, &core.Error{Kind: core.Conflict, What: "a token with this hash already exists",
 				Why: "two tokens drew the same random bytes, which should never happen", Fix: "run the command again"}
 		}
-		return core.TokenRecord{}, nameTaken(t.Name)
+		return core.TokenRecord{}, core.TokenNameTaken(t.Name)
 	}
 	if err != nil {
 		return core.TokenRecord{}, fmt.Errorf("create token %q: %w", t.Name, err)
 	}
 	return rec, nil
-}
-
-func nameTaken(name string) error {
-	return &core.Error{Kind: core.Conflict, What: "a token named " + strconv.Quote(name) + " already exists",
-		Why: "token names are unique", Fix: "choose another --name, or revoke the old one: haloyadm api token revoke " + name}
 }
 
 // List returns every token, oldest first.
