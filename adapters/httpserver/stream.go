@@ -48,7 +48,9 @@ func (s *Server) handleDeployLogs(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("X-Accel-Buffering", "no")
 	a, _ := r.Context().Value(ctxKey{}).(authed)
-	if live != nil {
+	// only a plain GET: a HEAD's answer has no body, and the bytes of a
+	// request body would read as the client leaving
+	if live != nil && r.Method == http.MethodGet && r.ContentLength == 0 {
 		if out, taken := s.takeOver(w); taken {
 			if out != nil {
 				s.streams.Add(1)

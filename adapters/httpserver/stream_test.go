@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -269,6 +272,46 @@ func TestDeployLogTakenOverConnection(t *testing.T) {
 		f.srv.streams.Wait()
 		return subscribers(f.srv, id) == 0
 	})
+}
+
+// A HEAD of a live log gets the head and no body; a GET with a body (which
+// a follower never sends) is still a stream, not ended by the body's bytes.
+func TestDeployLogHeadAndBody(t *testing.T) {
+	f := newFixture(t)
+	f.srv.keepalive = time.Hour
+	tok := f.token("ci", 0)
+	host := strings.TrimPrefix(f.http.URL, "http://")
+	// raw sends the request head, then body after a pause, and returns
+	// what came back within 500ms, and whether the server closed the
+	// connection by then
+	raw := func(method, id, body string) (string, bool) {
+		t.Helper()
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "%s /v1/deploy/%s/logs HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", method, id, host, tok, len(body))
+		if body != "" {
+			time.Sleep(100 * time.Millisecond)
+			fmt.Fprint(conn, body)
+		}
+		conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		b, err := io.ReadAll(conn)
+		return string(b), err == nil
+	}
+	id := wireID("head")
+	f.srv.logs.publish(f.srv.entry(core.Deployment{ID: id, App: "web"}, "INFO", "pulling"))
+	got, _ := raw("HEAD", id, "")
+	if !strings.HasPrefix(got, "HTTP/1.1 200 OK\r\n") || strings.Contains(got, "keepalive") || strings.Contains(got, "data:") {
+		t.Errorf("HEAD logs = %q, want a 200 head without a body", got)
+	}
+	id = wireID("body")
+	f.srv.logs.publish(f.srv.entry(core.Deployment{ID: id, App: "web"}, "INFO", "pulling"))
+	got, closed := raw("GET", id, "x")
+	if !strings.Contains(got, "data:") || closed {
+		t.Errorf("GET logs with a body = %q, closed %v; want the replay on a stream still open", got, closed)
+	}
 }
 
 // Shutting haloyadm serve down ends the streams it took over, promptly:
