@@ -59,11 +59,11 @@ type versionFlag bool
 
 // BeforeReset prints the version and exits 0, or refuses the flag after a
 // command.
-func (v versionFlag) BeforeReset(app *kong.Kong, kctx *kong.Context, vars kong.Vars) error {
+func (v versionFlag) BeforeReset(app *kong.Kong, kctx *kong.Context) error {
 	if sel := kctx.Selected(); sel != nil {
 		return fmt.Errorf("--version is a flag of %s alone, not of %q; run '%s version' for the version", app.Model.Name, sel.FullPath(), app.Model.Name)
 	}
-	fmt.Fprintln(app.Stdout, vars["version"])
+	fmt.Fprintln(app.Stdout, app.Model.Name+" "+version)
 	app.Exit(0)
 	return nil
 }
