@@ -3,6 +3,7 @@ package httpserver
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -373,5 +374,41 @@ func TestDeployLogHTTP2(t *testing.T) {
 	f.srv.logs.publish(done)
 	if msgs, _, ended := drain(t, events, 5*time.Second); !ended || len(msgs) != 1 || msgs[0] != "done" {
 		t.Errorf("after the end: %q, ended %v; want done, then the end", msgs, ended)
+	}
+}
+
+// Over haloyadm serve's TLS (HTTP/1.1: it offers no HTTP/2) a stream
+// takes its TLS connection over and works the same, with the HSTS header
+// of every answer; a client asking for HTTP/2 as haloy's does gets
+// HTTP/1.1.
+func TestDeployLogOverTLS(t *testing.T) {
+	f := newFixture(t)
+	certFile, keyFile, pool := selfSigned(t, t.TempDir())
+	s := New(f.store, f.store, f.notes)
+	s.keepalive = time.Hour
+	addr, stop := serve(t, s, core.ServeOptions{Listen: "127.0.0.1:0", TLSCert: certFile, TLSKey: keyFile})
+	defer stop()
+	tok := f.token("ci", 0)
+	id := wireID("tls")
+	d := core.Deployment{ID: id, App: "web"}
+	s.logs.publish(s.entry(d, "INFO", "pulling"))
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
+	req, _ := http.NewRequest("GET", addr+"/v1/deploy/"+id+"/logs", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.ProtoMajor != 1 || !resp.Close || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Errorf("stream over TLS = %s, close %v, HSTS %q; want HTTP/1.1 on a taken-over connection, with HSTS", resp.Proto, resp.Close, resp.Header.Get("Strict-Transport-Security"))
+	}
+	_, events := streamBody(t, resp)
+	waitFor(t, "one subscriber", func() bool { return subscribers(s, id) == 1 })
+	done := s.entry(d, "INFO", "done")
+	done.IsDeploymentComplete = true
+	s.logs.publish(done)
+	if msgs, _, ended := drain(t, events, 5*time.Second); !ended || len(msgs) != 2 || msgs[1] != "done" {
+		t.Errorf("stream over TLS = %q, ended %v; want the replay and done, then the end", msgs, ended)
 	}
 }
