@@ -96,6 +96,8 @@ func TestEncodeLineRefusesWhatCannotRoundTrip(t *testing.T) {
 func TestEncodeValueForms(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"abc123", "abc123"},
+		// every end of the letter and digit ranges is written bare
+		{"AZaz09", "AZaz09"},
 		{"00123", "00123"},
 		{"base64+/abc==", "base64+/abc=="},
 		{"a#b", "'a#b'"},
@@ -174,6 +176,15 @@ func TestRewriteEnvKeepsBytes(t *testing.T) {
 			"# mine\r\nFOO=1\r\nFOO=2\r\nHALOY_API_TOKEN_A=old\r\n",
 			map[string]string{"FOO": "2", "HALOY_API_TOKEN_A": "new", "HALOY_API_TOKEN_B": "b"},
 			"# mine\r\nFOO=1\r\nFOO=2\r\nHALOY_API_TOKEN_A=new\r\nHALOY_API_TOKEN_B=b\r\n"},
+		// a file that mixes line breaks: its first line's is the file's
+		{"first_line_break_is_the_files",
+			"FOO=1\r\nBAR=2\n",
+			map[string]string{"FOO": "1", "BAR": "2", "HALOY_API_TOKEN_B": "b"},
+			"FOO=1\r\nBAR=2\nHALOY_API_TOKEN_B=b\r\n"},
+		{"first_line_break_is_the_files_lf",
+			"FOO=1\nBAR=2\r\n",
+			map[string]string{"FOO": "1", "BAR": "2", "HALOY_API_TOKEN_B": "b"},
+			"FOO=1\nBAR=2\r\nHALOY_API_TOKEN_B=b\n"},
 		{"no_final_line_break",
 			"FOO=1",
 			map[string]string{"FOO": "1", "HALOY_API_TOKEN_B": "b"},
