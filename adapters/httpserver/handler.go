@@ -263,20 +263,22 @@ func (s *Server) authorize(rt Route) http.Handler {
 //
 // (built without fmt: it is written for every API call).
 func decisionLine(route string, tok core.TokenRecord, scope core.Scope, app, decision string) string {
-	b := make([]byte, 0, 64+len(route)+len(tok.Name)+len(app)+len(decision))
-	b = append(b, "api: "...)
-	b = append(b, route...)
-	b = append(b, " token="...)
-	b = strconv.AppendQuote(b, tok.Name)
-	b = append(b, " id="...)
-	b = strconv.AppendInt(b, tok.ID, 10)
-	b = append(b, " scope="...)
-	b = append(b, scope...)
-	b = append(b, " app="...)
-	b = strconv.AppendQuote(b, app)
-	b = append(b, ' ')
-	b = append(b, decision...)
-	return string(b)
+	var b strings.Builder // one allocation: String does not copy
+	b.Grow(64 + len(route) + len(tok.Name) + len(app) + len(decision))
+	var num [24]byte
+	b.WriteString("api: ")
+	b.WriteString(route)
+	b.WriteString(" token=")
+	b.Write(strconv.AppendQuote(num[:0], tok.Name))
+	b.WriteString(" id=")
+	b.Write(strconv.AppendInt(num[:0], tok.ID, 10))
+	b.WriteString(" scope=")
+	b.WriteString(string(scope))
+	b.WriteString(" app=")
+	b.Write(strconv.AppendQuote(num[:0], app))
+	b.WriteByte(' ')
+	b.WriteString(decision)
+	return b.String()
 }
 
 // recheck checks r's token again, after its body was read, and answers

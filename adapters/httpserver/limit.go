@@ -32,8 +32,16 @@ type failures struct {
 }
 
 type budget struct {
-	lim      *rate.Limiter
+	lim      *rate.Limiter // nil until the first failure: a full budget
 	inflight int
+}
+
+// tokens returns the failures b may still take at now.
+func (f *failures) tokens(b *budget, now time.Time) float64 {
+	if b.lim == nil {
+		return float64(f.burst)
+	}
+	return b.lim.TokensAt(now)
 }
 
 func newFailures(refill time.Duration, burst int) *failures {
@@ -55,7 +63,7 @@ func (f *failures) wait(ip string, now time.Time) time.Duration {
 }
 
 func (f *failures) waitFor(b *budget, now time.Time) time.Duration {
-	tokens := b.lim.TokensAt(now)
+	tokens := f.tokens(b, now)
 	if tokens >= 1 {
 		return 0
 	}
@@ -74,14 +82,14 @@ func (f *failures) begin(ip string, now func() time.Time) (key string, wait time
 			if len(f.ips) >= maxTracked {
 				f.sweep(now())
 			}
-			b = &budget{lim: rate.NewLimiter(f.every, f.burst)}
+			b = &budget{}
 			f.ips[key] = b
 		}
 		t := now()
 		if w := f.waitFor(b, t); w > 0 {
 			return key, w
 		}
-		if b.lim.TokensAt(t)-float64(b.inflight) >= 1 {
+		if f.tokens(b, t)-float64(b.inflight) >= 1 {
 			b.inflight++
 			return key, 0
 		}
@@ -96,10 +104,13 @@ func (f *failures) end(key string, failed bool, now time.Time) {
 	if b := f.ips[key]; b != nil {
 		b.inflight--
 		if failed {
+			if b.lim == nil {
+				b.lim = rate.NewLimiter(f.every, f.burst)
+			}
 			b.lim.AllowN(now, 1)
 		}
 		// a full budget is the same as none: good clients leave no entry
-		if b.inflight == 0 && b.lim.TokensAt(now) >= float64(f.burst) {
+		if b.inflight == 0 && f.tokens(b, now) >= float64(f.burst) {
 			delete(f.ips, key)
 		}
 	}
@@ -123,7 +134,7 @@ func (f *failures) fail(ip string, now time.Time) {
 // reach.
 func (f *failures) sweep(now time.Time) {
 	for key, b := range f.ips {
-		if b.inflight == 0 && b.lim.TokensAt(now) >= float64(f.burst) {
+		if b.inflight == 0 && f.tokens(b, now) >= float64(f.burst) {
 			delete(f.ips, key)
 		}
 	}

@@ -55,7 +55,8 @@ func (v *versionBodies) body(version string, rec core.TokenRecord) []byte {
 	}
 	resp := core.VersionResponse{Haloyd: version, TokenName: rec.Name, TokenScopes: rec.Grant.Scopes, TokenApps: rec.Grant.Apps}
 	if !rec.ExpiresAt.IsZero() {
-		resp.TokenExpiresAt = &rec.ExpiresAt
+		exp := rec.ExpiresAt // not &rec.ExpiresAt: rec would be on the heap on every call
+		resp.TokenExpiresAt = &exp
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -539,7 +539,10 @@ func (s *Store) Lookup(ctx context.Context, h core.TokenHash) (core.TokenRecord,
 		return rec, true, nil
 	}
 	var stored []byte
-	t, err := scanToken(stmt.QueryRowContext(ctx, h[:]), &stored)
+	// a copy: the driver keeps the argument, which would move h to the
+	// heap on every call, cache hits included
+	arg := h
+	t, err := scanToken(stmt.QueryRowContext(ctx, arg[:]), &stored)
 	if err != nil {
 		return core.TokenRecord{}, false, fmt.Errorf("look up token: %w", err)
 	}
