@@ -348,6 +348,8 @@ func (b *bench) streamRound(ctx context.Context, n int, idle time.Duration) ([]r
 			target: "-", status: statusInfo},
 		{figure: fmt.Sprintf("%d log streams: one entry delivered to every follower (last, median)", n),
 			ours: ms(slices.Max(r1.lat)) + ", " + ms(median(r1.lat)), target: "-", status: statusInfo},
+		{figure: fmt.Sprintf("%d log streams: server CPU to deliver the last 2 entries to every follower (2 rounds)", n),
+			ours: ms(int64(r1.deliverCPU)) + ", " + ms(int64(r2.deliverCPU)), target: "-", status: statusInfo},
 		{figure: fmt.Sprintf("%d log streams, all closed: server goroutines, heap in use", n),
 			ours:     fmt.Sprintf("%d goroutines, %s", r1.hAfter.goroutines, mib(r1.hAfter.heap)),
 			baseline: fmt.Sprintf("%d, %s before", h0.goroutines, mib(h0.heap)),
@@ -366,8 +368,9 @@ func (b *bench) streamRound(ctx context.Context, n int, idle time.Duration) ([]r
 type roundFigures struct {
 	open, after   procStatus
 	hOpen, hAfter harnessStats
-	idleCPU       float64 // share of a core while the streams idled
-	lat           []int64 // per follower: from the release to its first live entry
+	idleCPU       float64       // share of a core while the streams idled
+	deliverCPU    time.Duration // server CPU from the release to every follower's end
+	lat           []int64       // per follower: from the release to its first live entry
 }
 
 // followRound opens n streams of deployment id, 64 at a time, lets them
@@ -439,6 +442,11 @@ func (b *bench) followRound(ctx context.Context, s *server, base *url.URL, id, t
 	}
 
 	// the deployment goes on: "recorded" and "complete" go to every follower
+	d0, err := s.cpu()
+	if err != nil {
+		closeAll()
+		return r, err
+	}
 	released := time.Now()
 	if err := s.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
 		closeAll()
@@ -452,6 +460,11 @@ func (b *bench) followRound(ctx context.Context, s *server, base *url.URL, id, t
 		closeAll()
 		return r, errors.New("the followers did not all get the deployment's end within 2 minutes")
 	}
+	d1, err := s.cpu()
+	if err != nil {
+		return r, err
+	}
+	r.deliverCPU = d1 - d0
 	for _, f := range fs {
 		if f.err != nil {
 			return r, f.err
