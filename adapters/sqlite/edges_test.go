@@ -173,3 +173,34 @@ func jsonLen(v any) (int, error) {
 	b, err := json.Marshal(v)
 	return len(b), err
 }
+
+// A Store used after Close refuses, and opens nothing again: a late
+// caller (a log stream's token recheck racing the server's shutdown) once
+// re-created the database in a directory its owner was removing.
+func TestNoReopenAfterClose(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	s := New(memory.Env{core.ServerDataDirEnv: dir})
+	if _, err := s.List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	var h core.TokenHash
+	if _, _, err := s.Lookup(ctx, h); !errors.Is(err, errClosed) {
+		t.Errorf("Lookup after Close: err = %v, want errClosed", err)
+	}
+	if _, err := s.List(ctx); !errors.Is(err, errClosed) {
+		t.Errorf("List after Close: err = %v, want errClosed", err)
+	}
+	if err := s.Touch(ctx, 1, time.Now()); !errors.Is(err, errClosed) {
+		t.Errorf("Touch after Close: err = %v, want errClosed", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after use after Close, the data directory exists again (stat: %v): the store opened the database again", err)
+	}
+}

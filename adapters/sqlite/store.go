@@ -46,6 +46,10 @@ type Store struct {
 
 	mu sync.Mutex
 	db *sql.DB
+	// closed is set by Close for good: a late caller (a stream's token
+	// recheck, the last-use writer) gets errClosed instead of a database
+	// opened again behind the owner's back
+	closed bool
 	// lookup is prepared once: parsing the query costs more than running it
 	lookup *sql.Stmt
 	path   string
@@ -78,10 +82,15 @@ func (s *Store) Path() string {
 	return filepath.Join(core.ExpandHome(dir, home), FileName)
 }
 
-// Close closes the database, if it was opened.
+// errClosed is what every method returns after Close.
+var errClosed = errors.New("token store: used after it was closed")
+
+// Close closes the database, if it was opened. The Store cannot be used
+// after it: every method returns an error, and nothing is opened again.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.closed = true
 	if s.db == nil {
 		return nil
 	}
@@ -210,6 +219,9 @@ func (s *Store) open(ctx context.Context) (*sql.DB, error) {
 	defer s.mu.Unlock()
 	if s.db != nil {
 		return s.db, nil
+	}
+	if s.closed {
+		return nil, errClosed
 	}
 	path := s.Path()
 	if strings.ContainsAny(path, "?#") {
