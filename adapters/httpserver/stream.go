@@ -51,18 +51,23 @@ func (s *Server) handleDeployLogs(w http.ResponseWriter, r *http.Request) {
 	// only a plain GET: a HEAD's answer has no body, and the bytes of a
 	// request body would read as the client leaving
 	if live != nil && r.Method == http.MethodGet && r.ContentLength == 0 {
-		if out, taken := s.takeOver(w); taken {
-			if out != nil {
-				s.streams.Add(1)
-				go func() {
-					defer s.streams.Done()
-					s.follow(out, replay, live, cancel, a)
-				}()
-			} else {
-				cancel()
-			}
+		// counted while net/http still counts the connection, so that
+		// Serve's wait for the streams cannot begin before it
+		s.streams.Add(1)
+		out, taken := s.takeOver(w)
+		switch {
+		case out != nil:
+			go func() {
+				defer s.streams.Done()
+				s.follow(out, replay, live, cancel, a)
+			}()
+			return
+		case taken:
+			cancel()
+			s.streams.Done()
 			return
 		}
+		s.streams.Done()
 	}
 	// the server's write timeout is for ordinary answers: a stream gets a
 	// fresh deadline before each write instead, so it lasts as long as the
