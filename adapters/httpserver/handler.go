@@ -269,16 +269,31 @@ func decisionLine(route string, tok core.TokenRecord, scope core.Scope, app, dec
 	b.WriteString("api: ")
 	b.WriteString(route)
 	b.WriteString(" token=")
-	b.Write(strconv.AppendQuote(num[:0], tok.Name))
+	writeQuoted(&b, num[:0], tok.Name)
 	b.WriteString(" id=")
 	b.Write(strconv.AppendInt(num[:0], tok.ID, 10))
 	b.WriteString(" scope=")
 	b.WriteString(string(scope))
 	b.WriteString(" app=")
-	b.Write(strconv.AppendQuote(num[:0], app))
+	writeQuoted(&b, num[:0], app)
 	b.WriteByte(' ')
 	b.WriteString(decision)
 	return b.String()
+}
+
+// writeQuoted writes s as strconv.Quote does: as it is, between double
+// quotes, when it is printable ASCII without quotes or backslashes (token
+// and app names always are), else through strconv.AppendQuote into buf.
+func writeQuoted(b *strings.Builder, buf []byte, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			b.Write(strconv.AppendQuote(buf, s))
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
 }
 
 // recheck checks r's token again, after its body was read, and answers

@@ -68,7 +68,7 @@ func TestVersionBodiesBounded(t *testing.T) {
 
 // decisionLine writes what fmt wrote before it, quotes and all.
 func TestDecisionLineAsFmt(t *testing.T) {
-	for _, tt := range []struct{ name, app string }{{"ci", ""}, {`a"b`, "web"}, {"é\x00\n", `x\y`}} {
+	for _, tt := range []struct{ name, app string }{{"ci", ""}, {`a"b`, "web"}, {"é\x00\n", `x\y`}, {"~ !", "\x7f"}, {"deploy-bot.2", "my_app"}} {
 		tok := core.TokenRecord{ID: 42, Name: tt.name}
 		want := fmt.Sprintf("api: %s token=%q id=%d scope=%s app=%q %s", "GET /v1/x", tok.Name, tok.ID, core.ScopeDeploy, tt.app, "allowed")
 		if got := decisionLine("GET /v1/x", tok, core.ScopeDeploy, tt.app, "allowed"); got != want {
