@@ -79,3 +79,62 @@ func TestCertReloadAfterExactlyCheckEvery(t *testing.T) {
 		t.Errorf("at checkEvery: serial %d served, want 2 (the new files)", got.Leaf.SerialNumber.Int64())
 	}
 }
+
+// A request body of exactly MaxBodyBytes is read; one byte more is a 413
+// that says so, for a deployment (told its length, or sent chunked) and
+// for the admin route that reads its own body (POST /v1/tokens, whose own
+// smaller limit then refuses the body read whole, with its own message).
+func TestBodyLimit(t *testing.T) {
+	f := newFixture(t)
+	tok := f.token("admin", 0)
+	body := func(n int) string {
+		const head, tail = `{"deploymentID":"`, `"}`
+		return head + strings.Repeat("a", n-len(head)-len(tail)) + tail
+	}
+	const (
+		deployTooLarge = "the deployment is larger than 1048576 bytes"
+		bodyTooLarge   = "the request body is larger than 1048576 bytes"
+		tokenTooLarge  = "the token request is larger than 65536 bytes"
+	)
+	for _, tt := range []struct {
+		name, path string
+		size       int
+		chunked    bool
+		want413    string // the 413's message, "" for another answer
+	}{
+		{"deploy_at_limit", "/v1/deploy", MaxBodyBytes, false, ""},
+		{"deploy_over_limit", "/v1/deploy", MaxBodyBytes + 1, false, deployTooLarge},
+		{"deploy_at_limit_chunked", "/v1/deploy", MaxBodyBytes, true, ""},
+		{"deploy_over_limit_chunked", "/v1/deploy", MaxBodyBytes + 1, true, deployTooLarge},
+		{"tokens_at_limit_chunked", "/v1/tokens", MaxBodyBytes, true, tokenTooLarge},
+		{"tokens_over_limit_chunked", "/v1/tokens", MaxBodyBytes + 1, true, bodyTooLarge},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var r io.Reader = strings.NewReader(body(tt.size))
+			if tt.chunked {
+				r = io.MultiReader(r) // no length known: sent chunked
+			}
+			req, err := http.NewRequest(http.MethodPost, f.http.URL+tt.path, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := f.http.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if tt.want413 == "" {
+				if resp.StatusCode == http.StatusRequestEntityTooLarge {
+					t.Errorf("POST %s with %d bytes = 413 %s, want another answer", tt.path, tt.size, msg)
+				}
+				return
+			}
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(msg), tt.want413) {
+				t.Errorf("POST %s with %d bytes = %d %s, want 413 %q", tt.path, tt.size, resp.StatusCode, msg, tt.want413)
+			}
+		})
+	}
+}
