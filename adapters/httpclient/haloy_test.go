@@ -184,11 +184,14 @@ func TestDeployLogSilentStream(t *testing.T) {
 func TestDeployLogOutlivesTotalTimeout(t *testing.T) {
 	// a deployment longer than a whole ordinary call is followed to its end
 	f := newFakeAPI("0.9.1", map[string]string{token.Reveal(): "ci"})
-	f.keepalive = 60 * time.Millisecond
+	// the log takes 6 keepalive pauses (1.5 s), six times the calls' total
+	// timeout; margins wide enough for a loaded machine (100 ms, 60 ms and
+	// 200 ms once failed there)
+	f.keepalive = 250 * time.Millisecond
 	server := startPlain(t, f)
 	c, ep := New(&memory.Notes{}), endpoint(server)
-	c.Timeouts.Total = 100 * time.Millisecond
-	c.StreamIdle = 200 * time.Millisecond
+	c.Timeouts.Total = 250 * time.Millisecond
+	c.StreamIdle = time.Second
 	r := request("web")
 	if err := c.Deploy(context.Background(), ep, r); err != nil {
 		t.Fatal(err)
