@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -136,5 +137,23 @@ func TestBodyLimit(t *testing.T) {
 				t.Errorf("POST %s with %d bytes = %d %s, want 413 %q", tt.path, tt.size, resp.StatusCode, msg, tt.want413)
 			}
 		})
+	}
+}
+
+// A full table of addresses none of whose budgets has refilled loses a
+// tenth of its entries, no more: each forgotten address gets its whole
+// budget back.
+func TestSweepForgetsATenth(t *testing.T) {
+	f := newFailures(6*time.Second, 10)
+	now := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+	for i := range maxTracked {
+		f.fail(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), now)
+	}
+	if len(f.ips) != maxTracked {
+		t.Fatalf("table holds %d addresses, want %d", len(f.ips), maxTracked)
+	}
+	f.sweep(now)
+	if got, want := len(f.ips), maxTracked-maxTracked/10; got != want {
+		t.Errorf("after sweep, table holds %d addresses, want %d", got, want)
 	}
 }
