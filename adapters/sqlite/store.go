@@ -163,13 +163,40 @@ CREATE TABLE IF NOT EXISTS deployments (
 CREATE INDEX IF NOT EXISTS deployments_by_app ON deployments (app, seq);
 `
 
+// firstRead reads the schema version on a new connection, whose set-up
+// turns on WAL. While another process makes a new database or switches its
+// journal mode, SQLite can answer SQLITE_BUSY at once, without calling the
+// busy handler (busy_timeout): the read is then tried again, every 20 ms,
+// for as long as the busy timeout would have waited.
+func firstRead(ctx context.Context, db *sql.DB) (int, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var v int
+		err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var se *sqlitedrv.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // migrate brings the database to schemaVersion: it creates the tables of a
 // new database, or migrates an older one in place, in one transaction
 // (BEGIN IMMEDIATE: two processes opening at once migrate once). A
 // database made by a newer haloyadm is refused, not altered.
 func migrate(ctx context.Context, db *sql.DB, path string) error {
-	var v int
-	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+	v, err := firstRead(ctx, db)
+	if err != nil {
 		return fmt.Errorf("read schema version of %s: %w", path, err)
 	}
 	if v == schemaVersion {
