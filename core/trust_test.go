@@ -40,6 +40,18 @@ func TestTrustPolicyValidate(t *testing.T) {
 		{name: "pinned_id_not_numeric", change: func(p *TrustPolicy) { p.RepositoryID = "abc" }, want: "invalid numeric id"},
 		{name: "generic_without_claims", change: func(p *TrustPolicy) { p.Provider, p.Repository = TrustOIDC, "" }, want: "at least one --claim"},
 		{name: "gitlab_subgroup_ok", change: func(p *TrustPolicy) { p.Provider, p.Repository = TrustGitLab, "acme/team/web" }},
+		// the exact lifetime limits, each on both sides
+		{name: "ttl_1s", change: func(p *TrustPolicy) { p.TTL = time.Second }},
+		{name: "ttl_under_1s", change: func(p *TrustPolicy) { p.TTL = time.Second - time.Nanosecond }, want: "from 1s to 1h"},
+		{name: "ttl_1h", change: func(p *TrustPolicy) { p.TTL = time.Hour }},
+		{name: "ttl_over_1h", change: func(p *TrustPolicy) { p.TTL = time.Hour + time.Nanosecond }, want: "from 1s to 1h"},
+		// every digit, and the bytes either side of '0'..'9' ('/' and ':')
+		{name: "pinned_ids_all_digits", change: func(p *TrustPolicy) { p.RepositoryID, p.OwnerID = "1234567890", "9876543210" }},
+		{name: "pinned_id_slash", change: func(p *TrustPolicy) { p.RepositoryID = "12/" }, want: "invalid numeric id"},
+		{name: "pinned_id_colon", change: func(p *TrustPolicy) { p.OwnerID = ":12" }, want: "invalid numeric id"},
+		{name: "audience_ok", change: func(p *TrustPolicy) { p.Audience = "haloy:api.example.com" }},
+		{name: "audience_trailing_space", change: func(p *TrustPolicy) { p.Audience = "haloy:api.example.com " }, want: "leading or trailing spaces"},
+		{name: "audience_leading_space", change: func(p *TrustPolicy) { p.Audience = " haloy:api.example.com" }, want: "leading or trailing spaces"},
 		{name: "gitlab_workflow", change: func(p *TrustPolicy) {
 			p.Provider, p.Workflow = TrustGitLab, ".github/workflows/x.yml"
 		}, want: "--workflow is for GitHub"},
@@ -147,6 +159,22 @@ func TestCITokenName(t *testing.T) {
 	tok.Claims["ref"] = "refs/heads/" + strings.Repeat("ü", 30)
 	if n := CITokenName(long, tok); CheckTokenName(n) != nil {
 		t.Errorf("CITokenName of a long repository = %q: %v", n, CheckTokenName(n))
+	}
+}
+
+// TestCITokenNameLongest: the longest parts give a name cut to exactly the
+// 64 characters a token name may have, ending in the jti's hash.
+func TestCITokenNameLongest(t *testing.T) {
+	p := githubPolicy()
+	p.Repository = strings.Repeat("o", 20) + "/" + strings.Repeat("n", 20)
+	tok := githubToken()
+	tok.Claims["ref"] = "refs/heads/" + strings.Repeat("r", 20)
+	tok.Claims["run_id"] = strings.Repeat("1", 20)
+	full := "gh-" + strings.Repeat("o", 20) + "." + strings.Repeat("n", 7) + "-" + strings.Repeat("r", 12) + "-run" + strings.Repeat("1", 14)
+	name := CITokenName(p, tok)
+	tail := name[strings.LastIndexByte(name, '-'):]
+	if len(name) != 64 || len(tail) != 7 || name != full[:64-7]+tail {
+		t.Errorf("CITokenName = %q (%d characters), want %q + a 7-character tail (64)", name, len(name), full[:64-7])
 	}
 }
 
