@@ -106,3 +106,33 @@ func TestNewDeployRequest(t *testing.T) {
 		t.Errorf("Deployment() = %+v", d)
 	}
 }
+
+// TestNewDeployRequestBuildArg: each resolved entry carries the build_arg of
+// its own env entry, whatever the order of the others.
+func TestNewDeployRequestBuildArg(t *testing.T) {
+	cfg := TargetConfig{Image: &Image{Repository: "ghcr.io/acme/web"},
+		Env: []EnvVar{{Name: "A", Value: "a", BuildArg: true}, {Name: "B", Value: "b"}, {Name: "C", Value: "c", BuildArg: true}}}
+	env := []ResolvedEnvVar{{Name: "A", Resolved: Resolved{Value: "a"}}, {Name: "B", Resolved: Resolved{Value: "b"}}, {Name: "C", Resolved: Resolved{Value: "c"}}}
+	got := NewDeployRequest("01jdz3t4q9w2v1s6m8k0r5n7xb", "web", "prod.example.com", cfg, env, nil).TargetConfig.Env
+	want := []DeployEnv{{Name: "A", Value: "a", BuildArg: true}, {Name: "B", Value: "b"}, {Name: "C", Value: "c", BuildArg: true}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("NewDeployRequest().TargetConfig.Env mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestDeploymentImage: the recorded deployment names the image sent, and a
+// request without one (refused before recording, but Deployment must not
+// panic on it) records none.
+func TestDeploymentImage(t *testing.T) {
+	r := DeployRequest{DeploymentID: "01jdz3t4q9w2v1s6m8k0r5n7xb", TargetConfig: DeployTarget{Name: "web",
+		Image: &DeployImage{Repository: "ghcr.io/acme/web", Tag: "v2"}}}
+	want := Deployment{ID: "01jdz3t4q9w2v1s6m8k0r5n7xb", App: "web", Target: "production", Image: Image{Repository: "ghcr.io/acme/web", Tag: "v2"}}
+	if diff := cmp.Diff(want, r.Deployment("production")); diff != "" {
+		t.Errorf("Deployment() mismatch (-want +got):\n%s", diff)
+	}
+	r.TargetConfig.Image = nil
+	want.Image = Image{}
+	if diff := cmp.Diff(want, r.Deployment("production")); diff != "" {
+		t.Errorf("Deployment() without an image mismatch (-want +got):\n%s", diff)
+	}
+}

@@ -145,6 +145,8 @@ func TestCheckDeployRequestLimits(t *testing.T) {
 		{"domains_100", func(d *req) { d.TargetConfig.Domains = domains(100) }, func(d *req) { d.TargetConfig.Domains = domains(101) }},
 		{"domain_253", func(d *req) { d.TargetConfig.Domains = []Domain{{Domain: domainOf(253)}} }, func(d *req) { d.TargetConfig.Domains = []Domain{{Domain: domainOf(254)}} }},
 		{"alias_253", func(d *req) { d.TargetConfig.Domains[0].Aliases = []string{domainOf(253)} }, func(d *req) { d.TargetConfig.Domains[0].Aliases = []string{domainOf(254)} }},
+		{"health_check_path_255", func(d *req) { d.TargetConfig.HealthCheckPath = "/" + strings.Repeat("h", 254) }, func(d *req) { d.TargetConfig.HealthCheckPath = "/" + strings.Repeat("h", 255) }},
+		{"replicas_100", func(d *req) { n := 100; d.TargetConfig.Replicas = &n }, func(d *req) { n := 101; d.TargetConfig.Replicas = &n }},
 		{"env_500", func(d *req) { d.TargetConfig.Env = envs(500) }, func(d *req) { d.TargetConfig.Env = envs(501) }},
 		{"env_name_255", func(d *req) { d.TargetConfig.Env[0].Name = strings.Repeat("E", 255) }, func(d *req) { d.TargetConfig.Env[0].Name = strings.Repeat("E", 256) }},
 		{"env_value_64k", func(d *req) { d.TargetConfig.Env[0].Value = EnvValue(strings.Repeat("v", 64<<10)) }, func(d *req) { d.TargetConfig.Env[0].Value = EnvValue(strings.Repeat("v", 64<<10+1)) }},
@@ -163,6 +165,23 @@ func TestCheckDeployRequestLimits(t *testing.T) {
 				t.Errorf("CheckDeployRequest one over the limit = %v, want a *Error of Kind Invalid", err)
 			}
 		})
+	}
+}
+
+// TestDeployRequestClipsAt64: a value quoted in an error is cut after 64
+// bytes, and one of exactly 64 is quoted whole.
+func TestDeployRequestClipsAt64(t *testing.T) {
+	for _, tt := range []struct{ value, quoted string }{
+		{strings.Repeat("x", 64), strings.Repeat("x", 64)},
+		{strings.Repeat("x", 65), strings.Repeat("x", 64) + "..."},
+	} {
+		d := DeployRequest{DeploymentID: "01jdz3t4q9w2v1s6m8k0r5n7xb", TargetConfig: DeployTarget{Name: "my-app", Server: "prod.example.com",
+			Image: &DeployImage{Repository: "ghcr.io/acme/my-app"}, Preset: tt.value}}
+		want := "invalid preset " + strconv.Quote(tt.quoted)
+		var e *Error
+		if err := CheckDeployRequest(d); !errors.As(err, &e) || e.What != want {
+			t.Errorf("CheckDeployRequest(preset of %d bytes) = %v, want What %q", len(tt.value), err, want)
+		}
 	}
 }
 
