@@ -447,3 +447,56 @@ func TestCheckNoImageFix(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeServerMarkAtStart: a scheme, path, user info or port that
+// begins at the very first byte is still reported as what it is, with a fix
+// that can be pasted, and a scheme shorter than https:// is cut at its own
+// length. Each case hits an index of 0, where >= 0 and > 0 part.
+func TestNormalizeServerMarkAtStart(t *testing.T) {
+	const empty = "give the server's domain or IP address, e.g. haloy server add haloy.example.com"
+	tests := []struct {
+		name, in  string
+		what, why string
+		fix       string
+	}{
+		{"empty_scheme", "://haloy.example.com", `invalid server "://haloy.example.com"`,
+			"it starts with ://, and haloy adds https:// itself", "remove ://: haloy server add haloy.example.com"},
+		{"short_scheme", "ws://haloy.example.com", `invalid server "ws://haloy.example.com"`,
+			"it starts with ws://, and haloy adds https:// itself", "remove ws://: haloy server add haloy.example.com"},
+		// the password is hidden, and the user name before it kept, even
+		// when the :// in front has no scheme
+		{"empty_scheme_user_info", "://user:pw@haloy.example.com", `invalid server "://user:***@haloy.example.com"`,
+			"it starts with ://, and haloy adds https:// itself", "remove ://: haloy server add haloy.example.com"},
+		{"path_only", "/haloy.example.com", `invalid server "/haloy.example.com"`,
+			"it has a path (/haloy.example.com); a server is a host name only", "remove /haloy.example.com"},
+		{"empty_user_info", "@haloy.example.com", `invalid server "@haloy.example.com"`,
+			"it has user info (@); haloy authenticates with the API token", "remove @: haloy server add haloy.example.com"},
+		{"port_only", ":9922", `invalid server ":9922"`, "the server name is empty", empty},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NormalizeServer(tt.in)
+			want := Error{Kind: Invalid, What: tt.what, Why: tt.why, Fix: tt.fix}
+			if e, ok := errors.AsType[*Error](err); !ok || *e != want {
+				t.Errorf("NormalizeServer(%q) = %#v, want %#v", tt.in, err, want)
+			}
+		})
+	}
+}
+
+// TestServerKeyCanonical: a stored name and a spelling of it meet on the
+// normalized form (an IDN typed in Unicode finds its punycode entry), and
+// two names haloy refuses match only when they are the same name, never
+// because both are refused.
+func TestServerKeyCanonical(t *testing.T) {
+	servers := map[string]ServerRef{"xn--bcher-kva.example.com": {}, "bad name!": {}}
+	for in, want := range map[string]string{
+		"Bücher.Example.com.": "xn--bcher-kva.example.com",
+		"BAD NAME!.":          "bad name!",
+		"other name?":         "",
+	} {
+		if got, ok := ServerKey(servers, in); got != want || ok != (want != "") {
+			t.Errorf("ServerKey(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
