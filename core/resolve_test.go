@@ -148,6 +148,11 @@ func TestResolveToken(t *testing.T) {
 			result{"tok-literal", "literal value in haloy.yaml:5", "api_token.value in haloy.yaml:5 is a token written into a config file, which is unsafe: " +
 				"anyone who can read the file or its repository can deploy with it; " +
 				"use api_token.from.env (the token in the environment or a .env file) or api_token.from.secret (a secret provider such as 1Password) instead"}, ""},
+		// an empty from: block beside the value does not make it any less written into the file
+		{"literal_value_with_empty_from_warns", core.TokenInput{APIToken: &core.APITokenConfig{Value: "tok-literal", From: &core.ValueFrom{}}},
+			result{"tok-literal", "literal value in haloy.yaml:5", "api_token.value in haloy.yaml:5 is a token written into a config file, which is unsafe: " +
+				"anyone who can read the file or its repository can deploy with it; " +
+				"use api_token.from.env (the token in the environment or a .env file) or api_token.from.secret (a secret provider such as 1Password) instead"}, ""},
 		{"several_values", core.TokenInput{APIToken: &core.APITokenConfig{Value: "tok-literal", From: &core.ValueFrom{Env: "PROD_TOKEN"}}}, result{},
 			`no API token for server "prod.haloy.com" | api_token sets several values (haloy.yaml:5): from.env, from.secret and value exclude each other | keep exactly one of them`},
 		{"no_value", core.TokenInput{APIToken: &core.APITokenConfig{From: &core.ValueFrom{}}}, result{},
@@ -223,6 +228,27 @@ func TestResolveEnv(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantErrs, gotErrs); diff != "" {
 		t.Errorf("ResolveEnv() errors mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestSecretSourcesRegistry: registry credentials from a secret are fetched
+// too, and an image without a registry block needs none.
+func TestSecretSourcesRegistry(t *testing.T) {
+	providers := core.SecretProviders{"onepassword": {"registry": {"vault": "V", "item": "R"}}}
+	names := func(tc core.TargetConfig) []string {
+		var got []string
+		for _, s := range core.SecretSources(tc, providers, "") {
+			got = append(got, s.Name)
+		}
+		return got
+	}
+	withRegistry := core.TargetConfig{Image: &core.Image{Repository: "ghcr.io/acme/web", Registry: &core.RegistryAuth{
+		Username: core.ValueSource{Value: "acme"}, Password: core.ValueSource{From: &core.ValueFrom{Secret: "onepassword:registry:password"}}}}}
+	if diff := cmp.Diff([]string{"registry"}, names(withRegistry)); diff != "" {
+		t.Errorf("SecretSources(registry password from a secret) mismatch (-want +got):\n%s", diff)
+	}
+	if got := names(core.TargetConfig{Image: &core.Image{Repository: "ghcr.io/acme/web"}}); len(got) != 0 {
+		t.Errorf("SecretSources(image without registry) = %q, want none", got)
 	}
 }
 
