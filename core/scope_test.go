@@ -130,7 +130,19 @@ func TestGrantMissing(t *testing.T) {
 }
 
 func TestAcceptedScopes(t *testing.T) {
-	if diff := cmp.Diff([]Scope{ScopeDeploy, ScopeAdmin}, AcceptedScopes(ScopeDeploy)); diff != "" {
-		t.Errorf("AcceptedScopes(deploy) mismatch (-want +got):\n%s", diff)
+	tests := []struct {
+		need Scope
+		want []Scope
+	}{
+		// the weakest scope (rank 0) is accepted by every scope
+		{ScopeRead, []Scope{ScopeRead, ScopeDeploy, ScopeAdmin}},
+		{ScopeDeploy, []Scope{ScopeDeploy, ScopeAdmin}},
+		{ScopeAdmin, []Scope{ScopeAdmin}},
+		{Scope("owner"), nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, AcceptedScopes(tt.need)); diff != "" {
+			t.Errorf("AcceptedScopes(%q) mismatch (-want +got):\n%s", tt.need, diff)
+		}
 	}
 }

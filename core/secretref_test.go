@@ -139,6 +139,19 @@ func TestSecretSourceRefKey(t *testing.T) {
 	}
 }
 
+// Two configs in different directories that both name secrets.yaml name two
+// files: their sources must not be fetched once for both.
+func TestSecretSourceRefKeyDir(t *testing.T) {
+	ref := func(dir string) core.SecretSourceRef {
+		return core.SecretSourceRef{Provider: "sops", Name: "api", Settings: map[string]string{"file": "secrets.yaml"}, Dir: dir}
+	}
+	for _, dirs := range [][2]string{{"/srv/app", "/srv/other"}, {"", "/srv/app"}} {
+		if a, b := ref(dirs[0]).Key(), ref(dirs[1]).Key(); a == b {
+			t.Errorf("Key() = %q for the same file in %q and %q", a, dirs[0], dirs[1])
+		}
+	}
+}
+
 func TestDescribeOnePassword(t *testing.T) {
 	src := func(settings map[string]string) core.SecretSourceRef {
 		return core.SecretSourceRef{Provider: "onepassword", Name: "api-tokens", Settings: settings}

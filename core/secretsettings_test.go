@@ -83,3 +83,27 @@ func TestCheckSettingsLists(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckSettingsTakesWords: the settings a backend takes read as
+// English for one, two and three words ("a", "a and b", "a, b and c").
+func TestCheckSettingsTakesWords(t *testing.T) {
+	tests := []struct {
+		name               string
+		required, optional []string
+		want               string
+	}{
+		{"one_optional", nil, []string{"command"}, "a test source takes optionally command"},
+		{"two_required", []string{"vault", "item"}, nil, "a test source takes vault and item"},
+		{"two_optional", []string{"file"}, []string{"identity", "format"}, "a test source takes file and optionally identity and format"},
+		{"three_optional", []string{"path"}, []string{"mount", "address", "namespace"}, "a test source takes path and optionally mount, address and namespace"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := core.SecretSourceRef{Provider: "test", Name: "s", Settings: map[string]string{"zzzzzz": "x"}}
+			err := core.CheckSettings(src, "test", tt.required, tt.optional)
+			if e, ok := err.(*core.Error); !ok || e.Why != tt.want {
+				t.Errorf("CheckSettings(%v, %v) = %v, want a *core.Error saying %q", tt.required, tt.optional, err, tt.want)
+			}
+		})
+	}
+}
