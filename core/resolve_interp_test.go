@@ -57,3 +57,37 @@ func TestResolveEnvInterpolates(t *testing.T) {
 		})
 	}
 }
+
+// TestResolveEnvInterpolationReport: the source names the entries filled in,
+// only when there are some, and an unknown reference's fix suggests the
+// closest entry only when one is close.
+func TestResolveEnvInterpolationReport(t *testing.T) {
+	lit := func(n, v string) core.EnvVar { return core.EnvVar{Name: n, Value: core.Secret(v)} }
+	where := func(i int) string { return "haloy.yaml:" + strconv.Itoa(10+i) }
+	entries := []core.EnvVar{lit("RAW", "${not-a-name}"), lit("HOST", "h"), lit("URL", "${HOST}/x"),
+		lit("TYPO", "${HOTS}"), lit("FAR", "${ZZZZZZZZ}")}
+	got, errs := core.ResolveEnv(entries, where, "haloy.yaml", nil, core.SecretInputs{})
+	sources := map[string]string{}
+	for _, r := range got {
+		sources[r.Name] = r.Source
+	}
+	// "${" without a reference fills nothing in
+	wantSources := map[string]string{"RAW": "literal value in haloy.yaml:10", "HOST": "literal value in haloy.yaml:11",
+		"URL": "literal value in haloy.yaml:12, with HOST filled in"}
+	if diff := cmp.Diff(wantSources, sources); diff != "" {
+		t.Errorf("ResolveEnv sources mismatch (-want +got):\n%s", diff)
+	}
+	var fixes []string
+	for _, err := range errs {
+		e, ok := err.(*core.Error)
+		if !ok {
+			t.Fatalf("ResolveEnv error %v is not a *core.Error", err)
+		}
+		fixes = append(fixes, e.Fix)
+	}
+	wantFixes := []string{"did you mean ${HOST}? or add an env entry named HOTS",
+		"add an env entry named ZZZZZZZZ (its value may come from.env), or remove the reference"}
+	if diff := cmp.Diff(wantFixes, fixes); diff != "" {
+		t.Errorf("ResolveEnv fixes mismatch (-want +got):\n%s", diff)
+	}
+}
