@@ -239,3 +239,40 @@ func TestAppConfigTargetLongerEnv(t *testing.T) {
 		t.Errorf("Target(%q).Env mismatch (-want +got):\n%s", "prod", diff)
 	}
 }
+
+// TestResolveImageKeyNotFound: an image_key that names no image is reported
+// at the line that writes it (the target's own, else the top level's), with
+// the closest image's name when one is close, else the list.
+func TestResolveImageKeyNotFound(t *testing.T) {
+	images := map[string]*core.Image{"worker": {Repository: "ghcr.io/acme/worker"}, "web": {Repository: "ghcr.io/acme/web"}}
+	cfg := core.AppConfig{Images: images, TargetConfig: core.TargetConfig{Name: "my-app", ImageKey: "wbe"},
+		Targets: map[string]core.TargetConfig{"inherits": {}, "typo": {ImageKey: "wroker"}, "far": {ImageKey: "zzzzzzzz"}},
+		Lines:   map[string]int{"image_key": 3, "targets.typo.image_key": 8, "targets.far.image_key": 11}}
+	tests := []struct {
+		target string
+		want   core.Error
+	}{
+		{"inherits", core.Error{Kind: core.NotFound, What: `image_key "wbe" names no image (haloy.yaml:3)`,
+			Why: "images in haloy.yaml: web, worker", Fix: `did you mean "web"?`}},
+		{"typo", core.Error{Kind: core.NotFound, What: `image_key "wroker" names no image (haloy.yaml:8)`,
+			Why: "images in haloy.yaml: web, worker", Fix: `did you mean "worker"?`}},
+		{"far", core.Error{Kind: core.NotFound, What: `image_key "zzzzzzzz" names no image (haloy.yaml:11)`,
+			Why: "images in haloy.yaml: web, worker", Fix: "use one of: web, worker"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			_, errs := cfg.Resolve(tt.target)
+			var got []core.Error
+			for _, err := range errs {
+				e, ok := err.(*core.Error)
+				if !ok {
+					t.Fatalf("Resolve(%q) error %v is not a *core.Error", tt.target, err)
+				}
+				got = append(got, *e)
+			}
+			if diff := cmp.Diff([]core.Error{tt.want}, got); diff != "" {
+				t.Errorf("Resolve(%q) errors mismatch (-want +got):\n%s", tt.target, diff)
+			}
+		})
+	}
+}
