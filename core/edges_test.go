@@ -500,3 +500,21 @@ func TestServerKeyCanonical(t *testing.T) {
 		}
 	}
 }
+
+// A server name that is not valid UTF-8 is refused: IDNA would turn each
+// invalid byte into U+FFFD, and a\x80, a\xff and a\xc3 would all be stored
+// as the same punycode name, one the user never typed. (It also makes
+// isASCII's `>= utf8.RuneSelf` boundary unobservable: a lone 0x80 is
+// invalid UTF-8.)
+func TestNormalizeServerInvalidUTF8(t *testing.T) {
+	for _, in := range []string{"a\x80.example.com", "a\xff.example.com", "a\xc3.example.com", "\x80", "a\xc3.example.com:8443"} {
+		got, err := NormalizeServer(in)
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != Invalid || e.Why != "it is not valid UTF-8 text" {
+			t.Errorf("NormalizeServer(%q) = %q, %v; want the Invalid error naming invalid UTF-8", in, got, err)
+		}
+	}
+	if got, err := NormalizeServer("bücher.example.com"); err != nil || got != "xn--bcher-kva.example.com" {
+		t.Errorf("NormalizeServer(bücher.example.com) = %q, %v; want xn--bcher-kva.example.com", got, err)
+	}
+}

@@ -134,6 +134,11 @@ func normalizeHost(raw, host string) (string, error) {
 		return a.String(), nil
 	}
 	name := strings.TrimSuffix(host, ".")
+	// before IDNA, which would turn each invalid byte into U+FFFD and store
+	// a name nobody typed (a\x80 and a\xff both become xn--a-q10i)
+	if !utf8.ValidString(name) {
+		return "", serverErr(raw, "it is not valid UTF-8 text", "type the server's name again, or give its punycode form (xn--...)")
+	}
 	if !isASCII(name) {
 		ascii, err := idna.Lookup.ToASCII(name)
 		if err != nil {
