@@ -80,3 +80,13 @@ func TestRepeatedLinesAggregated(t *testing.T) {
 	}
 
 }
+
+// TestThousands: the summary line's count has a comma before each group of
+// three digits, and none in front.
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 2999: "2,999", 100000: "100,000", 999999: "999,999", 1000000: "1,000,000"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -168,3 +168,26 @@ func TestDeployLogSlowClientIsCut(t *testing.T) {
 		t.Errorf("stream after the cut: %d entries, ended %v; want the replay of %d to the end", len(msgs), ended, replayEntries)
 	}
 }
+
+// TestLogsKeepExactlyKeptDeployLogs: keptDeployLogs ended logs are all kept;
+// the next deployment evicts the oldest one, and only it.
+func TestLogsKeepExactlyKeptDeployLogs(t *testing.T) {
+	l := newLogs()
+	for i := range keptDeployLogs {
+		id := fmt.Sprintf("e%d", i)
+		l.publish(logEntry(id, "start"))
+		end := logEntry(id, "done")
+		end.IsDeploymentComplete = true
+		l.publish(end)
+	}
+	if _, ok := l.app("e0"); !ok || len(l.byID) != keptDeployLogs {
+		t.Fatalf("with %d ended logs: oldest kept %v, %d kept; want all kept", keptDeployLogs, ok, len(l.byID))
+	}
+	l.publish(logEntry("next", "start"))
+	if _, ok := l.app("e0"); ok {
+		t.Error("the oldest ended log was kept beyond keptDeployLogs")
+	}
+	if _, ok := l.app("e1"); !ok || len(l.byID) != keptDeployLogs {
+		t.Errorf("after one more deployment: second oldest kept %v, %d kept; want it kept and %d in all", ok, len(l.byID), keptDeployLogs)
+	}
+}

@@ -100,4 +100,9 @@ func TestLastUseNeverBlocks(t *testing.T) {
 	if got, want := toks.calls.Load(), int32(2); got != want || toks.Writes != 1 {
 		t.Errorf("a minute after the failure: %d writes begun, %d done; want %d and 1", got, toks.Writes, want)
 	}
+	// the failed write is told in one warning; the write that worked is not
+	want := `cannot record last use of token "ci" (next try in 1m0s at the earliest): database is locked`
+	if len(notes.Warnings) != 1 || notes.Warnings[0] != want {
+		t.Errorf("warnings = %q, want only %q", notes.Warnings, want)
+	}
 }
