@@ -24,6 +24,7 @@ const (
 // lineLimiter writes lines of a kind through notes within the budget above.
 type lineLimiter struct {
 	notes ports.Notifier
+	now   func() time.Time // time.Now; tests set a clock
 	mu    sync.Mutex
 	kinds map[string]*lineKind
 }
@@ -36,13 +37,13 @@ type lineKind struct {
 }
 
 func newLineLimiter(notes ports.Notifier) *lineLimiter {
-	return &lineLimiter{notes: notes, kinds: map[string]*lineKind{}}
+	return &lineLimiter{notes: notes, now: time.Now, kinds: map[string]*lineKind{}}
 }
 
 // info writes line, of kind (a plural noun: "auth failures"), unless its
 // kind used up its budget in this window.
 func (l *lineLimiter) info(kind, line string) {
-	now := time.Now()
+	now := l.now()
 	l.mu.Lock()
 	k := l.kinds[kind]
 	if k == nil || now.Sub(k.start) >= lineWindow {

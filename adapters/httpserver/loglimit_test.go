@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/haloy-auth/haloy/adapters/memory"
 	"github.com/haloy-auth/haloy/core"
@@ -88,5 +89,45 @@ func TestThousands(t *testing.T) {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestLineWindow: a kind's budget lasts lineWindow: the line lineWindow
+// after the window began opens a new one and is written; the lines dropped
+// in a window are counted in one line at its end, written by a timer
+// without waiting for another line or for the server to stop.
+func TestLineWindow(t *testing.T) {
+	notes := &memory.Notes{}
+	l := newLineLimiter(notes)
+	t0 := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+	at := t0
+	l.now = func() time.Time { return at }
+	for i := range lineBurst {
+		l.info("auth failures", fmt.Sprintf("auth failure %d", i))
+	}
+	infos := func() []string {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return append([]string{}, notes.Infos...)
+	}
+	// two more just before the window ends: dropped, and the timer is due at once
+	at = t0.Add(lineWindow - time.Nanosecond)
+	l.info("auth failures", "auth failure late")
+	l.info("auth failures", "auth failure later")
+	if got := infos(); len(got) != lineBurst {
+		t.Fatalf("%d lines written of %d in one window, want %d", len(got), lineBurst+2, lineBurst)
+	}
+	want := "... and 2 more auth failures in the last 10s"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if got := infos(); len(got) == lineBurst+1 && got[lineBurst] == want {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("lines %q, want %q written at the window's end", got[lineBurst:], want)
+		}
+	}
+	at = t0.Add(lineWindow)
+	l.info("auth failures", "auth failure next window")
+	if got := infos(); len(got) != lineBurst+2 || got[lineBurst+1] != "auth failure next window" {
+		t.Errorf("lines after the summary = %q, want the first line of the next window", got[lineBurst+1:])
 	}
 }
