@@ -191,3 +191,26 @@ func TestLogsKeepExactlyKeptDeployLogs(t *testing.T) {
 		t.Errorf("after one more deployment: second oldest kept %v, %d kept; want it kept and %d in all", ok, len(l.byID), keptDeployLogs)
 	}
 }
+
+// One follower leaving does not drop the others: they are still woken by
+// the next entry, and an ended log with followers left is not evicted.
+func TestLogsOtherFollowersStay(t *testing.T) {
+	l := newLogs()
+	l.publish(logEntry("d0", "start"))
+	_, _, cancelA, _ := l.subscribe("d0")
+	_, b, cancelB, _ := l.subscribe("d0")
+	defer cancelB()
+	cancelA()
+	if n := len(l.byID["d0"].subs); n != 1 {
+		t.Fatalf("%d subscribers after one of two left, want 1", n)
+	}
+	l.publish(logEntry("d0", "next"))
+	select {
+	case <-b.wake:
+	default:
+		t.Fatal("the follower that stayed was not woken by the next entry")
+	}
+	if got, ok := l.take(b); !ok || len(got) != 1 || got[0].Message != "next" {
+		t.Errorf("take = %q, ok %v; want [next]", messages(got), ok)
+	}
+}
