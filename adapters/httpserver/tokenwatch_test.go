@@ -113,3 +113,51 @@ func TestDeployLogEndsOnRevokeAndExpiry(t *testing.T) {
 		t.Error("another token's stream ended with the revoke or the expiry")
 	}
 }
+
+// A follower leaving keeps its token watched for the followers still
+// there: a revoke after it left still ends the others' streams. Once
+// the last one leaves, the token is no longer watched.
+func TestFollowerLeavingKeepsTokenWatched(t *testing.T) {
+	f := newFixture(t)
+	f.srv.keepalive, f.srv.tokenRecheck = time.Hour, 20*time.Millisecond
+	tok := f.token("ci", 0)
+	id := wireID("leave")
+	f.srv.logs.publish(f.srv.entry(core.Deployment{ID: id, App: "web"}, "INFO", "pulling"))
+	leaving, _ := stream(t, f.http.URL, tok, id)
+	_, staying := stream(t, f.http.URL, tok, id)
+	streams := func() int {
+		f.srv.watches.mu.Lock()
+		defer f.srv.watches.mu.Unlock()
+		n := 0
+		for _, w := range f.srv.watches.watched {
+			n += w.streams
+		}
+		return n
+	}
+	waitStreams := func(done func(n int) bool, want string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !done(streams()); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("streams watched = %d, want %s", streams(), want)
+			}
+		}
+	}
+	waitStreams(func(n int) bool { return n == 2 }, "2")
+	leaving.Body.Close()
+	waitStreams(func(n int) bool { return n < 2 }, "fewer than 2 once one follower left") // the server saw it leave
+	if _, _, ended := drain(t, staying, 100*time.Millisecond); ended {
+		t.Fatal("the other follower's stream ended when one left")
+	}
+	if _, err := f.openStore().Revoke(context.Background(), "ci", f.clock.now(), "haloyadm"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ended := drain(t, staying, 3*time.Second); !ended {
+		t.Fatal("the staying follower's stream is still open 3s after its token was revoked")
+	}
+	waitStreams(func(n int) bool { return n == 0 }, "0")
+	f.srv.watches.mu.Lock()
+	defer f.srv.watches.mu.Unlock()
+	if n := len(f.srv.watches.watched); n != 0 {
+		t.Errorf("%d tokens still watched after every stream ended", n)
+	}
+}

@@ -35,13 +35,13 @@ type versionBody struct {
 
 func newVersionBodies() *versionBodies { return &versionBodies{m: map[int64]*versionBody{}} }
 
-// matches reports whether b was encoded from exactly these values.
+// matches reports whether b was encoded from values that encode as rec does.
+// The same instant in another location is encoded otherwise; a nil and an
+// empty list are not (both are left out of the answer).
 func (b *versionBody) matches(version string, rec core.TokenRecord) bool {
-	// the same instant in another location is encoded otherwise
 	return b.version == version && b.name == rec.Name &&
 		b.expires.Equal(rec.ExpiresAt) && b.expires.Location() == rec.ExpiresAt.Location() &&
-		(b.scopes == nil) == (rec.Grant.Scopes == nil) && slices.Equal(b.scopes, rec.Grant.Scopes) &&
-		(b.apps == nil) == (rec.Grant.Apps == nil) && slices.Equal(b.apps, rec.Grant.Apps)
+		slices.Equal(b.scopes, rec.Grant.Scopes) && slices.Equal(b.apps, rec.Grant.Apps)
 }
 
 // body returns the answer for rec's token, encoding it when it is not kept

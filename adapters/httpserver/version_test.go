@@ -13,7 +13,8 @@ import (
 // The kept answer of GET /v1/version is always what encoding the token's
 // current record would give: a change of any field the answer shows (a
 // rotation shortens the old token's expiry) is never answered from the
-// old encoding.
+// old encoding. A record that encodes as before is answered from the kept
+// encoding (kept), not encoded again.
 func TestVersionBodiesFollowTheRecord(t *testing.T) {
 	at := time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)
 	base := core.TokenRecord{ID: 7, Name: "ci", ExpiresAt: at}
@@ -21,20 +22,27 @@ func TestVersionBodiesFollowTheRecord(t *testing.T) {
 		name    string
 		version string
 		edit    func(r *core.TokenRecord)
+		kept    bool
 	}{
-		{"first", "1.2.3", func(*core.TokenRecord) {}},
-		{"again", "1.2.3", func(*core.TokenRecord) {}},
-		{"expiry_shortened", "1.2.3", func(r *core.TokenRecord) { r.ExpiresAt = at.Add(-time.Hour) }},
-		{"same_instant_elsewhere", "1.2.3", func(r *core.TokenRecord) { r.ExpiresAt = at.In(time.FixedZone("X", 3600)) }},
-		{"never_expires", "1.2.3", func(r *core.TokenRecord) { r.ExpiresAt = time.Time{} }},
-		{"renamed", "1.2.3", func(r *core.TokenRecord) { r.Name = "ci-2" }},
-		{"scopes", "1.2.3", func(r *core.TokenRecord) { r.Grant.Scopes = []core.Scope{core.ScopeRead} }},
-		{"other_scopes", "1.2.3", func(r *core.TokenRecord) { r.Grant.Scopes = []core.Scope{core.ScopeDeploy} }},
-		{"apps", "1.2.3", func(r *core.TokenRecord) { r.Grant.Apps = []string{"web"} }},
-		{"other_apps", "1.2.3", func(r *core.TokenRecord) { r.Grant.Apps = []string{"api"} }},
-		{"server_version", "1.2.4", func(*core.TokenRecord) {}},
+		{"first", "1.2.3", func(*core.TokenRecord) {}, false},
+		{"again", "1.2.3", func(*core.TokenRecord) {}, true},
+		{"expiry_shortened", "1.2.3", func(r *core.TokenRecord) { r.ExpiresAt = at.Add(-time.Hour) }, false},
+		{"same_instant_elsewhere", "1.2.3", func(r *core.TokenRecord) { r.ExpiresAt = r.ExpiresAt.In(time.FixedZone("X", 3600)) }, false},
+		{"same_instant_back_in_utc", "1.2.3", func(r *core.TokenRecord) { r.ExpiresAt = r.ExpiresAt.UTC() }, false},
+		{"never_expires", "1.2.3", func(r *core.TokenRecord) { r.ExpiresAt = time.Time{} }, false},
+		{"renamed", "1.2.3", func(r *core.TokenRecord) { r.Name = "ci-2" }, false},
+		{"no_scopes_as_empty_list", "1.2.3", func(r *core.TokenRecord) { r.Grant.Scopes = []core.Scope{} }, true},
+		{"scopes", "1.2.3", func(r *core.TokenRecord) { r.Grant.Scopes = []core.Scope{core.ScopeRead} }, false},
+		{"scopes_again", "1.2.3", func(r *core.TokenRecord) { r.Grant.Scopes = []core.Scope{core.ScopeRead} }, true},
+		{"other_scopes", "1.2.3", func(r *core.TokenRecord) { r.Grant.Scopes = []core.Scope{core.ScopeDeploy} }, false},
+		{"no_apps_as_empty_list", "1.2.3", func(r *core.TokenRecord) { r.Grant.Apps = []string{} }, true},
+		{"apps", "1.2.3", func(r *core.TokenRecord) { r.Grant.Apps = []string{"web"} }, false},
+		{"apps_again", "1.2.3", func(r *core.TokenRecord) { r.Grant.Apps = []string{"web"} }, true},
+		{"other_apps", "1.2.3", func(r *core.TokenRecord) { r.Grant.Apps = []string{"api"} }, false},
+		{"server_version", "1.2.4", func(*core.TokenRecord) {}, false},
 	}
 	v := newVersionBodies()
+	var prev []byte
 	for _, st := range steps {
 		rec := base
 		st.edit(&rec)
@@ -44,10 +52,14 @@ func TestVersionBodiesFollowTheRecord(t *testing.T) {
 		}
 		want, _ := json.Marshal(resp)
 		want = append(want, '\n')
-		if got := v.body(st.version, rec); !bytes.Equal(got, want) {
+		got := v.body(st.version, rec)
+		if !bytes.Equal(got, want) {
 			t.Errorf("%s: body() = %s, want %s", st.name, got, want)
 		}
-		base = rec
+		if kept := prev != nil && &got[0] == &prev[0]; kept != st.kept {
+			t.Errorf("%s: answered from the kept encoding = %v, want %v", st.name, kept, st.kept)
+		}
+		base, prev = rec, got
 	}
 }
 
@@ -61,8 +73,8 @@ func TestVersionBodiesBounded(t *testing.T) {
 			t.Fatalf("body(token %d) = %q, want %q", id, got, want)
 		}
 	}
-	if len(v.m) > versionMax {
-		t.Errorf("answers kept = %d, want at most %d", len(v.m), versionMax)
+	if len(v.m) != versionMax {
+		t.Errorf("answers kept = %d, want %d (the bound)", len(v.m), versionMax)
 	}
 }
 
