@@ -18,9 +18,10 @@ type DeployCommands struct {
 	Status StatusCmd `cmd:"" help:"Show the app's status on each target's server: state, deployment, containers, domains, and recorded deployments."`
 }
 
-// DeployCmd is `haloy deploy [-c PATH] [-t NAME...] [-a]`.
+// DeployCmd is `haloy deploy [-c PATH] [-t NAME...] [-a [--include-protected]]`.
 type DeployCmd struct {
 	ConfigFlags
+	IncludeProtected bool `help:"With --all, deploy the protected targets too (protected: true, or preset: database); --all leaves them out otherwise."`
 }
 
 // Run deploys and prints each target's progress and deployment log as it
@@ -29,7 +30,7 @@ type DeployCmd struct {
 func (c *DeployCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.Deploy) error {
 		out := &prefixed{w: rt.stdout}
-		res, err := uc.Run(ctx, app.DeployInput{Config: c.Config, Targets: c.Target, All: c.All, Quiet: rt.quiet, Begin: out.begin, Progress: out.line})
+		res, err := uc.Run(ctx, app.DeployInput{Config: c.Config, Targets: c.Target, All: c.All, IncludeProtected: c.IncludeProtected, Quiet: rt.quiet, Begin: out.begin, Progress: out.line})
 		if len(res.Targets) > 0 {
 			summary(rt.stdout, res)
 		}

@@ -296,3 +296,49 @@ haloy: hint: on the server: sudo haloyadm api token; then: haloy server add new.
 		t.Errorf("server add --verify did not save the token")
 	}
 }
+
+// deploy -a leaves out a protected target with a warning; with
+// --include-protected it deploys it; with only protected targets it
+// deploys nothing and exits 2.
+func TestDeployCLIProtected(t *testing.T) {
+	yes := true
+	protect := func(w *netWorld, names ...string) {
+		cfg := w.configs["bluegreen.haloy.yaml"]
+		for _, n := range names {
+			cfg.Targets[n] = core.TargetConfig{Protected: &yes}
+		}
+	}
+	w := newNetWorld()
+	protect(w, "green")
+	code, stdout, stderr := w.run(t, "", "deploy", "-c", "bluegreen.haloy.yaml", "-a")
+	wantStderr := "haloy: warning: leaving out protected targets: green (--all deploys them only with --include-protected; --target green deploys them alone)\n"
+	if code != 0 || stderr != wantStderr {
+		t.Errorf("deploy -a: code %d, stderr %q; want 0, %q", code, stderr, wantStderr)
+	}
+	if !strings.Contains(stdout, "1 of 1 targets deployed") || strings.Contains(stdout, "green |") {
+		t.Errorf("deploy -a stdout:\n%s\nwant blue alone deployed", stdout)
+	}
+	if n := len(w.api.Deployments("prod.haloy.com")); n != 1 {
+		t.Errorf("prod recorded %d deployments, want 1", n)
+	}
+
+	w = newNetWorld()
+	protect(w, "green")
+	code, stdout, stderr = w.run(t, "", "deploy", "-c", "bluegreen.haloy.yaml", "-a", "--include-protected")
+	if code != 0 || stderr != "" || !strings.Contains(stdout, "2 of 2 targets deployed") {
+		t.Errorf("deploy -a --include-protected: code %d, stderr %q, stdout:\n%s\nwant 0, none, both deployed", code, stderr, stdout)
+	}
+
+	w = newNetWorld()
+	protect(w, "blue", "green")
+	code, stdout, stderr = w.run(t, "", "deploy", "-c", "bluegreen.haloy.yaml", "-a")
+	wantStderr = "haloy: error: nothing to deploy: every target in bluegreen.haloy.yaml is protected (blue, green)\n" +
+		"haloy: --all leaves out protected targets (protected: true, or preset: database)\n" +
+		"haloy: hint: name the ones to deploy with --target blue,green, or add --include-protected\n"
+	if code != 2 || stdout != "" || stderr != wantStderr {
+		t.Errorf("deploy -a, all protected: code %d, stdout %q, stderr:\n%s\nwant 2, none,\n%s", code, stdout, stderr, wantStderr)
+	}
+	if n := len(w.api.Deployments("prod.haloy.com")); n != 0 {
+		t.Errorf("prod recorded %d deployments with every target protected, want 0", n)
+	}
+}

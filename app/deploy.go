@@ -49,6 +49,9 @@ type DeployInput struct {
 	Config  string
 	Targets []string
 	All     bool
+	// IncludeProtected is --include-protected: All takes the protected
+	// targets too (protected: true, or preset: database).
+	IncludeProtected bool
 	// Begin, when set, receives the chosen targets' names once they are
 	// known, before any progress line.
 	Begin func(targets []string)
@@ -114,7 +117,8 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 	if say == nil {
 		say = func(string, string) {}
 	}
-	res, err := uc.resolve.Run(ctx, ResolveInput{Config: in.Config, Targets: in.Targets, All: in.All, RequireSingle: true})
+	res, err := uc.resolve.Run(ctx, ResolveInput{Config: in.Config, Targets: in.Targets, All: in.All, RequireSingle: true,
+		LeaveOutProtected: !in.IncludeProtected})
 	if err != nil {
 		return DeployResult{}, err
 	}

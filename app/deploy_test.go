@@ -486,3 +486,90 @@ func TestDeployUsesTheServersCAFile(t *testing.T) {
 		t.Errorf("CA file used = %q, want /etc/haloy/staging-ca.pem", rec.ca)
 	}
 }
+
+// deploy --all leaves out the protected targets, saying which, as Haloy
+// does; --include-protected takes them, and naming one with --target
+// deploys it. status --all still shows every target.
+func TestDeployAllLeavesOutProtected(t *testing.T) {
+	yes := true
+	newWorld := func() *deployWorld {
+		w := newDeployWorld()
+		cfg := w.configs["haloy.yaml"]
+		cfg.Targets["database"] = core.TargetConfig{Preset: core.PresetDatabase, Server: "prod.haloy.com", APIToken: fromSecret("onepassword:prod-tokens.haloy-api")}
+		cfg.Targets["cache"] = core.TargetConfig{Protected: &yes, Server: "staging.haloy.com", APIToken: fromEnv("STAGING_API_TOKEN")}
+		return w
+	}
+	apps := func(w *deployWorld) []string {
+		var out []string
+		for _, s := range []string{"prod.haloy.com", "staging.haloy.com"} {
+			for _, d := range w.api.Deployments(s) {
+				out = append(out, s+" "+d.Deployment.App)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	const warning = "leaving out protected targets: cache, database (--all deploys them only with --include-protected; --target cache,database deploys them alone)"
+	tests := []struct {
+		name     string
+		in       DeployInput
+		targets  []string
+		apps     []string
+		warnings []string
+	}{
+		{"all", DeployInput{All: true}, []string{"production", "staging"},
+			[]string{"prod.haloy.com my-app", "staging.haloy.com staging"}, []string{warning}},
+		{"all_include_protected", DeployInput{All: true, IncludeProtected: true}, []string{"cache", "database", "production", "staging"},
+			[]string{"prod.haloy.com database", "prod.haloy.com my-app", "staging.haloy.com cache", "staging.haloy.com staging"}, nil},
+		{"named", DeployInput{Targets: []string{"database"}}, []string{"database"}, []string{"prod.haloy.com database"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			uc, notes := w.deploy()
+			got, err := uc.Run(context.Background(), tt.in)
+			if err != nil {
+				t.Fatalf("Run() error = %v", err)
+			}
+			var targets []string
+			for _, o := range got.Targets {
+				targets = append(targets, o.Target)
+			}
+			if diff := cmp.Diff(tt.targets, targets); diff != "" {
+				t.Errorf("targets mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.apps, apps(w)); diff != "" {
+				t.Errorf("deployments mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.warnings, notes.Warnings); diff != "" {
+				t.Errorf("warnings mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("status_all", func(t *testing.T) {
+		w := newWorld()
+		r, store := w.resolve(&memory.Notes{})
+		got, err := NewStatus(r, store, w.api, w.ci, &memory.Notes{}).Run(context.Background(), StatusInput{All: true})
+		if err != nil {
+			t.Fatalf("Status.Run() error = %v", err)
+		}
+		if len(got) != 4 {
+			t.Errorf("Status.Run() = %d targets, want 4 (protected ones too)", len(got))
+		}
+	})
+	t.Run("nothing_left", func(t *testing.T) {
+		w := newWorld()
+		cfg := w.configs["haloy.yaml"]
+		delete(cfg.Targets, "production")
+		delete(cfg.Targets, "staging")
+		uc, _ := w.deploy()
+		got, err := uc.Run(context.Background(), DeployInput{All: true})
+		var ce *core.Error
+		if !errors.As(err, &ce) || ce.Kind != core.Invalid || !strings.Contains(ce.What, "every target in haloy.yaml is protected (cache, database)") {
+			t.Fatalf("Run() error = %v, want nothing to deploy, every target protected", err)
+		}
+		if len(got.Targets) != 0 || len(apps(w)) != 0 {
+			t.Errorf("deployed %v %v with every target protected, want nothing", got.Targets, apps(w))
+		}
+	})
+}

@@ -48,6 +48,9 @@ type ResolveInput struct {
 	// RequireSingle makes a config with several targets and neither flag an
 	// error, for commands that act on servers.
 	RequireSingle bool
+	// LeaveOutProtected makes All leave out the protected targets, with a
+	// warning naming them (deploy without --include-protected, as Haloy).
+	LeaveOutProtected bool
 }
 
 // Resolution is the result for one config.
@@ -144,6 +147,16 @@ func (uc *Resolve) Run(ctx context.Context, in ResolveInput) (Resolution, error)
 	names, err := cfg.ChooseTargets(in.Targets, in.All, in.RequireSingle)
 	if err != nil {
 		return Resolution{}, err
+	}
+	if in.All && in.LeaveOutProtected {
+		var skipped []string
+		if names, skipped, err = cfg.LeaveOutProtected(names); err != nil {
+			return Resolution{}, err
+		}
+		if len(skipped) > 0 {
+			uc.notes.Warn("leaving out protected targets: " + strings.Join(skipped, ", ") +
+				" (--all deploys them only with --include-protected; --target " + strings.Join(skipped, ",") + " deploys them alone)")
+		}
 	}
 	state, err := uc.store.Load(ctx)
 	if err != nil {

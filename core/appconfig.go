@@ -313,6 +313,39 @@ func (c *AppConfig) fileName() string {
 	return c.File
 }
 
+// Protected reports whether the named target ("" for the base) is
+// protected: protected: true, its own or the base's, or preset: database,
+// which implies it (as in Haloy).
+func (c *AppConfig) Protected(name string) bool {
+	t, _ := c.Resolve(name)
+	return t.Protected != nil && *t.Protected
+}
+
+// LeaveOutProtected returns names without the protected targets, for -a/--all
+// without --include-protected (Haloy leaves them out the same way), and the
+// names left out. When every name is protected, nothing is left to deploy:
+// it returns a *Error of Kind Invalid naming them and how to deploy them.
+func (c *AppConfig) LeaveOutProtected(names []string) (kept, skipped []string, err error) {
+	for _, n := range names {
+		if c.Protected(n) {
+			skipped = append(skipped, n)
+		} else {
+			kept = append(kept, n)
+		}
+	}
+	if len(kept) > 0 || len(skipped) == 0 {
+		return kept, skipped, nil
+	}
+	if len(skipped) == 1 && skipped[0] == "" {
+		return nil, skipped, &Error{Kind: Invalid, What: "nothing to deploy: the app in " + c.fileName() + " is protected",
+			Why: "--all leaves out protected targets (protected: true, or preset: database)",
+			Fix: "drop --all, or add --include-protected"}
+	}
+	return nil, skipped, &Error{Kind: Invalid, What: "nothing to deploy: every target in " + c.fileName() + " is protected (" + strings.Join(skipped, ", ") + ")",
+		Why: "--all leaves out protected targets (protected: true, or preset: database)",
+		Fix: "name the ones to deploy with --target " + strings.Join(skipped, ",") + ", or add --include-protected"}
+}
+
 // ChooseTargets turns the -t/--target names (repeatable, comma-separated)
 // and -a/--all into the targets to act on, in the order given (sorted for
 // --all). A config without targets yields the base, named "". With neither

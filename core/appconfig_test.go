@@ -171,3 +171,63 @@ func TestClosest(t *testing.T) {
 		})
 	}
 }
+
+// --all leaves out the targets Haloy protects: protected: true, the
+// target's own or the base's, and preset: database, even with protected:
+// false (the preset sets it, as in Haloy). Nothing left is an error that
+// names them and says how to deploy them.
+func TestLeaveOutProtected(t *testing.T) {
+	yes, no := true, false
+	targets := &core.AppConfig{File: "haloy.yaml", Targets: map[string]core.TargetConfig{
+		"web": {}, "db": {Preset: core.PresetDatabase}, "cache": {Protected: &yes}, "api": {Protected: &no},
+		"pg": {Preset: core.PresetDatabase, Protected: &no}, "svc": {Preset: core.PresetService},
+	}}
+	inherits := &core.AppConfig{File: "haloy.yaml", TargetConfig: core.TargetConfig{Protected: &yes},
+		Targets: map[string]core.TargetConfig{"web": {}, "api": {Protected: &no}}}
+	allProtected := &core.AppConfig{File: "prod.haloy.yaml", Targets: map[string]core.TargetConfig{"db": {Preset: core.PresetDatabase}, "cache": {Protected: &yes}}}
+	baseProtected := &core.AppConfig{File: "haloy.yaml", TargetConfig: core.TargetConfig{Protected: &yes}}
+	baseDatabase := &core.AppConfig{File: "haloy.yaml", TargetConfig: core.TargetConfig{Preset: core.PresetDatabase}}
+	base := &core.AppConfig{File: "haloy.yaml"}
+	tests := []struct {
+		name          string
+		cfg           *core.AppConfig
+		names         []string
+		kept, skipped []string
+		err           *core.Error
+	}{
+		{"targets", targets, targets.TargetNames(), []string{"api", "svc", "web"}, []string{"cache", "db", "pg"}, nil},
+		{"order_kept", targets, []string{"web", "db", "api"}, []string{"web", "api"}, []string{"db"}, nil},
+		{"base_protected_inherited", inherits, inherits.TargetNames(), []string{"api"}, []string{"web"}, nil},
+		{"none_protected", base, []string{""}, []string{""}, nil, nil},
+		{"every_target", allProtected, allProtected.TargetNames(), nil, []string{"cache", "db"}, &core.Error{Kind: core.Invalid,
+			What: "nothing to deploy: every target in prod.haloy.yaml is protected (cache, db)",
+			Why:  "--all leaves out protected targets (protected: true, or preset: database)",
+			Fix:  "name the ones to deploy with --target cache,db, or add --include-protected"}},
+		{"base_alone", baseProtected, []string{""}, nil, []string{""}, &core.Error{Kind: core.Invalid,
+			What: "nothing to deploy: the app in haloy.yaml is protected",
+			Why:  "--all leaves out protected targets (protected: true, or preset: database)",
+			Fix:  "drop --all, or add --include-protected"}},
+		{"base_database", baseDatabase, []string{""}, nil, []string{""}, &core.Error{Kind: core.Invalid,
+			What: "nothing to deploy: the app in haloy.yaml is protected",
+			Why:  "--all leaves out protected targets (protected: true, or preset: database)",
+			Fix:  "drop --all, or add --include-protected"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kept, skipped, err := tt.cfg.LeaveOutProtected(tt.names)
+			if diff := cmp.Diff(tt.kept, kept); diff != "" {
+				t.Errorf("kept mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.skipped, skipped); diff != "" {
+				t.Errorf("skipped mismatch (-want +got):\n%s", diff)
+			}
+			var got *core.Error
+			if err != nil && !errors.As(err, &got) {
+				t.Fatalf("error %v is not a *core.Error", err)
+			}
+			if diff := cmp.Diff(tt.err, got); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
