@@ -67,6 +67,14 @@ func (c *ServerAddCmd) Run(rt *runtime) error {
 		if r.Replaced {
 			verb = "replaced the token of"
 		}
+		if r.ShadowedBy != "" {
+			fix := "unset it"
+			if r.ShadowedBy != "the environment" {
+				fix = "remove its line from .env.local"
+			}
+			rt.notes.Warn(fmt.Sprintf("%s is also set in %s, which wins over .env: deploys to %s use that value, not the token just stored; %s to use this one",
+				r.TokenEnv, r.ShadowedBy, r.Server, fix))
+		}
 		_, err = fmt.Fprintf(rt.stdout, "%s %s; its token is in %s\n", verb, r.Server, r.TokenEnv)
 		return err
 	})

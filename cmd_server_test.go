@@ -291,3 +291,39 @@ func TestServerAddStoresStdinToken(t *testing.T) {
 		t.Errorf("state (-want +got):\n%s", diff)
 	}
 }
+
+// Adding a token that another value of its variable hides (an exported
+// variable, or a line of the config directory's .env.local) stores it and
+// warns that deploys use the other value, and how to use this one.
+func TestServerAddWarnsWhenShadowed(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		local map[string]string
+		env   memory.Env
+		want  string
+	}{
+		{"env_local", map[string]string{"HALOY_API_TOKEN_HALOY_EXAMPLE_COM": "tok-other-000"}, nil,
+			"haloy: warning: HALOY_API_TOKEN_HALOY_EXAMPLE_COM is also set in the config directory's .env.local, which wins over .env: deploys to haloy.example.com use that value, not the token just stored; remove its line from .env.local to use this one\n"},
+		{"environment", nil, memory.Env{"HALOY_API_TOKEN_HALOY_EXAMPLE_COM": "tok-other-000"},
+			"haloy: warning: HALOY_API_TOKEN_HALOY_EXAMPLE_COM is also set in the environment, which wins over .env: deploys to haloy.example.com use that value, not the token just stored; unset it to use this one\n"},
+		{"not_shadowed", nil, nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			store := memory.NewClientStore(core.ClientState{Local: tt.local})
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), []string{"haloy", "server", "add", "haloy.example.com", "--token-stdin"},
+				strings.NewReader("tok-stdin-789\n"), &stdout, &stderr, serverWiring(store, tt.env))
+			if code != 0 || stderr.String() != tt.want {
+				t.Errorf("exit %d, stderr:\n%s\nwant 0,\n%s", code, stderr.String(), tt.want)
+			}
+			if got := store.State().Tokens["HALOY_API_TOKEN_HALOY_EXAMPLE_COM"]; got != "tok-stdin-789" {
+				t.Errorf("stored token = %q, want the one given", got)
+			}
+			for _, tok := range serverTokens {
+				if strings.Contains(stdout.String()+stderr.String(), tok) {
+					t.Errorf("output shows a token:\n%s%s", stdout.String(), stderr.String())
+				}
+			}
+		})
+	}
+}

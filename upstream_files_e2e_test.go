@@ -96,3 +96,65 @@ func TestUpstreamConfigDir(t *testing.T) {
 		t.Errorf("haloy wrote into $XDG_CONFIG_HOME/haloy: %v", ents)
 	}
 }
+
+// Haloy's client reads ~/.config/haloy/.env.local over .env: so does haloy,
+// tightening it as it tightens .env and never writing it. A token kept
+// there is used, listed as such, and not rotated (haloy would write the new
+// one to .env, under the old one).
+func TestUpstreamConfigDirEnvLocal(t *testing.T) {
+	haloy, _ := builtBinary(t)
+	root := t.TempDir()
+	cfg, appDir := filepath.Join(root, ".config", "haloy"), filepath.Join(root, "app")
+	for _, d := range []string{cfg, appDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const stored, local = "Up-Secret-Stored-4a1", "Up-Secret-Local-5b2"
+	scan := leakscan.New(t)
+	scan.Secret("stored", stored)
+	scan.Secret("local", local)
+	write := func(path, body string, mode os.FileMode) {
+		if err := os.WriteFile(path, []byte(body), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(cfg, "client.yaml"), "servers:\n  localhost:39922:\n    token_env: HALOY_API_TOKEN_LOCALHOST_39922\n", 0o600)
+	write(filepath.Join(cfg, ".env"), "HALOY_API_TOKEN_LOCALHOST_39922="+stored+"\n", 0o600)
+	localBody := "# mine\nHALOY_API_TOKEN_LOCALHOST_39922=" + local + "\n"
+	write(filepath.Join(cfg, ".env.local"), localBody, 0o644)
+	write(filepath.Join(appDir, "haloy.yaml"), "name: my-app\nserver: localhost:39922\nimage:\n  repository: nginx\n", 0o600)
+	steps := []struct {
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{[]string{"validate-config"}, 0, "token   client store HALOY_API_TOKEN_LOCALHOST_39922 (set in the config directory's .env.local)"},
+		{[]string{"server", "list"}, 0, "localhost:39922  HALOY_API_TOKEN_LOCALHOST_39922  yes (config .env.local)"},
+		{[]string{"server", "rotate", "localhost:39922"}, 2, "HALOY_API_TOKEN_LOCALHOST_39922 is set in the config directory's .env.local"},
+	}
+	for _, s := range steps {
+		cmd := exec.Command(haloy, s.args...)
+		cmd.Dir = appDir
+		cmd.Env = []string{"HOME=" + root, "PATH=" + os.Getenv("PATH")}
+		out, err := cmd.CombinedOutput()
+		scan.Output("haloy "+strings.Join(s.args, " "), out)
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != s.wantCode || !strings.Contains(string(out), s.want) {
+			t.Errorf("haloy %q = %d:\n%s\nwant %d and %q", s.args, code, out, s.wantCode, s.want)
+		}
+	}
+	got, _ := os.ReadFile(filepath.Join(cfg, ".env.local"))
+	info, _ := os.Stat(filepath.Join(cfg, ".env.local"))
+	if string(got) != localBody || info.Mode().Perm() != 0o600 {
+		t.Errorf(".env.local = %q, mode %04o; want it unchanged, tightened to 0600", got, info.Mode().Perm())
+	}
+	if env, _ := os.ReadFile(filepath.Join(cfg, ".env")); string(env) != "HALOY_API_TOKEN_LOCALHOST_39922="+stored+"\n" {
+		t.Errorf(".env = %q, want it unchanged", env)
+	}
+}

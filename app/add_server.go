@@ -11,11 +11,12 @@ import (
 type AddServer struct {
 	store ports.ClientStore
 	certs ports.CACerts
+	env   ports.Env
 }
 
 // NewAddServer returns the use case.
-func NewAddServer(store ports.ClientStore, certs ports.CACerts) *AddServer {
-	return &AddServer{store: store, certs: certs}
+func NewAddServer(store ports.ClientStore, certs ports.CACerts, env ports.Env) *AddServer {
+	return &AddServer{store: store, certs: certs, env: env}
 }
 
 // Run adds in.Server with in.Token, or with in.Force replaces the token of
@@ -23,7 +24,8 @@ func NewAddServer(store ports.ClientStore, certs ports.CACerts) *AddServer {
 // touched, so nothing is written when one is rejected. in.CACert, when set,
 // must be a PEM file; its absolute path is stored. Returns a *core.Error of
 // Kind Invalid for a bad name, token or CA file, and of Kind Conflict when
-// the server exists and in.Force is false.
+// the server exists and in.Force is false. The result's ShadowedBy says
+// when another value of the token's variable wins over the one stored.
 func (uc *AddServer) Run(ctx context.Context, in core.AddServer) (core.Added, error) {
 	if err := core.ValidateAdd(in.Server, in.Token); err != nil {
 		return core.Added{}, err
@@ -39,7 +41,15 @@ func (uc *AddServer) Run(ctx context.Context, in core.AddServer) (core.Added, er
 	err := uc.store.Update(ctx, func(st *core.ClientState) error {
 		var err error
 		out, err = st.Add(in)
-		return err
+		if err != nil {
+			return err
+		}
+		if v, ok := uc.env.Lookup(out.TokenEnv); ok && v != "" && v != in.Token {
+			out.ShadowedBy = "the environment"
+		} else if v := st.Local[out.TokenEnv]; v != "" && v != in.Token {
+			out.ShadowedBy = configDirLocal
+		}
+		return nil
 	})
 	if err != nil {
 		return core.Added{}, err

@@ -11,8 +11,12 @@ import (
 	"github.com/haloy-auth/haloy/ports"
 )
 
-// configDirEnv names the client config directory's .env as an env layer.
-const configDirEnv = "the config directory's .env"
+// configDirEnv and configDirLocal name the client config directory's .env
+// and .env.local as env layers.
+const (
+	configDirEnv   = "the config directory's .env"
+	configDirLocal = "the config directory's .env.local"
+)
 
 // expiryWarning is how long before its expiry a token is mentioned.
 const expiryWarning = 14 * 24 * time.Hour
@@ -20,7 +24,7 @@ const expiryWarning = 14 * 24 * time.Hour
 // clientEnv layers the process environment over the config directory's
 // .env, as the client store's tokens are looked up.
 func clientEnv(st core.ClientState, env ports.Env) core.Env {
-	return core.Env{{Name: "", Lookup: env.Lookup}, {Name: configDirEnv, Lookup: core.MapLookup(st.Tokens)}}
+	return core.Env{{Name: "", Lookup: env.Lookup}, {Name: configDirLocal, Lookup: core.MapLookup(st.Local)}, {Name: configDirEnv, Lookup: core.MapLookup(st.Tokens)}}
 }
 
 // storeEndpoint returns the endpoint of server (normalized) with its token
@@ -38,10 +42,25 @@ func storeEndpoint(st core.ClientState, env ports.Env, server string) (core.Endp
 		return core.Endpoint{}, err
 	}
 	ep := core.Endpoint{Server: server, CACert: ref.CACert, Token: r.Value, TokenSource: r.Source}
-	if !known || ref.TokenEnv == "" || !strings.HasPrefix(r.Source, "client store ") {
+	switch {
+	case !known || ref.TokenEnv == "" || !strings.HasPrefix(r.Source, "client store "):
 		ep.TokenFix = "export " + core.HaloyAPITokenEnv + "=<new-token>, or haloy server add " + server + " --token-stdin"
+	case inConfigLocal(r.Source):
+		ep.TokenFix = localFix(ref.TokenEnv)
 	}
 	return ep, nil
+}
+
+// inConfigLocal reports whether a token source is the config directory's
+// .env.local, which haloy reads but never writes.
+func inConfigLocal(source string) bool {
+	return strings.HasSuffix(source, "(set in "+configDirLocal+")")
+}
+
+// localFix says how to replace a token kept in the config directory's
+// .env.local in variable env.
+func localFix(env string) string {
+	return "put " + env + "=<new-token> in .env.local in haloy's config directory, where it is set (haloy never writes that file)"
 }
 
 // unknownServer is the NotFound error for a server that is not configured.
@@ -123,6 +142,8 @@ func targetEndpoint(t ResolvedTarget, st core.ClientState, file string) core.End
 		ep.TokenFix = "replace api_token.value in " + file + ", better with api_token.from.env and the token in .env"
 	case strings.HasPrefix(t.TokenSource, "fallback "):
 		ep.TokenFix = "export " + core.HaloyAPITokenEnv + "=<new-token>, or haloy server add " + t.Server + " --token-stdin"
+	case inConfigLocal(t.TokenSource):
+		ep.TokenFix = localFix(st.Servers[key].TokenEnv)
 	}
 	return ep
 }

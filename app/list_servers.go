@@ -9,6 +9,7 @@ import (
 // Where a server's token was found, as ListServers reports it.
 const (
 	TokenInEnvironment = "environment"
+	TokenInConfigLocal = "config .env.local"
 	TokenInConfigEnv   = "config .env"
 )
 
@@ -17,10 +18,11 @@ type ServerEntry struct {
 	Server   string `json:"server"`
 	TokenEnv string `json:"token_env"`
 	// TokenAvailable says whether TokenEnv is set, non-empty, in the process
-	// environment or the config directory's .env.
+	// environment or the config directory's .env.local or .env.
 	TokenAvailable bool `json:"token_available"`
-	// TokenSource is TokenInEnvironment (which wins, as when deploying),
-	// TokenInConfigEnv, or "" when the token is nowhere.
+	// TokenSource is where the token is found first, as when deploying:
+	// TokenInEnvironment, TokenInConfigLocal, TokenInConfigEnv, or "" when
+	// the token is nowhere.
 	TokenSource string `json:"token_source"`
 	CACert      string `json:"ca_cert,omitempty"`
 }
@@ -49,6 +51,8 @@ func (uc *ListServers) Run(ctx context.Context) ([]ServerEntry, error) {
 		e := ServerEntry{Server: name, TokenEnv: ref.TokenEnv, CACert: ref.CACert}
 		if v, ok := uc.env.Lookup(ref.TokenEnv); ok && v != "" {
 			e.TokenSource = TokenInEnvironment
+		} else if st.Local[ref.TokenEnv] != "" {
+			e.TokenSource = TokenInConfigLocal
 		} else if st.Tokens[ref.TokenEnv] != "" {
 			e.TokenSource = TokenInConfigEnv
 		}

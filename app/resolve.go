@@ -181,7 +181,8 @@ func (uc *Resolve) Run(ctx context.Context, in ResolveInput) (Resolution, error)
 			env = append(env, layers...)
 		}
 		env = append(env, shared...)
-		env = append(env, core.EnvLayer{Name: "the config directory's .env", Lookup: core.MapLookup(state.Tokens)})
+		env = append(env, core.EnvLayer{Name: configDirLocal, Lookup: core.MapLookup(state.Local)},
+			core.EnvLayer{Name: configDirEnv, Lookup: core.MapLookup(state.Tokens)})
 		t := uc.target(&cfg, name, configured, state, env, core.SecretInputs{Providers: cfg.SecretProviders, Fetched: fetched, Dir: dir})
 		for _, w := range t.Warnings {
 			uc.notes.Warn(w)

@@ -121,11 +121,17 @@ func storedEndpoint(st core.ClientState, env ports.Env, server, verb string) (co
 	ref := st.Servers[server]
 	stored, inStore := st.Tokens[ref.TokenEnv]
 	_, inEnv := env.Lookup(ref.TokenEnv)
-	if ref.TokenEnv != "" && inStore && !inEnv && stored == ep.Token.Reveal() {
+	inLocal := st.Local[ref.TokenEnv] != ""
+	if ref.TokenEnv != "" && inStore && !inEnv && !inLocal && stored == ep.Token.Reveal() {
 		return ep, nil
 	}
 	what := "cannot " + verb + " the token of " + strconv.Quote(server)
 	switch {
+	case inLocal && !inEnv:
+		// the new token would go to .env, under the old one in .env.local
+		return core.Endpoint{}, &core.Error{Kind: core.Invalid, What: what,
+			Why: ref.TokenEnv + " is set in the config directory's .env.local, which haloy reads (as Haloy does) but never writes, and which overrides .env, where haloy keeps tokens",
+			Fix: "move the line " + ref.TokenEnv + "=... from .env.local to .env in haloy's config directory ($HALOY_CONFIG_DIR, else ~/.config/haloy), then run the command again"}
 	case inEnv:
 		return core.Endpoint{}, &core.Error{Kind: core.Invalid, What: what,
 			Why: "its token comes from the environment variable " + ref.TokenEnv + ", which haloy does not keep and which overrides the config directory's .env",

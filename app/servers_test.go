@@ -92,7 +92,7 @@ func TestAddServer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := memory.NewClientStore(prodState())
-			got, err := NewAddServer(store, certs).Run(context.Background(), tt.in)
+			got, err := NewAddServer(store, certs, memory.Env{}).Run(context.Background(), tt.in)
 			var ce *core.Error
 			if tt.wantErr != core.Internal {
 				if !errors.As(err, &ce) || ce.Kind != tt.wantErr {

@@ -15,6 +15,11 @@ type ClientState struct {
 	// Tokens holds every variable of the config directory's .env, foreign ones
 	// included: variable name -> value.
 	Tokens map[string]string
+	// Local holds the variables of the config directory's .env.local, which
+	// Haloy reads too (over .env). haloy reads it and never writes it: an
+	// Update leaves the file as it is, whatever fn does to Local. Nil when
+	// there is no such file.
+	Local map[string]string
 }
 
 // ServerRef is one server's entry in client.yaml.

@@ -415,6 +415,11 @@ type Added struct {
 	CollidedWith string
 	// Replaced is true when the server existed and Force replaced its token.
 	Replaced bool
+	// ShadowedBy names where another value of TokenEnv is set that wins
+	// over .env when deploying ("the environment", or the config
+	// directory's .env.local), so that the token stored is not the one
+	// used; else "".
+	ShadowedBy string
 }
 
 // Collided reports whether the token variable differs from Haloy's name

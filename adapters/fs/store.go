@@ -30,6 +30,7 @@ import (
 const (
 	ClientFile = "client.yaml"
 	EnvFile    = ".env"
+	LocalFile  = ".env.local" // read, never written: see core.ClientState.Local
 	LockFile   = ".haloy.lock"
 )
 
@@ -98,10 +99,11 @@ type snapshot struct {
 	envPath  string // where .env's content lives (a symlink resolved)
 }
 
-// Load reads client.yaml and .env. A missing directory or file is an empty
+// Load reads client.yaml, .env and .env.local (which Haloy reads over
+// .env; haloy never writes it). A missing directory or file is an empty
 // state. Returns a *core.Error of Kind Invalid when a file does not parse,
-// and of Kind Unsafe when .env is writable by group or others; a .env
-// readable by them is tightened to 0600, with a warning.
+// and of Kind Unsafe when .env or .env.local is writable by group or
+// others; one readable by them is tightened to 0600, with a warning.
 func (s *Store) Load(ctx context.Context) (core.ClientState, error) {
 	dir, err := s.Dir()
 	if err != nil {
@@ -158,7 +160,8 @@ func (s *Store) Update(ctx context.Context, fn func(*core.ClientState) error) er
 	if err != nil {
 		return err
 	}
-	next := core.ClientState{Servers: maps.Clone(old.state.Servers), Tokens: maps.Clone(old.state.Tokens)}
+	// fn may read Local; what it does to it is not written
+	next := core.ClientState{Servers: maps.Clone(old.state.Servers), Tokens: maps.Clone(old.state.Tokens), Local: maps.Clone(old.state.Local)}
 	if err := fn(&next); err != nil {
 		return err
 	}
@@ -267,16 +270,28 @@ func (s *Store) read(dir string) (snapshot, error) {
 	snap.envPath = target
 	switch {
 	case errors.Is(err, iofs.ErrNotExist) && target != "":
+	case err != nil:
+		return snap, err
+	default:
+		snap.envData = data
+		env, err := parseEnv(snap.envPath, data)
+		if err != nil {
+			return snap, err
+		}
+		snap.state.Tokens = env
+	}
+
+	// Haloy reads .env.local over .env; its variables may be tokens too
+	data, target, err = s.readOwned(filepath.Join(dir, LocalFile), "whoever can write it can swap a server's API token", "may hold API tokens")
+	switch {
+	case errors.Is(err, iofs.ErrNotExist) && target != "":
 		return snap, nil
 	case err != nil:
 		return snap, err
 	}
-	snap.envData = data
-	env, err := parseEnv(snap.envPath, data)
-	if err != nil {
+	if snap.state.Local, err = parseEnv(target, data); err != nil {
 		return snap, err
 	}
-	snap.state.Tokens = env
 	return snap, nil
 }
 

@@ -28,7 +28,8 @@ func NewClientStore(st core.ClientState) *ClientStore {
 	return &ClientStore{state: clone(st)}
 }
 
-// Load returns a copy of the current state; its maps are never nil.
+// Load returns a copy of the current state; its maps are never nil, but
+// Local, nil unless the store started with one.
 func (s *ClientStore) Load(ctx context.Context) (core.ClientState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -53,6 +54,7 @@ func (s *ClientStore) Update(ctx context.Context, fn func(*core.ClientState) err
 	if err := fn(&next); err != nil {
 		return err
 	}
+	next.Local = s.state.Local // as the real store: .env.local is never written
 	s.state = clone(next)
 	s.writes++
 	return nil
@@ -73,12 +75,13 @@ func (s *ClientStore) Writes() int {
 }
 
 func clone(st core.ClientState) core.ClientState {
-	out := core.ClientState{Servers: maps.Clone(st.Servers), Tokens: maps.Clone(st.Tokens)}
+	out := core.ClientState{Servers: maps.Clone(st.Servers), Tokens: maps.Clone(st.Tokens), Local: maps.Clone(st.Local)}
 	if out.Servers == nil {
 		out.Servers = map[string]core.ServerRef{}
 	}
 	if out.Tokens == nil {
 		out.Tokens = map[string]string{}
 	}
+
 	return out
 }
