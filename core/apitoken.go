@@ -198,26 +198,100 @@ func ParseTokenLifetime(s string) (d time.Duration, never bool, err error) {
 	if s == "never" {
 		return 0, true, nil
 	}
-	tooLong := lifetimeErr(s, "it is longer than the most a token may live, 3650d (ten years)")
-	if m := daysRE.FindStringSubmatch(s); m != nil {
-		n, err := strconv.Atoi(m[1])
-		if err != nil || n > int(MaxTokenLifetime/(24*time.Hour)) {
-			return 0, false, tooLong
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else if d, err = time.ParseDuration(s); err != nil {
-		if strings.Contains(err.Error(), "invalid duration") && durationShape.MatchString(s) {
-			return 0, false, tooLong // the shape of a duration, too large for one
-		}
+	d, bad := parseSpan(s)
+	switch bad {
+	case spanTooLong:
+		return 0, false, lifetimeErr(s, "it is longer than the most a token may live, 3650d (ten years)")
+	case spanUnknown:
 		return 0, false, lifetimeErr(s, "it is neither a number of days nor a Go duration")
-	}
-	if d > MaxTokenLifetime {
-		return 0, false, tooLong
 	}
 	if d <= 0 {
 		return 0, false, lifetimeErr(s, "a token's lifetime must be positive")
 	}
 	return d, false, nil
+}
+
+// MinPruneAge is the least --older-than of 'haloyadm api token prune':
+// below it, a token that ended a moment ago would vanish from the list
+// before anyone saw it, and "1m" (a minute, in a Go duration) is more
+// likely a month mistyped than a wish.
+const MinPruneAge = time.Hour
+
+// DefaultPruneAge is --older-than's default: a month of ended tokens kept.
+const DefaultPruneAge = "30d"
+
+// ParsePruneAge parses an --older-than value, written as --expires is
+// (days, "30d", or a Go duration, "12h"), from MinPruneAge to
+// MaxTokenLifetime. Returns a *Error of Kind Invalid otherwise.
+func ParsePruneAge(s string) (time.Duration, error) {
+	bad := func(why, fix string) error {
+		return &Error{Kind: Invalid, What: "invalid --older-than " + strconv.Quote(s), Why: why, Fix: fix}
+	}
+	const fix = "use days (--older-than 30d) or a Go duration (--older-than 12h), at least --older-than 1h"
+	d, wrong := parseSpan(s)
+	switch {
+	case wrong == spanTooLong:
+		return 0, bad("it is longer than the most a token may live, 3650d (ten years)", fix)
+	case wrong == spanUnknown:
+		return 0, bad("it is neither a number of days nor a Go duration", fix)
+	case d <= 0:
+		return 0, bad("only tokens that ended some time ago are pruned: the age must be positive", fix)
+	case d < MinPruneAge:
+		return 0, bad("it is under an hour: tokens that ended that recently are kept so that the list shows them, "+
+			"and in a Go duration 'm' means minutes, not months", "use at least --older-than 1h; for a month, --older-than 30d")
+	}
+	return d, nil
+}
+
+// EndedAt returns when t stopped working for good: the earlier of its
+// revocation and its expiry, or zero while it has neither.
+func (t TokenRecord) EndedAt() time.Time {
+	switch {
+	case t.RevokedAt.IsZero():
+		return t.ExpiresAt
+	case t.ExpiresAt.IsZero() || t.RevokedAt.Before(t.ExpiresAt):
+		return t.RevokedAt
+	default:
+		return t.ExpiresAt
+	}
+}
+
+// EndedBefore reports whether t ended before cut: revoked or expired
+// before it. A token with neither a revocation nor an expiry never has.
+func (t TokenRecord) EndedBefore(cut time.Time) bool {
+	e := t.EndedAt()
+	return !e.IsZero() && e.Before(cut)
+}
+
+// What parseSpan found wrong.
+const (
+	spanOK      = iota
+	spanUnknown // neither a number of days nor a Go duration
+	spanTooLong // longer than MaxTokenLifetime
+)
+
+// parseSpan reads a number of days ("90d") or a Go duration ("12h",
+// "1h30m", "-5m") of at most MaxTokenLifetime; the lifetime of a token and
+// the age of an ended one are written alike.
+func parseSpan(s string) (time.Duration, int) {
+	if m := daysRE.FindStringSubmatch(s); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n > int(MaxTokenLifetime/(24*time.Hour)) {
+			return 0, spanTooLong
+		}
+		return time.Duration(n) * 24 * time.Hour, spanOK
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		if strings.Contains(err.Error(), "invalid duration") && durationShape.MatchString(s) {
+			return 0, spanTooLong // the shape of a duration, too large for one
+		}
+		return 0, spanUnknown
+	}
+	if d > MaxTokenLifetime {
+		return 0, spanTooLong
+	}
+	return d, spanOK
 }
 
 // durationShape matches what time.ParseDuration accepts, whatever its size.

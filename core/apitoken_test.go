@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -301,5 +302,79 @@ func TestTokenInfoActors(t *testing.T) {
 		if got := LocalActor(user); got != want {
 			t.Errorf("LocalActor(%q) = %q, want %q", user, got, want)
 		}
+	}
+}
+
+func TestParsePruneAge(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantWhy string // "": no error
+	}{
+		{"30d", 30 * 24 * time.Hour, ""},
+		{"1d", 24 * time.Hour, ""},
+		{"12h", 12 * time.Hour, ""},
+		{"1h", time.Hour, ""},
+		{"3650d", MaxTokenLifetime, ""},
+		{"59m59s", 0, "it is under an hour: tokens that ended that recently are kept so that the list shows them, and in a Go duration 'm' means minutes, not months"},
+		// a month mistyped as Go's minute
+		{"1m", 0, "it is under an hour: tokens that ended that recently are kept so that the list shows them, and in a Go duration 'm' means minutes, not months"},
+		{"0", 0, "only tokens that ended some time ago are pruned: the age must be positive"},
+		{"0d", 0, "only tokens that ended some time ago are pruned: the age must be positive"},
+		{"-5h", 0, "only tokens that ended some time ago are pruned: the age must be positive"},
+		{"3651d", 0, "it is longer than the most a token may live, 3650d (ten years)"},
+		{"99999999999h", 0, "it is longer than the most a token may live, 3650d (ten years)"},
+		// as --expires: no weeks, no years, no "never"
+		{"2w", 0, "it is neither a number of days nor a Go duration"},
+		{"1y", 0, "it is neither a number of days nor a Go duration"},
+		{"never", 0, "it is neither a number of days nor a Go duration"},
+		{"", 0, "it is neither a number of days nor a Go duration"},
+	}
+	for _, tt := range tests {
+		d, err := ParsePruneAge(tt.in)
+		if tt.wantWhy == "" {
+			if err != nil || d != tt.want {
+				t.Errorf("ParsePruneAge(%q) = %v, %v, want %v", tt.in, d, err, tt.want)
+			}
+			continue
+		}
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Kind != Invalid || ce.What != "invalid --older-than "+strconv.Quote(tt.in) || ce.Why != tt.wantWhy || ce.Fix == "" || d != 0 {
+			t.Errorf("ParsePruneAge(%q) = %v, %#v, want a *Error of Kind Invalid saying %q", tt.in, d, err, tt.wantWhy)
+		}
+	}
+}
+
+func TestTokenEnded(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	tests := []struct {
+		name string
+		rec  TokenRecord
+		want time.Time
+	}{
+		{"never_ends", TokenRecord{}, time.Time{}},
+		{"expires", TokenRecord{ExpiresAt: h(2)}, h(2)},
+		{"revoked", TokenRecord{RevokedAt: h(3)}, h(3)},
+		{"revoked_before_expiry", TokenRecord{RevokedAt: h(1), ExpiresAt: h(2)}, h(1)},
+		{"revoked_after_expiry", TokenRecord{RevokedAt: h(5), ExpiresAt: h(2)}, h(2)},
+		{"revoked_at_expiry", TokenRecord{RevokedAt: h(2), ExpiresAt: h(2)}, h(2)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.rec.EndedAt(); !got.Equal(tt.want) {
+				t.Errorf("EndedAt() = %v, want %v", got, tt.want)
+			}
+			// strictly before the cut: a token ending at the cut stays
+			for _, cut := range []time.Time{h(-1), h(1), h(2), h(3), h(100)} {
+				want := !tt.want.IsZero() && tt.want.Before(cut)
+				if got := tt.rec.EndedBefore(cut); got != want {
+					t.Errorf("EndedBefore(%v) = %v, want %v", cut, got, want)
+				}
+			}
+			if !tt.want.IsZero() && (tt.rec.EndedBefore(tt.want) || !tt.rec.EndedBefore(tt.want.Add(time.Nanosecond))) {
+				t.Errorf("EndedBefore around %v: want false at it, true a nanosecond after", tt.want)
+			}
+		})
 	}
 }

@@ -32,6 +32,16 @@ type TokenStore interface {
 	// Kind NotFound for an unknown id, and of Kind Conflict if id was
 	// already replaced, or is revoked or expired at succ.CreatedAt.
 	Rotate(ctx context.Context, id int64, succ core.NewTokenRecord, graceUntil time.Time) (core.TokenRecord, error)
+	// Prune deletes, at once, every token that ended before endedBefore
+	// (revoked or expired strictly before it: core.TokenRecord.EndedBefore)
+	// and returns them as they were, oldest first; none is an empty slice.
+	// A token neither revoked nor expiring is never pruned, and one that
+	// had not ended by endedBefore stays, so a cut-off in the past never
+	// removes a token that still works. A pruned token's hash is no longer
+	// found and its name is free again; deployments recorded under it keep
+	// its id and name. Returns a *core.Error of Kind Unavailable on a full
+	// disk, deleting nothing.
+	Prune(ctx context.Context, endedBefore time.Time) ([]core.TokenRecord, error)
 }
 
 // TokenAdmin makes, rotates, revokes and lists tokens for whoever asks:

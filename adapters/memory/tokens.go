@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -22,6 +23,9 @@ type Tokens struct {
 	mu     sync.Mutex
 	recs   []core.TokenRecord
 	hashes []core.TokenHash
+	// last is the last id given: ids are never reused, as SQLite's
+	// AUTOINCREMENT never reuses the id of a pruned token
+	last int64
 	// Writes counts the writes of last use that Touch made.
 	Writes int
 }
@@ -47,7 +51,8 @@ func (s *Tokens) Create(_ context.Context, t core.NewTokenRecord) (core.TokenRec
 				Why: "two tokens drew the same random bytes, which should never happen", Fix: "run the command again"}
 		}
 	}
-	rec := core.TokenRecord{ID: int64(len(s.recs) + 1), Name: t.Name, CreatedAt: utc(t.CreatedAt), ExpiresAt: utc(t.ExpiresAt), Grant: t.Grant, CreatedBy: t.CreatedBy}
+	s.last++
+	rec := core.TokenRecord{ID: s.last, Name: t.Name, CreatedAt: utc(t.CreatedAt), ExpiresAt: utc(t.ExpiresAt), Grant: t.Grant, CreatedBy: t.CreatedBy}
 	s.recs = append(s.recs, rec)
 	s.hashes = append(s.hashes, t.Hash)
 	return rec, nil
@@ -57,8 +62,8 @@ func (s *Tokens) Create(_ context.Context, t core.NewTokenRecord) (core.TokenRec
 func (s *Tokens) Rotate(_ context.Context, id int64, succ core.NewTokenRecord, graceUntil time.Time) (core.TokenRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := int(id - 1)
-	if id < 1 || i >= len(s.recs) {
+	i := slices.IndexFunc(s.recs, func(r core.TokenRecord) bool { return r.ID == id })
+	if i < 0 {
 		return core.TokenRecord{}, core.UnknownToken(strconv.FormatInt(id, 10), nil)
 	}
 	old := s.recs[i]
@@ -71,7 +76,8 @@ func (s *Tokens) Rotate(_ context.Context, id int64, succ core.NewTokenRecord, g
 				Why: "two tokens drew the same random bytes, which should never happen", Fix: "run the command again"}
 		}
 	}
-	rec := core.TokenRecord{ID: int64(len(s.recs) + 1), Name: old.Name, CreatedAt: utc(succ.CreatedAt), ExpiresAt: utc(succ.ExpiresAt), Grant: old.Grant, CreatedBy: succ.CreatedBy}
+	s.last++
+	rec := core.TokenRecord{ID: s.last, Name: old.Name, CreatedAt: utc(succ.CreatedAt), ExpiresAt: utc(succ.ExpiresAt), Grant: old.Grant, CreatedBy: succ.CreatedBy}
 	s.recs = append(s.recs, rec)
 	s.hashes = append(s.hashes, succ.Hash)
 	s.recs[i].ReplacedBy = rec.ID
@@ -109,6 +115,23 @@ func (s *Tokens) Revoke(_ context.Context, ref string, at time.Time, by string) 
 		return core.TokenRecord{}, core.UnknownToken(ref, s.recs)
 	}
 	return s.recs[found], nil
+}
+
+// Prune deletes the tokens that ended before endedBefore.
+func (s *Tokens) Prune(_ context.Context, endedBefore time.Time) ([]core.TokenRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []core.TokenRecord{}
+	recs, hashes := s.recs[:0:0], s.hashes[:0:0]
+	for i, r := range s.recs {
+		if r.EndedBefore(endedBefore) {
+			out = append(out, r)
+			continue
+		}
+		recs, hashes = append(recs, r), append(hashes, s.hashes[i])
+	}
+	s.recs, s.hashes = recs, hashes
+	return out, nil
 }
 
 // Lookup finds a token by hash.

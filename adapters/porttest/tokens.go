@@ -333,6 +333,162 @@ func TokenStore(t *testing.T, open func(t *testing.T) TokenHandles) {
 		}
 	})
 
+	// haloyadm api token prune: only tokens that ended before the cut-off
+	// go, strictly before it, on both sides of the exact instant
+	t.Run("prune_ended_only", func(t *testing.T) {
+		h := open(t)
+		empty, err := h.Store.Prune(ctx, t0.Add(100*365*24*time.Hour))
+		if err != nil || empty == nil || len(empty) != 0 {
+			t.Fatalf("Prune() on an empty store = %#v, %v, want an empty slice", empty, err)
+		}
+		forever := create(t, h.Store, "forever", time.Time{})
+		active := create(t, h.Store, "active", t0.Add(90*24*time.Hour))
+		expired := create(t, h.Store, "expired", t0.Add(time.Hour))
+		revoked := create(t, h.Store, "revoked", time.Time{})
+		// revoked before it would have expired: it ended when revoked
+		early := create(t, h.Store, "early", t0.Add(90*24*time.Hour))
+		if _, err := h.Store.Revoke(ctx, "revoked", t0.Add(2*time.Hour), "haloyadm (alice)"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Store.Revoke(ctx, "early", t0.Add(3*time.Hour), "haloyadm (alice)"); err != nil {
+			t.Fatal(err)
+		}
+		revoked.RevokedAt, revoked.RevokedBy = t0.Add(2*time.Hour), "haloyadm (alice)"
+		early.RevokedAt, early.RevokedBy = t0.Add(3*time.Hour), "haloyadm (alice)"
+		steps := []struct {
+			cut  time.Time
+			want []core.TokenRecord
+		}{
+			{t0, nil},
+			{t0.Add(time.Hour), nil}, // expired ends at the cut: kept
+			{t0.Add(time.Hour + time.Nanosecond), []core.TokenRecord{expired}},
+			{t0.Add(2 * time.Hour), nil},
+			{t0.Add(2*time.Hour + time.Nanosecond), []core.TokenRecord{revoked}},
+			{t0.Add(3*time.Hour + time.Nanosecond), []core.TokenRecord{early}},
+			// active expires past this cut, forever never ends
+			{t0.Add(89 * 24 * time.Hour), nil},
+		}
+		for _, s := range steps {
+			got, err := h.OtherStore.Prune(ctx, s.cut)
+			if err != nil {
+				t.Fatalf("Prune(%v) error = %v", s.cut, err)
+			}
+			want := s.want
+			if want == nil {
+				want = []core.TokenRecord{}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Prune(%v) mismatch (-want +got):\n%s", s.cut, diff)
+			}
+		}
+		list, err := h.Store.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]core.TokenRecord{forever, active}, list); diff != "" {
+			t.Errorf("List() after pruning mismatch (-want +got):\n%s", diff)
+		}
+		for _, name := range []string{"expired", "revoked", "early"} {
+			for _, v := range []ports.TokenVerifier{h.Verifier, h.OtherVerifier} {
+				if got, ok, err := v.Lookup(ctx, hashOf(name)); ok || err != nil {
+					t.Errorf("Lookup(%s) after pruning = %+v, %v, %v, want not found", name, got, ok, err)
+				}
+			}
+		}
+		if _, ok, _ := h.Verifier.Lookup(ctx, hashOf("forever")); !ok {
+			t.Errorf("Lookup(forever) after pruning = not found, want found")
+		}
+	})
+
+	// the running server's handle must not answer from what it knew
+	// before: a token pruned through another handle is not found, even one
+	// it had just accepted (the cut-off is in the future to reach one)
+	t.Run("prune_seen_by_other_handle", func(t *testing.T) {
+		h := open(t)
+		now := time.Now()
+		for i, name := range []string{"ci", "cd"} {
+			if _, err := h.Store.Create(ctx, core.NewTokenRecord{Name: name, Hash: hashOf(name), CreatedAt: now, ExpiresAt: now.Add(time.Duration(i+1) * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the second answer may come from a cache
+				if _, ok, err := h.Verifier.Lookup(ctx, hashOf(name)); !ok || err != nil {
+					t.Fatalf("Lookup(%s) = %v, %v, want found", name, ok, err)
+				}
+			}
+		}
+		// through the other handle, then through the verifier's own
+		steps := []struct {
+			store ports.TokenStore
+			name  string
+			cut   time.Time
+		}{{h.OtherStore, "ci", now.Add(90 * time.Minute)}, {h.Store, "cd", now.Add(3 * time.Hour)}}
+		for _, s := range steps {
+			if got, err := s.store.Prune(ctx, s.cut); err != nil || len(got) != 1 || got[0].Name != s.name {
+				t.Fatalf("Prune() = %v, %v, want %s", got, err, s.name)
+			}
+			if got, ok, err := h.Verifier.Lookup(ctx, hashOf(s.name)); ok || err != nil {
+				t.Errorf("Lookup(%s) after it was pruned = %+v, %v, %v, want not found", s.name, got, ok, err)
+			}
+		}
+	})
+
+	// an ended token held its name until pruned; ids are never reused,
+	// so that an id in a log or a deployment record means one token
+	t.Run("prune_frees_name", func(t *testing.T) {
+		h := open(t)
+		old := create(t, h.Store, "ci", t0.Add(time.Hour))
+		_, err := h.Store.Create(ctx, core.NewTokenRecord{Name: "ci", Hash: hashOf("ci-2"), CreatedAt: t0.Add(2 * time.Hour)})
+		wantKind(t, `Create("ci") while the expired ci is kept`, err, core.Conflict)
+		if _, err := h.Store.Prune(ctx, t0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		again, err := h.OtherStore.Create(ctx, core.NewTokenRecord{Name: "ci", Hash: hashOf("ci-2"), CreatedAt: t0.Add(2 * time.Hour)})
+		if err != nil {
+			t.Fatalf("Create(%q) after pruning the old one: %v", "ci", err)
+		}
+		if again.ID <= old.ID {
+			t.Errorf("Create after pruning id %d gave id %d, want a new id", old.ID, again.ID)
+		}
+		if got, ok, _ := h.Verifier.Lookup(ctx, hashOf("ci-2")); !ok || got.ID != again.ID {
+			t.Errorf("Lookup(ci-2) = %+v, %v, want id %d", got, ok, again.ID)
+		}
+		// revoking the name reaches the new token alone
+		if rev, err := h.Store.Revoke(ctx, "ci", t0.Add(3*time.Hour), "haloyadm"); err != nil || rev.ID != again.ID {
+			t.Errorf("Revoke(ci) = %+v, %v, want id %d", rev, err, again.ID)
+		}
+	})
+
+	// a rotation chain: the replaced token, past its grace, goes; its
+	// successor stays and rotates on
+	t.Run("prune_rotation_chain", func(t *testing.T) {
+		h := open(t)
+		old := create(t, h.Store, "ci", t0.Add(90*24*time.Hour))
+		at := t0.Add(time.Hour)
+		succ, err := h.Store.Rotate(ctx, old.ID, core.NewTokenRecord{Hash: hashOf("ci-2"), CreatedAt: at, ExpiresAt: at.Add(90 * 24 * time.Hour)}, at.Add(10*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// in its grace period the old token still works: it stays
+		if got, err := h.Store.Prune(ctx, at.Add(10*time.Minute)); err != nil || len(got) != 0 {
+			t.Errorf("Prune(end of grace) = %v, %v, want nothing", got, err)
+		}
+		got, err := h.OtherStore.Prune(ctx, at.Add(2*time.Hour))
+		if err != nil || len(got) != 1 || got[0].ID != old.ID || got[0].ReplacedBy != succ.ID {
+			t.Fatalf("Prune(after the grace) = %+v, %v, want the old token, replaced by %d", got, err, succ.ID)
+		}
+		list, _ := h.Store.List(ctx)
+		if diff := cmp.Diff([]core.TokenRecord{succ}, list); diff != "" {
+			t.Errorf("List() after pruning the old token mismatch (-want +got):\n%s", diff)
+		}
+		if _, ok, _ := h.Verifier.Lookup(ctx, hashOf("ci")); ok {
+			t.Errorf("Lookup(old) after pruning = found, want not found")
+		}
+		third, err := h.OtherStore.Rotate(ctx, succ.ID, core.NewTokenRecord{Hash: hashOf("ci-3"), CreatedAt: at.Add(3 * time.Hour)}, at.Add(4*time.Hour))
+		if err != nil || third.Name != "ci" || third.ID <= succ.ID {
+			t.Errorf("Rotate(successor) after pruning = %+v, %v, want a new ci", third, err)
+		}
+	})
+
 	t.Run("concurrent_creates", func(t *testing.T) {
 		h := open(t)
 		var wg sync.WaitGroup

@@ -3,8 +3,10 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -75,5 +77,37 @@ func TestRevokeOnFullDisk(t *testing.T) {
 	other := newStore(t, dir)
 	if rec, _, err := other.Lookup(ctx, core.HashAPIToken(toks[0])); err != nil || rec.RevokedAt.IsZero() {
 		t.Errorf("another handle's Lookup = %+v, %v; want revoked", rec, err)
+	}
+}
+
+// TestPruneOnFullDisk: on a full filesystem a prune fails with the fix
+// and deletes nothing, and it leaves the reserve to a revoke, which still
+// succeeds after it.
+func TestPruneOnFullDisk(t *testing.T) {
+	dir := smallFS(t)
+	s := newStore(t, dir)
+	ctx := context.Background()
+	t0 := time.Now().Add(-48 * time.Hour)
+	for i := range 20 {
+		name := fmt.Sprintf("ci-%d", i)
+		if _, err := s.Create(ctx, core.NewTokenRecord{Name: name, Hash: core.HashAPIToken("haloy_full_" + name), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok, _ := createToken(t, s, "laptop")
+	fill(t, dir)
+	_, err := s.Prune(ctx, time.Now())
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Kind != core.Unavailable || !strings.HasPrefix(ce.Fix, "free space on that disk (df -h "+dir) {
+		t.Fatalf("Prune() on a full disk = %#v, want a *core.Error of Kind Unavailable with the fix", err)
+	}
+	if list, err := s.List(ctx); err != nil || len(list) != 21 {
+		t.Errorf("List() after a failed prune = %d tokens, %v; want all 21", len(list), err)
+	}
+	if _, err := s.Revoke(ctx, "laptop", time.Now(), "haloyadm"); err != nil {
+		t.Fatalf("Revoke() after a failed prune on a full disk: %v", err)
+	}
+	if rec, _, err := s.Lookup(ctx, core.HashAPIToken(tok)); err != nil || rec.RevokedAt.IsZero() {
+		t.Errorf("Lookup of laptop after the revoke = %+v, %v; want revoked", rec, err)
 	}
 }

@@ -6,6 +6,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"database/sql"
@@ -15,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -548,6 +550,59 @@ func (s *Store) Rotate(ctx context.Context, id int64, succ core.NewTokenRecord, 
 		return core.TokenRecord{}, fmt.Errorf("rotate token %d: %w", id, err)
 	}
 	return rec, nil
+}
+
+// Prune deletes the tokens that ended before endedBefore, in one
+// statement. A full disk is an error: the reserve (reserve.go) is kept for
+// a revoke, and deleting rows frees no space on the disk anyway (SQLite
+// keeps the freed pages in the file).
+func (s *Store) Prune(ctx context.Context, endedBefore time.Time) ([]core.TokenRecord, error) {
+	db, err := s.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := pruneRows(ctx, db, endedBefore)
+	// the watch sees this write too; this is for a store whose watch is off
+	s.invalidate()
+	if isFull(err) {
+		return nil, &core.Error{Kind: core.Unavailable, What: "cannot prune tokens: the disk holding " + strconv.Quote(s.Path()) + " is full",
+			Why: "pruning writes to the database before it frees anything; the space kept in reserve is for revoking tokens",
+			Fix: "free space on that disk (df -h " + filepath.Dir(s.Path()) + "), then run the command again", Err: err}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("prune tokens: %w", err)
+	}
+	return recs, nil
+}
+
+// pruneRows deletes the tokens revoked or expired before cut and returns
+// them, oldest first. NULL compares as unknown: a token with neither time
+// is never matched.
+func pruneRows(ctx context.Context, db *sql.DB, cut time.Time) ([]core.TokenRecord, error) {
+	c := cut.UnixNano()
+	rows, err := db.QueryContext(ctx, `DELETE FROM tokens WHERE revoked_at < ? OR expires_at < ? RETURNING `+tokenCols, c, c)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []core.TokenRecord{}
+	for rows.Next() {
+		r, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// the statement commits when its rows close: a full disk shows here
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	// RETURNING gives no order
+	slices.SortFunc(out, func(a, b core.TokenRecord) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // Lookup finds a token by its hash, with one index search.
