@@ -22,7 +22,7 @@ type AdminCommands struct {
 
 // AdminAPICmd groups `haloyadm api ...`.
 type AdminAPICmd struct {
-	Token AdminTokenCmd `cmd:"" help:"Create (the default), list or revoke API tokens."`
+	Token AdminTokenCmd `cmd:"" help:"Create (the default), list, revoke or prune API tokens."`
 }
 
 // AdminTokenCmd groups `haloyadm api token ...`; without a subcommand it creates a token.
@@ -30,6 +30,7 @@ type AdminTokenCmd struct {
 	Create AdminTokenCreateCmd `cmd:"" default:"withargs" help:"Create a token and print it on stdout, alone and only this once."`
 	List   AdminTokenListCmd   `cmd:"" help:"List tokens: id, name, scopes, apps, created (when and by whom), expires, last used and status; never a token."`
 	Revoke AdminTokenRevokeCmd `cmd:"" help:"Revoke a token at once: the running server refuses it from its next request."`
+	Prune  AdminTokenPruneCmd  `cmd:"" help:"Delete the records of tokens that ended (expired or revoked) more than --older-than ago, 30d by default; tokens still working are never touched."`
 }
 
 // timeLayout shows times in lists and notes, always in UTC.
@@ -200,6 +201,64 @@ func (c *AdminTokenRevokeCmd) Run(rt *runtime) error {
 			return err
 		}
 		_, err = fmt.Fprintf(rt.stdout, "revoked token %q (id %d); the server refuses it from its next request\n", r.Token.Name, r.Token.ID)
+		return err
+	})
+}
+
+// AdminTokenPruneCmd is `haloyadm api token prune [--older-than D] [--dry-run] [--json]`.
+type AdminTokenPruneCmd struct {
+	OlderThan string `name:"older-than" placeholder:"DURATION" default:"30d" help:"Prune tokens that ended more than this long ago: days (30d) or a Go duration (12h), at least 1h. The default keeps a month of ended tokens for audit."`
+	DryRun    bool   `name:"dry-run" help:"List the tokens that would be pruned, and delete none."`
+	JSON      bool   `name:"json" help:"Print a JSON array of the tokens, as 'list --json' does, instead of a table."`
+}
+
+// Run prunes the tokens: a table of them, then a summary line.
+func (c *AdminTokenPruneCmd) Run(rt *runtime) error {
+	return invoke(rt, func(ctx context.Context, uc *app.PruneTokens) error {
+		r, err := uc.Run(ctx, app.PruneTokensInput{OlderThan: c.OlderThan, DryRun: c.DryRun})
+		if err != nil {
+			if c.JSON { // valid JSON always; a failed prune deleted nothing
+				fmt.Fprintln(rt.stdout, "[]")
+			}
+			return err
+		}
+		if c.JSON {
+			infos := make([]core.TokenInfo, len(r.Tokens))
+			for i, t := range r.Tokens {
+				infos[i] = t.Info(time.Time{})
+				infos[i].Status = string(t.Status)
+			}
+			return printTokens(rt.stdout, infos, true)
+		}
+		before := showTime(r.Before, "-")
+		if len(r.Tokens) == 0 {
+			_, err := fmt.Fprintf(rt.stdout, "nothing to prune: no token ended before %s\n", before)
+			return err
+		}
+		tw := tabwriter.NewWriter(rt.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tENDED\tSTATUS")
+		for _, t := range r.Tokens {
+			status := string(t.Status)
+			switch {
+			case t.Status == core.TokenRevoked:
+				status += " by " + core.ShowActor(t.RevokedBy)
+			case t.ReplacedBy != 0:
+				status += fmt.Sprintf(" (rotated, replaced by id %d)", t.ReplacedBy)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", t.ID, t.Name, showTime(t.EndedAt(), "-"), status)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		n := fmt.Sprintf("%d token", len(r.Tokens))
+		if len(r.Tokens) > 1 {
+			n += "s"
+		}
+		if c.DryRun {
+			_, err = fmt.Fprintf(rt.stdout, "would prune %s that ended before %s; nothing was deleted (--dry-run)\n", n, before)
+			return err
+		}
+		_, err = fmt.Fprintf(rt.stdout, "pruned %s that ended before %s\n", n, before)
 		return err
 	})
 }

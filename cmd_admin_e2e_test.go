@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haloy-auth/haloy/adapters/memory"
+	"github.com/haloy-auth/haloy/adapters/sqlite"
 	"github.com/haloy-auth/haloy/core"
 	"github.com/haloy-auth/haloy/internal/leakscan"
 )
@@ -181,6 +185,39 @@ func TestAdminBinary(t *testing.T) {
 	list, _ = haloyadm(0, "api", "token", "list")
 	if !strings.Contains(list, "revoked") {
 		t.Errorf("list after revoke = %q, want ci revoked", list)
+	}
+
+	// a token minted by an OIDC exchange 40 days ago, long expired: prune
+	// lists it with --dry-run, keeping it, then deletes it; the recently
+	// revoked ci stays (a month of ended tokens is kept)
+	var raw [core.APITokenBytes]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		t.Fatal(err)
+	}
+	minted := core.FormatAPIToken(raw)
+	tokens = append(tokens, minted)
+	scan.Secret("minted token", minted)
+	store := sqlite.New(memory.Env{core.ServerDataDirEnv: filepath.Join(dir, "data")})
+	ended := time.Now().Add(-40 * 24 * time.Hour)
+	if _, err := store.Create(context.Background(), core.NewTokenRecord{Name: "gh-acme.web-main-run1.1-3f2a9c", Hash: core.HashAPIToken(minted),
+		CreatedAt: ended.Add(-15 * time.Minute), ExpiresAt: ended, CreatedBy: "oidc policy 1 (GitHub Actions)"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"api", "token", "prune", "--dry-run"}, {"api", "token", "prune", "--json"}, {"api", "token", "prune"}} {
+		out, _ := haloyadm(0, args...)
+		noToken("stdout of haloyadm "+strings.Join(args, " "), out)
+		scan.Output("stdout of haloyadm "+strings.Join(args, " "), []byte(out))
+		want := map[string]string{"--dry-run": "would prune 1 token that ended before", "--json": `"name": "gh-acme.web-main-run1.1-3f2a9c"`, "prune": "nothing to prune"}[args[len(args)-1]]
+		if !strings.Contains(out, want) {
+			t.Errorf("haloyadm %q stdout = %q, want %q", args, out, want)
+		}
+	}
+	list, _ = haloyadm(0, "api", "token", "list")
+	if strings.Contains(list, "gh-acme") || !strings.Contains(list, "ci ") {
+		t.Errorf("list after prune = %q, want the minted token gone and ci kept", list)
 	}
 
 	// a store readable by others: serve refuses to start

@@ -72,7 +72,7 @@ func TestCompletion(t *testing.T) {
 		{name: "targets_prefix", line: "haloy status --target st", want: []string{"staging"}},
 		{name: "targets_of_config_flag", line: "haloy validate-config -c other -t ", want: []string{"eu", "us"}},
 		{name: "token_names_not_revoked", prog: "haloyadm", line: "haloyadm api token revoke ", want: []string{"ci-production", "ci-staging"}},
-		{name: "admin_commands", prog: "haloyadm", line: "haloyadm api token ", want: []string{"create", "list", "revoke"}},
+		{name: "admin_commands", prog: "haloyadm", line: "haloyadm api token ", want: []string{"create", "list", "prune", "revoke"}},
 		{
 			// static completion never builds a graph: a wiring that cannot
 			// build still completes commands

@@ -58,7 +58,7 @@ var (
 		fx.Annotate(fs.New, fx.As(new(ports.ClientStore))),
 		fx.Annotate(fs.NewCerts, fx.As(new(ports.CACerts))),
 	)
-	serverUseCases = fx.Provide(NewInitServer, NewCreateToken, NewListTokens, NewRevokeToken, NewServe,
+	serverUseCases = fx.Provide(NewInitServer, NewCreateToken, NewListTokens, NewRevokeToken, NewPruneTokens, NewServe,
 		NewAddTrust, NewListTrust, NewRemoveTrust, fx.Annotate(NewTokenAdmin, fx.As(new(ports.TokenAdmin))))
 	serverAdapters = fx.Provide(
 		fx.Annotate(newTokenDB, fx.As(new(ports.TokenStore)), fx.As(new(ports.TokenVerifier)), fx.As(new(ports.DeploymentLog)),
@@ -132,7 +132,7 @@ func areasOf(uc any) []area {
 	switch uc.(type) {
 	case *AddServer, *ListServers, *DeleteServer:
 		return []area{envArea, clientArea}
-	case *InitServer, *CreateToken, *ListTokens, *RevokeToken, *Serve, *AddTrust, *ListTrust, *RemoveTrust:
+	case *InitServer, *CreateToken, *ListTokens, *RevokeToken, *PruneTokens, *Serve, *AddTrust, *ListTrust, *RemoveTrust:
 		return []area{envArea, serverArea}
 	case *Resolve, *ValidateConfig:
 		return []area{envArea, clientArea, configArea}

@@ -37,6 +37,7 @@ func TestCommandGraphs(t *testing.T) {
 		{"create_token", validate[*CreateToken](nil)},
 		{"list_tokens", validate[*ListTokens](nil)},
 		{"revoke_token", validate[*RevokeToken](nil)},
+		{"prune_tokens", validate[*PruneTokens](nil)},
 		{"serve", validate[*Serve](nil)},
 		{"resolve", validate[*Resolve](nil)},
 		{"validate_config", validate[*ValidateConfig](nil)},
@@ -71,6 +72,7 @@ func TestCommandGraphsAreSmall(t *testing.T) {
 		{"validate_config_without_api_server", validate[*ValidateConfig](func(ports.APIServer) {})},
 		{"check_secrets_without_client_store", validate[*CheckSecrets](func(ports.ClientStore) {})},
 		{"create_token_without_client_store", validate[*CreateToken](func(ports.ClientStore) {})},
+		{"prune_tokens_without_client_store", validate[*PruneTokens](func(ports.ClientStore) {})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -232,9 +232,9 @@ func ParsePruneAge(s string) (time.Duration, error) {
 	switch {
 	case wrong == spanTooLong:
 		return 0, bad("it is longer than the most a token may live, 3650d (ten years)", fix)
-	case wrong == spanUnknown:
+	case wrong == spanUnknown && !strings.HasPrefix(s, "-"):
 		return 0, bad("it is neither a number of days nor a Go duration", fix)
-	case d <= 0:
+	case wrong == spanUnknown || d <= 0: // "-30d" too
 		return 0, bad("only tokens that ended some time ago are pruned: the age must be positive", fix)
 	case d < MinPruneAge:
 		return 0, bad("it is under an hour: tokens that ended that recently are kept so that the list shows them, "+

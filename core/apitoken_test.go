@@ -322,6 +322,7 @@ func TestParsePruneAge(t *testing.T) {
 		{"0", 0, "only tokens that ended some time ago are pruned: the age must be positive"},
 		{"0d", 0, "only tokens that ended some time ago are pruned: the age must be positive"},
 		{"-5h", 0, "only tokens that ended some time ago are pruned: the age must be positive"},
+		{"-30d", 0, "only tokens that ended some time ago are pruned: the age must be positive"},
 		{"3651d", 0, "it is longer than the most a token may live, 3650d (ten years)"},
 		{"99999999999h", 0, "it is longer than the most a token may live, 3650d (ten years)"},
 		// as --expires: no weeks, no years, no "never"
