@@ -201,6 +201,9 @@ haloyadm api token list --json`,
 	"haloyadm api token revoke": `
 haloyadm api token revoke ci-production
 haloyadm api token revoke 3`,
+	"haloyadm api token prune": `
+haloyadm api token prune --dry-run
+haloyadm api token prune --older-than 90d`,
 	"haloyadm trust": `
 haloyadm trust add github --repository acme/web --ref refs/heads/main --app web
 haloyadm trust list`,
