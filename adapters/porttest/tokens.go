@@ -367,8 +367,22 @@ func TokenStore(t *testing.T, open func(t *testing.T) TokenHandles) {
 			{t0.Add(3*time.Hour + time.Nanosecond), []core.TokenRecord{early}},
 			// active expires past this cut, forever never ends
 			{t0.Add(89 * 24 * time.Hour), nil},
+			// a cut-off a century on: what never ends still stays
+			{t0.Add(100 * 365 * 24 * time.Hour), []core.TokenRecord{active}},
 		}
 		for _, s := range steps {
+			// what a dry run shows (the list, filtered by core's rule) is
+			// what Prune deletes
+			all, err := h.Store.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ended := []core.TokenRecord{}
+			for _, r := range all {
+				if r.EndedBefore(s.cut) {
+					ended = append(ended, r)
+				}
+			}
 			got, err := h.OtherStore.Prune(ctx, s.cut)
 			if err != nil {
 				t.Fatalf("Prune(%v) error = %v", s.cut, err)
@@ -380,12 +394,15 @@ func TokenStore(t *testing.T, open func(t *testing.T) TokenHandles) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("Prune(%v) mismatch (-want +got):\n%s", s.cut, diff)
 			}
+			if diff := cmp.Diff(ended, got); diff != "" {
+				t.Errorf("Prune(%v) and the list's EndedBefore disagree (-list +pruned):\n%s", s.cut, diff)
+			}
 		}
 		list, err := h.Store.List(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]core.TokenRecord{forever, active}, list); diff != "" {
+		if diff := cmp.Diff([]core.TokenRecord{forever}, list); diff != "" {
 			t.Errorf("List() after pruning mismatch (-want +got):\n%s", diff)
 		}
 		for _, name := range []string{"expired", "revoked", "early"} {
