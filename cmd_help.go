@@ -114,12 +114,13 @@ rejected, 130 interrupted.
 	}
 	return `
 Files and environment:
-  HALOY_CONFIG_DIR  config directory (client.yaml, .env); default ~/.config/haloy
-                    (or $XDG_CONFIG_HOME/haloy where only that one exists)
+  HALOY_CONFIG_DIR  config directory (client.yaml, .env; .env.local is read too);
+                    default ~/.config/haloy (or $XDG_CONFIG_HOME/haloy where
+                    only that one exists)
   HALOY_API_TOKEN   token for a server whose own variable (client.yaml) is unset
   HALOY_DATA_DIR    used by haloyadm on the server, not by haloy
-  Defaults: the app config is haloy.yaml, haloy.yml or haloy.json in the
-  current directory.
+  Defaults: the app config is the first of haloy.json, haloy.yaml, haloy.yml
+  and haloy.toml in the current directory.
 
 Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 authentication
 rejected, 130 interrupted.

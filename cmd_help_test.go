@@ -11,6 +11,7 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/haloy-auth/haloy/adapters/configfile"
 	"github.com/haloy-auth/haloy/adapters/memory"
 )
 
@@ -24,9 +25,11 @@ func TestHelpTeaches(t *testing.T) {
 	}{
 		{
 			// a new user's first command: help, not an error
-			name:       "program_alone",
-			args:       []string{"haloy"},
-			wantStdout: []string{"Usage: haloy <command>", "server add", "Examples:", "haloy deploy -t production", "HALOY_CONFIG_DIR", "~/.config/haloy", "HALOY_API_TOKEN", "HALOY_DATA_DIR", "Exit codes: 0 ok"},
+			name: "program_alone",
+			args: []string{"haloy"},
+			wantStdout: []string{"Usage: haloy <command>", "server add", "Examples:", "haloy deploy -t production", "HALOY_CONFIG_DIR", ".env.local", "~/.config/haloy", "HALOY_API_TOKEN", "HALOY_DATA_DIR",
+				// the app config's names in the order they are looked for
+				strings.Join(configfile.Names[:len(configfile.Names)-1], ", ") + "\n  and " + configfile.Names[len(configfile.Names)-1], "Exit codes: 0 ok"},
 		},
 		{
 			name:       "group_alone",
