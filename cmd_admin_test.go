@@ -152,16 +152,18 @@ func TestAdminCLI(t *testing.T) {
 		{
 			name: "token_name_taken", domain: "", setup: [][]string{{"api", "token", "--name", "ci"}}, args: []string{"api", "token", "--name", "ci"}, wantCode: 2,
 			wantStderr: "haloyadm: error: a token named \"ci\" already exists\n" +
-				"haloyadm: token names are unique, and a revoked or expired token keeps its name\n" +
-				"haloyadm: hint: choose another --name (see haloyadm api token list); to replace a token that still works under its name, rotate it: haloy server rotate <server>\n",
+				"haloyadm: token names are unique, and a revoked or expired token keeps its name until it is pruned\n" +
+				"haloyadm: hint: choose another --name (see haloyadm api token list); to replace a token that still works under its name, rotate it: haloy server rotate <server>; " +
+				"a token that ended over 30 days ago gives its name back to: sudo haloyadm api token prune\n",
 		},
 		{
 			// revoking does not free a name: the hint must not say it does
 			name: "token_name_of_revoked", domain: "", setup: [][]string{{"api", "token", "--name", "ci"}, {"api", "token", "revoke", "ci"}},
 			args: []string{"api", "token", "--name", "ci"}, wantCode: 2,
 			wantStderr: "haloyadm: error: a token named \"ci\" already exists\n" +
-				"haloyadm: token names are unique, and a revoked or expired token keeps its name\n" +
-				"haloyadm: hint: choose another --name (see haloyadm api token list); to replace a token that still works under its name, rotate it: haloy server rotate <server>\n",
+				"haloyadm: token names are unique, and a revoked or expired token keeps its name until it is pruned\n" +
+				"haloyadm: hint: choose another --name (see haloyadm api token list); to replace a token that still works under its name, rotate it: haloy server rotate <server>; " +
+				"a token that ended over 30 days ago gives its name back to: sudo haloyadm api token prune\n",
 		},
 		{
 			name: "list_empty", domain: "", args: []string{"api", "token", "list"},

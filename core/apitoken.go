@@ -333,11 +333,13 @@ func CheckTokenName(name string) error {
 // TokenNameTaken is the error for a new token whose name a current token
 // holds. A name stays with its token when it is revoked or expires (only a
 // rotation hands it on, to the successor), so that a name in a list or a
-// log means one token: revoking the holder does not free the name.
+// log means one token: revoking the holder does not free the name; pruning
+// it, once it has ended, does.
 func TokenNameTaken(name string) *Error {
 	return &Error{Kind: Conflict, What: "a token named " + strconv.Quote(name) + " already exists",
-		Why: "token names are unique, and a revoked or expired token keeps its name",
-		Fix: "choose another --name (see haloyadm api token list); to replace a token that still works under its name, rotate it: haloy server rotate <server>"}
+		Why: "token names are unique, and a revoked or expired token keeps its name until it is pruned",
+		Fix: "choose another --name (see haloyadm api token list); to replace a token that still works under its name, rotate it: haloy server rotate <server>; " +
+			"a token that ended over 30 days ago gives its name back to: sudo haloyadm api token prune"}
 }
 
 // DefaultTokenName derives a token name from its creation time, e.g.

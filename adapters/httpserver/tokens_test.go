@@ -91,7 +91,7 @@ func TestTokenAPI(t *testing.T) {
 	}
 	// the same rules and messages as haloyadm api token
 	for _, c := range []struct{ body, want string }{
-		{`{"name":"ci-shop"}`, `a token named "ci-shop" already exists: token names are unique, and a revoked or expired token keeps its name`},
+		{`{"name":"ci-shop"}`, `a token named "ci-shop" already exists: token names are unique, and a revoked or expired token keeps its name until it is pruned`},
 		{`{"scopes":["write"]}`, `unknown scope "write"`},
 		{`{"expires":"1y"}`, `invalid token lifetime "1y"`},
 		{`{"name":"9lives"}`, `invalid token name "9lives"`},
