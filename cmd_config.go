@@ -22,7 +22,7 @@ type ConfigCommands struct {
 // an app (validate-config, deploy, status) embed it.
 type ConfigFlags struct {
 	Config string   `short:"c" placeholder:"PATH" help:"App config file or directory (default: the first of haloy.json, haloy.yaml, haloy.yml, haloy.toml in the current directory)."`
-	Target []string `short:"t" placeholder:"NAME" predictor:"target" sep:"," xor:"target-all" help:"Target to use; repeat the flag or separate names with commas."`
+	Target []string `short:"t" aliases:"targets" placeholder:"NAME" predictor:"target" sep:"," xor:"target-all" help:"Target to use; repeat the flag or separate names with commas (--targets, Haloy's spelling, works too)."`
 	All    bool     `short:"a" xor:"target-all" help:"Use every target."`
 }
 

@@ -342,3 +342,19 @@ func TestDeployCLIProtected(t *testing.T) {
 		t.Errorf("prod recorded %d deployments with every target protected, want 0", n)
 	}
 }
+
+// Haloy's scripts spell the flag --targets: it chooses targets as
+// -t/--target does.
+func TestDeployCLITargetsSpelling(t *testing.T) {
+	for _, args := range [][]string{{"--targets", "green"}, {"--targets=green"}, {"--target", "green"}, {"-t", "green"}} {
+		w := newNetWorld()
+		code, stdout, stderr := w.run(t, "", append([]string{"deploy", "-c", "bluegreen.haloy.yaml"}, args...)...)
+		if code != 0 || stderr != "" || !strings.Contains(stdout, "1 of 1 targets deployed") || strings.Contains(stdout, "blue |") {
+			t.Errorf("deploy %q: code %d, stderr %q, stdout:\n%s\nwant green alone deployed", args, code, stderr, stdout)
+		}
+	}
+	w := newNetWorld()
+	if code, _, stderr := w.run(t, "", "deploy", "-c", "bluegreen.haloy.yaml", "--targets", "green", "-a"); code != 2 {
+		t.Errorf("deploy --targets green -a: code %d, stderr %q; want 2", code, stderr)
+	}
+}

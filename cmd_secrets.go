@@ -27,7 +27,7 @@ type SecretsCmd struct {
 // SecretsCheckCmd is `haloy secrets check`.
 type SecretsCheckCmd struct {
 	Config string   `short:"c" placeholder:"PATH" help:"App config file or directory (default: haloy.yaml, haloy.yml or haloy.json in the current directory)."`
-	Target []string `short:"t" placeholder:"NAME" predictor:"target" sep:"," help:"Check only the references of these targets (default: every target)."`
+	Target []string `short:"t" aliases:"targets" placeholder:"NAME" predictor:"target" sep:"," help:"Check only the references of these targets (default: every target); --targets works too."`
 	JSON   bool     `help:"Print the report as JSON."`
 }
 
