@@ -52,6 +52,12 @@ func summary(w io.Writer, res app.DeployResult) {
 		case state == "":
 			state = app.Deployed
 		}
+		switch {
+		case t.Hook != "" && state == app.Deployed:
+			state += ", " + t.Hook + " failed"
+		case t.Hook != "":
+			state += " in " + t.Hook
+		}
 		if id == "" {
 			id = "-"
 		}

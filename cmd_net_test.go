@@ -30,6 +30,7 @@ type netWorld struct {
 	env     memory.Env
 	api     *memory.ServerAPI
 	ci      *memory.CIIdentity
+	cmds    *memory.Commands
 }
 
 func newNetWorld() *netWorld {
@@ -59,9 +60,10 @@ func newNetWorld() *netWorld {
 			},
 			Tokens: map[string]string{"HALOY_API_TOKEN_PROD_HALOY_COM": netProdToken, "HALOY_API_TOKEN_STAGING_HALOY_COM": netStagingToken},
 		}),
-		env: memory.Env{"PROD_TOKEN": netProdToken, "STAGING_TOKEN": netStagingToken},
-		api: api,
-		ci:  &memory.CIIdentity{},
+		env:  memory.Env{"PROD_TOKEN": netProdToken, "STAGING_TOKEN": netStagingToken},
+		api:  api,
+		ci:   &memory.CIIdentity{},
+		cmds: &memory.Commands{},
 	}
 }
 
@@ -74,6 +76,7 @@ func (w *netWorld) wiring() *app.Wiring {
 		fx.Supply(fx.Annotate(memory.CACerts{}, fx.As(new(ports.CACerts)))),
 		fx.Supply(fx.Annotate(w.api, fx.As(new(ports.ServerAPI)), fx.As(new(ports.TokenAPI)))),
 		fx.Supply(fx.Annotate(w.ci, fx.As(new(ports.CIIdentity)))),
+		fx.Supply(fx.Annotate(w.cmds, fx.As(new(ports.Commands)))),
 		fx.Supply(ports.SecretSources{}),
 	)}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,12 +21,16 @@ import (
 // token (Resolve), builds and checks every target's request, checks every
 // distinct server and token once (/v1/version) before anything is
 // deployed, then sends one deployment per target, targets on different
-// servers in parallel, and follows each deployment's log to its end.
+// servers in parallel, and follows each deployment's log to its end. The
+// config's hooks run around them (docs/deploying.md): global_pre_deploy
+// first, each target's pre_deploy before its deployment and post_deploy
+// after it completed, global_post_deploy when every target did.
 type Deploy struct {
 	resolve *Resolve
 	store   ports.ClientStore
 	api     ports.ServerAPI
 	ci      ports.CIIdentity
+	cmds    ports.Commands
 	notes   ports.Notifier
 	now     func() time.Time
 	newID   func() string
@@ -36,8 +41,9 @@ type Deploy struct {
 }
 
 // NewDeploy returns the use case.
-func NewDeploy(resolve *Resolve, store ports.ClientStore, api ports.ServerAPI, ci ports.CIIdentity, notes ports.Notifier) *Deploy {
-	return &Deploy{resolve: resolve, store: store, api: api, ci: ci, notes: notes, now: time.Now,
+func NewDeploy(resolve *Resolve, store ports.ClientStore, api ports.ServerAPI, ci ports.CIIdentity, cmds ports.Commands,
+	notes ports.Notifier) *Deploy {
+	return &Deploy{resolve: resolve, store: store, api: api, ci: ci, cmds: cmds, notes: notes, now: time.Now,
 		// Haloy's ids: lower case, so that they compare as text in time order
 		newID:   func() string { return strings.ToLower(ulid.Make().String()) },
 		resumes: 3, backoff: time.Second}
@@ -80,6 +86,9 @@ type TargetOutcome struct {
 	State string
 	// LastErrors are the last error lines of a failed deployment's log.
 	LastErrors []string
+	// Hook is the hook that failed, spelled as in the config (pre_deploy,
+	// postDeploy); "" when none did.
+	Hook string
 	// Err is why the target failed; nil when it was deployed.
 	Err error
 }
@@ -130,7 +139,7 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 		return DeployResult{}, err
 	}
 	// An app without targets is named by the app's name in the progress
-	// lines, as in the summary.
+	// lines, as in the summary; the global hooks' lines by GlobalLabel.
 	if len(res.Targets) == 1 && res.Targets[0].Target == "" && res.Targets[0].App != "" {
 		app, inner := strings.TrimSpace(res.Targets[0].App), say
 		say = func(target, line string) {
@@ -177,6 +186,9 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 				names[i] = strings.TrimSpace(t.App)
 			}
 		}
+		if len(res.GlobalPreDeploy)+len(res.GlobalPostDeploy) > 0 {
+			names = append(names, GlobalLabel)
+		}
 		in.Begin(names)
 	}
 	eps := make([]core.Endpoint, len(res.Targets))
@@ -189,6 +201,13 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 	}
 	if err := uc.check(ctx, res.Targets, eps, say, newExpiryWarner(uc.resolve.env, in.Quiet)); err != nil {
 		return DeployResult{}, err
+	}
+	h := hooks{cmds: uc.cmds, dir: filepath.Dir(res.File), say: say, res: res}
+	for _, ep := range eps {
+		h.tokens = append(h.tokens, ep.Token)
+	}
+	if err := h.run(ctx, GlobalLabel, "global_pre_deploy", res.GlobalPreDeploy); err != nil {
+		return DeployResult{}, errors.Join(err, &core.Error{Kind: kindOf(err), What: "nothing was deployed"})
 	}
 	out := DeployResult{File: res.File, Targets: make([]TargetOutcome, len(res.Targets))}
 	// one worker per server, in parallel; a server's targets go one after the other
@@ -204,14 +223,14 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 	for _, s := range order {
 		wg.Go(func() {
 			for _, i := range byServer[s] {
-				out.Targets[i] = uc.deployOne(ctx, res.Targets[i], eps[i], reqs[i], say)
+				out.Targets[i] = uc.deployOne(ctx, res.Targets[i], eps[i], reqs[i], h)
 			}
 		})
 	}
 	wg.Wait()
 	failed := out.Failed()
 	if len(failed) == 0 {
-		return out, nil
+		return out, h.run(ctx, GlobalLabel, "global_post_deploy", res.GlobalPostDeploy)
 	}
 	errs := make([]error, 0, len(failed)+1)
 	names := make([]string, 0, len(failed))
@@ -270,9 +289,18 @@ func (uc *Deploy) check(ctx context.Context, targets []ResolvedTarget, eps []cor
 	return nil
 }
 
-// deployOne sends one target's deployment and follows its log.
-func (uc *Deploy) deployOne(ctx context.Context, t ResolvedTarget, ep core.Endpoint, req core.DeployRequest, say func(string, string)) TargetOutcome {
+// deployOne runs one target's pre_deploy hooks, sends its deployment,
+// follows its log and, once it is deployed, runs its post_deploy hooks.
+func (uc *Deploy) deployOne(ctx context.Context, t ResolvedTarget, ep core.Endpoint, req core.DeployRequest, h hooks) TargetOutcome {
 	o := TargetOutcome{Target: t.Target, App: t.App, Server: t.Server}
+	say := h.say
+	if err := h.run(ctx, t.Target, "pre_deploy", t.Config.PreDeploy); err != nil {
+		o.Err, o.Hook = err, h.res.KeyName("pre_deploy")
+		if ctx.Err() != nil {
+			o.State = Interrupted
+		}
+		return o
+	}
 	id := req.DeploymentID
 	img := req.TargetConfig.Image.Repository
 	if tag := req.TargetConfig.Image.Tag; tag != "" {
@@ -287,7 +315,69 @@ func (uc *Deploy) deployOne(ctx context.Context, t ResolvedTarget, ep core.Endpo
 	o.DeploymentID = id
 	say(t.Target, "deployment "+id+" accepted; following its log")
 	o.State, o.LastErrors, o.Err = uc.follow(ctx, t, ep, id, say)
+	if o.State != Deployed {
+		return o // a post hook after a failed or unknown deployment would be wrong
+	}
+	if err := h.run(ctx, t.Target, "post_deploy", t.Config.PostDeploy); err != nil {
+		o.Err, o.Hook = err, h.res.KeyName("post_deploy")
+	}
 	return o
+}
+
+// GlobalLabel names the global hooks' progress lines.
+const GlobalLabel = "global"
+
+// hooks runs a deployment's hook commands in the config's directory.
+type hooks struct {
+	cmds ports.Commands
+	dir  string
+	say  func(target, line string)
+	res  Resolution
+	// tokens are the deployment's API tokens, never printed, should a
+	// hook print one it found in the process environment.
+	tokens []core.Secret
+}
+
+// run runs the commands of the hook key (snake_case) in order, each
+// announced as a progress line of label and followed by its output lines;
+// the first that fails (or is stopped) ends the run with an error that
+// names it.
+func (h hooks) run(ctx context.Context, label, key string, cmds []string) error {
+	field := h.res.KeyName(key)
+	for i, c := range cmds {
+		n := fmt.Sprintf("%s %d/%d", field, i+1, len(cmds))
+		h.say(label, n+": "+h.printable(c))
+		err := h.cmds.Run(ctx, h.dir, c, func(l string) { h.say(label, n+"> "+h.printable(l)) })
+		if err == nil {
+			continue
+		}
+		which := fmt.Sprintf("%s (%d of %d)", strconv.Quote(c), i+1, len(cmds))
+		if ctx.Err() != nil {
+			return &core.Error{Kind: core.Interrupted, What: field + " hook stopped: " + which, Why: "interrupted", Err: err}
+		}
+		dir := h.dir
+		if dir == "." {
+			dir = "the current directory"
+		}
+		why := err.Error() + ", in " + dir
+		if key == "post_deploy" {
+			why += "; the deployment itself completed"
+		}
+		return &core.Error{Kind: core.Unavailable, What: field + " hook failed: " + which, Why: why,
+			Fix: "run it by hand in " + dir + " to see why, fix it, then deploy again", Err: err}
+	}
+	return nil
+}
+
+// printable is a command or output line as a progress line: one line,
+// no token.
+func (h hooks) printable(s string) string {
+	for _, t := range h.tokens {
+		if !t.IsZero() {
+			s = strings.ReplaceAll(s, t.Reveal(), core.Redacted)
+		}
+	}
+	return core.Printable(s, "", 1000)
 }
 
 // follow prints deployment id's log until it ends, resuming a dropped

@@ -45,6 +45,7 @@ type deployWorld struct {
 	items   map[string]map[string]core.Secret
 	api     *memory.ServerAPI
 	ci      *memory.CIIdentity
+	cmds    *memory.Commands
 }
 
 func newDeployWorld() *deployWorld {
@@ -55,6 +56,7 @@ func newDeployWorld() *deployWorld {
 		items:   map[string]map[string]core.Secret{"Production/API Tokens": {"haloy-api": prodToken}},
 		api:     twoAPIs(),
 		ci:      &memory.CIIdentity{},
+		cmds:    &memory.Commands{},
 	}
 }
 
@@ -67,7 +69,7 @@ func (w *deployWorld) resolve(notes ports.Notifier) (*Resolve, *memory.ClientSto
 func (w *deployWorld) deploy() (*Deploy, *memory.Notes) {
 	notes := &memory.Notes{}
 	r, store := w.resolve(notes)
-	uc := NewDeploy(r, store, w.api, w.ci, notes)
+	uc := NewDeploy(r, store, w.api, w.ci, w.cmds, notes)
 	var mu sync.Mutex
 	n := 0
 	uc.newID = func() string {
@@ -406,7 +408,7 @@ func TestDeployIDsAreSortable(t *testing.T) {
 	w := newDeployWorld()
 	notes := &memory.Notes{}
 	r, store := w.resolve(notes)
-	uc := NewDeploy(r, store, w.api, &memory.CIIdentity{}, notes)
+	uc := NewDeploy(r, store, w.api, &memory.CIIdentity{}, w.cmds, notes)
 	var ids []string
 	for range 3 {
 		got, err := uc.Run(context.Background(), DeployInput{Targets: []string{"production"}})
@@ -479,7 +481,7 @@ func TestDeployUsesTheServersCAFile(t *testing.T) {
 	notes := &memory.Notes{}
 	r, store := w.resolve(notes)
 	rec := &caRecorder{ServerAPI: w.api}
-	if _, err := NewDeploy(r, store, rec, &memory.CIIdentity{}, notes).Run(context.Background(), DeployInput{Targets: []string{"staging"}}); err != nil {
+	if _, err := NewDeploy(r, store, rec, &memory.CIIdentity{}, w.cmds, notes).Run(context.Background(), DeployInput{Targets: []string{"staging"}}); err != nil {
 		t.Fatalf("Run() error = %v", err)
 	}
 	if rec.ca != "/etc/haloy/staging-ca.pem" {

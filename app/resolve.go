@@ -64,6 +64,18 @@ type Resolution struct {
 	Errs []error
 	// SecretProviders are the config's secret providers, as written.
 	SecretProviders core.SecretProviders
+	// GlobalPreDeploy and GlobalPostDeploy are the config's commands run
+	// once before (after) every target is deployed.
+	GlobalPreDeploy, GlobalPostDeploy []string
+	// Format is the config's format ("json", "yaml", "toml"), which
+	// spells key names in messages.
+	Format string
+}
+
+// KeyName spells key (snake_case) as the config's format does.
+func (r Resolution) KeyName(key string) string {
+	c := core.AppConfig{Format: r.Format}
+	return c.KeyName(key)
 }
 
 // ResolvedTarget is one target, resolved. When Errs is not empty the other
@@ -167,7 +179,8 @@ func (uc *Resolve) Run(ctx context.Context, in ResolveInput) (Resolution, error)
 	if err != nil {
 		return Resolution{}, err
 	}
-	res := Resolution{File: cfg.File, SecretProviders: cfg.SecretProviders}
+	res := Resolution{File: cfg.File, SecretProviders: cfg.SecretProviders, Format: cfg.Format,
+		GlobalPreDeploy: cfg.GlobalPreDeploy, GlobalPostDeploy: cfg.GlobalPostDeploy}
 	res.Errs = append(cfg.CheckTargets(), uc.checkSources(cfg)...)
 	fetched := uc.fetch(ctx, cfg, names)
 	configured := state.ServerNames()

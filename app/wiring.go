@@ -25,6 +25,7 @@ import (
 	"github.com/haloy-auth/haloy/adapters/osenv"
 	"github.com/haloy-auth/haloy/adapters/pass"
 	"github.com/haloy-auth/haloy/adapters/serverconfig"
+	"github.com/haloy-auth/haloy/adapters/shell"
 	"github.com/haloy-auth/haloy/adapters/sops"
 	"github.com/haloy-auth/haloy/adapters/sqlite"
 	"github.com/haloy-auth/haloy/adapters/vault"
@@ -79,6 +80,8 @@ var (
 	netAdapters = fx.Provide(
 		fx.Annotate(httpclient.New, fx.As(new(ports.ServerAPI)), fx.As(new(ports.TokenAPI))),
 		fx.Annotate(oidc.NewCI, fx.As(new(ports.CIIdentity))),
+		// deploy's hooks (pre_deploy, post_deploy, ...) run with the system shell
+		fx.Annotate(shell.New, fx.As(new(ports.Commands))),
 	)
 )
 

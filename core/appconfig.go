@@ -455,3 +455,19 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// KeyName spells key (snake_case, as in YAML and TOML) as the config's
+// format does: camelCase in haloy.json, as Haloy names fields in its
+// messages ("preDeploy hook failed" for a JSON config).
+func (c *AppConfig) KeyName(key string) string {
+	if c.Format != "json" {
+		return key
+	}
+	parts := strings.Split(key, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}

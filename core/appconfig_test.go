@@ -231,3 +231,20 @@ func TestLeaveOutProtected(t *testing.T) {
 		})
 	}
 }
+
+func TestKeyName(t *testing.T) {
+	tests := []struct{ format, key, want string }{
+		{"yaml", "global_pre_deploy", "global_pre_deploy"},
+		{"toml", "pre_deploy", "pre_deploy"},
+		{"", "post_deploy", "post_deploy"},
+		{"json", "global_pre_deploy", "globalPreDeploy"},
+		{"json", "post_deploy", "postDeploy"},
+		{"json", "server", "server"},
+	}
+	for _, tt := range tests {
+		c := core.AppConfig{Format: tt.format}
+		if got := c.KeyName(tt.key); got != tt.want {
+			t.Errorf("AppConfig{Format: %q}.KeyName(%q) = %q, want %q", tt.format, tt.key, got, tt.want)
+		}
+	}
+}
