@@ -14,7 +14,7 @@ import (
 
 // DeployCommands are the commands of this area, embedded in the grammar.
 type DeployCommands struct {
-	Deploy DeployCmd `cmd:"" help:"Deploy the app: check each server and token, send each target's deployment and follow its log to the end."`
+	Deploy DeployCmd `cmd:"" help:"Deploy the app: check each server and token, then run the config's hooks around each target's deployment and follow its log to the end."`
 	Status StatusCmd `cmd:"" help:"Show the app's status on each target's server: state, deployment, containers, domains, and recorded deployments."`
 }
 
