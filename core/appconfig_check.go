@@ -103,6 +103,16 @@ func (c *AppConfig) Check(target string) []error {
 		bad(c.at(target, "min_ready_seconds"), "min_ready_seconds is "+strconv.Itoa(*m.MinReadySeconds),
 			"it is from 0 to 600 (ten minutes)", "set min_ready_seconds between 0 and 600")
 	}
+	for _, h := range []struct {
+		key  string
+		cmds []string
+	}{{"pre_deploy", m.PreDeploy}, {"post_deploy", m.PostDeploy}} {
+		for i, cmd := range h.cmds {
+			if strings.TrimSpace(cmd) == "" {
+				errs = append(errs, emptyHook(c.KeyName(h.key), i, c.at(target, h.key, strconv.Itoa(i))))
+			}
+		}
+	}
 	if len(errs) > 0 {
 		return errs
 	}
@@ -350,11 +360,22 @@ func volumeProblem(v string) string {
 	return ""
 }
 
-// CheckTargets returns the problems of the config as a whole (Haloy's own
-// rule): two targets deploying the same app, by name: or by key. A
-// config without targets needs a name; Check reports that.
+// CheckTargets returns the problems of the config as a whole: two targets
+// deploying the same app, by name: or by key (Haloy's own rule), and an
+// empty global hook command. A config without targets needs a name; Check
+// reports that.
 func (c *AppConfig) CheckTargets() []error {
 	var errs []error
+	for _, h := range []struct {
+		key  string
+		cmds []string
+	}{{"global_pre_deploy", c.GlobalPreDeploy}, {"global_post_deploy", c.GlobalPostDeploy}} {
+		for i, cmd := range h.cmds {
+			if strings.TrimSpace(cmd) == "" {
+				errs = append(errs, emptyHook(c.KeyName(h.key), i, c.Where(h.key+"."+strconv.Itoa(i))))
+			}
+		}
+	}
 	owner := map[string]string{}
 	for _, n := range c.TargetNames() {
 		name := c.Target(n).Name
@@ -373,3 +394,10 @@ func (c *AppConfig) CheckTargets() []error {
 // WellFormed reports whether v sets exactly one of value, from.env and
 // from.secret; Check reports it when it does not.
 func (v ValueSource) WellFormed() bool { return valueSourceProblem(v) == "" }
+
+// emptyHook is the error of a blank hook command: Haloy's deploy stops on
+// it ("empty command") after what ran before it; this one refuses it first.
+func emptyHook(field string, i int, where string) error {
+	return &Error{Kind: Invalid, What: fmt.Sprintf("%s command %d is empty (%s)", field, i+1, where),
+		Why: "each entry of a hook is a shell command to run", Fix: "write the command, or remove the entry"}
+}

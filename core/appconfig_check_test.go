@@ -64,6 +64,9 @@ func TestAppConfigCheckRules(t *testing.T) {
 		}, "image.registry.username sets no value"},
 		{"tag_server_refuses", func(c *core.AppConfig) { c.Image.Tag = "v1+build" }, `invalid image.tag "v1+build"`},
 		{"image_whitespace", func(c *core.AppConfig) { c.Image.Repository = "ghcr.io/acme/my app" }, "image.repository contains whitespace"},
+		{"hooks", func(c *core.AppConfig) { c.PreDeploy, c.PostDeploy = []string{"npm run migrate"}, []string{"./purge.sh"} }, ""},
+		{"pre_deploy_empty", func(c *core.AppConfig) { c.PreDeploy = []string{"npm run migrate", "  "} }, "pre_deploy command 2 is empty (haloy.yaml): each entry"},
+		{"post_deploy_empty_json", func(c *core.AppConfig) { c.Format, c.PostDeploy = "json", []string{""} }, "postDeploy command 1 is empty (haloy.yaml)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,6 +96,19 @@ func TestAppConfigCheckNamesDistinct(t *testing.T) {
 	}
 	want := []string{`targets a and b both deploy the app "same" (haloy.yaml): each target deploys its own app, named by name: or by its key`}
 	if diff := cmp.Diff(want, msgs); diff != "" {
+		t.Errorf("CheckTargets() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestAppConfigCheckGlobalHooks(t *testing.T) {
+	c := core.AppConfig{File: "haloy.yaml", GlobalPreDeploy: []string{"make"}, GlobalPostDeploy: []string{"", "notify"},
+		Lines: map[string]int{"global_post_deploy.0": 7}}
+	var got []string
+	for _, err := range c.CheckTargets() {
+		got = append(got, err.Error())
+	}
+	want := []string{"global_post_deploy command 1 is empty (haloy.yaml:7): each entry of a hook is a shell command to run"}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("CheckTargets() mismatch (-want +got):\n%s", diff)
 	}
 }
