@@ -64,7 +64,9 @@ func TestAppConfigCheckRules(t *testing.T) {
 		}, "image.registry.username sets no value"},
 		{"tag_server_refuses", func(c *core.AppConfig) { c.Image.Tag = "v1+build" }, `invalid image.tag "v1+build"`},
 		{"image_whitespace", func(c *core.AppConfig) { c.Image.Repository = "ghcr.io/acme/my app" }, "image.repository contains whitespace"},
-		{"hooks", func(c *core.AppConfig) { c.PreDeploy, c.PostDeploy = []string{"npm run migrate"}, []string{"./purge.sh"} }, ""},
+		{"hooks", func(c *core.AppConfig) {
+			c.PreDeploy, c.PostDeploy = []string{"npm run migrate"}, []string{"./purge.sh"}
+		}, ""},
 		{"pre_deploy_empty", func(c *core.AppConfig) { c.PreDeploy = []string{"npm run migrate", "  "} }, "pre_deploy command 2 is empty (haloy.yaml): each entry"},
 		{"post_deploy_empty_json", func(c *core.AppConfig) { c.Format, c.PostDeploy = "json", []string{""} }, "postDeploy command 1 is empty (haloy.yaml)"},
 	}
