@@ -36,7 +36,7 @@ func New() *Shell { return &Shell{WaitDelay: 2 * time.Second} }
 // Run runs command as ports.Commands says.
 func (s *Shell) Run(ctx context.Context, dir, command string, line func(string)) error {
 	name, flag := shellOf(os.Getenv)
-	cmd := exec.CommandContext(ctx, name, flag, command)
+	cmd := commandOf(ctx, name, flag, command)
 	cmd.Dir = dir
 	cmd.Env = os.Environ()
 	cmd.Stdin = nil // the null device

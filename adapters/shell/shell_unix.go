@@ -2,7 +2,11 @@
 
 package shell
 
-import "path/filepath"
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+)
 
 // shellOf returns the shell and its flag: $SHELL when it names an absolute
 // path (a relative one would be looked up in the hook's directory), else
@@ -12,4 +16,9 @@ func shellOf(getenv func(string) string) (string, string) {
 		return sh, "-c"
 	}
 	return "/bin/sh", "-c"
+}
+
+// commandOf runs line with the shell.
+func commandOf(ctx context.Context, name, flag, line string) *exec.Cmd {
+	return exec.CommandContext(ctx, name, flag, line)
 }
