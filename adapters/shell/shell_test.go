@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -95,5 +96,26 @@ func TestCannotStart(t *testing.T) {
 	err := shell.New().Run(context.Background(), filepath.Join(t.TempDir(), "gone"), "true", func(string) {})
 	if err == nil {
 		t.Fatal("Run in a missing directory: no error")
+	}
+}
+
+// A hook that starts a background process (a tunnel, a daemon) and exits
+// 0 has succeeded: the child keeping the output pipe open delays the
+// deploy by WaitDelay at most, never until the child ends.
+func TestBackgroundChildDoesNotHold(t *testing.T) {
+	t.Setenv("SHELL", "/bin/sh")
+	s := shell.New()
+	s.WaitDelay = 100 * time.Millisecond
+	start := time.Now()
+	var got []string
+	err := s.Run(context.Background(), t.TempDir(), "sleep 30 & echo started", func(l string) { got = append(got, l) })
+	if err != nil {
+		t.Errorf("Run() error = %v, want nil: the command exited 0", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("Run() took %s: it waited for the background child", d)
+	}
+	if diff := cmp.Diff([]string{"started"}, got); diff != "" {
+		t.Errorf("Run() lines mismatch (-want +got):\n%s", diff)
 	}
 }
