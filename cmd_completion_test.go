@@ -60,7 +60,7 @@ func TestCompletion(t *testing.T) {
 	}{
 		{name: "command", line: "haloy ser", want: []string{"server"}},
 		{name: "subcommands", line: "haloy server ", want: []string{"add", "check", "delete", "list", "rotate", "version"}},
-		{name: "flags", line: "haloy deploy --", want: []string{"--all", "--config", "--help", "--include-protected", "--quiet", "--target"}},
+		{name: "flags", line: "haloy deploy --", want: []string{"--all", "--config", "--help", "--include-protected", "--no-logs", "--quiet", "--target"}},
 		{name: "version_flag_top_level_only", line: "haloy --v", want: []string{"--version"}},
 		{name: "shell_names", line: "haloy completion ", want: []string{"bash", "fish", "zsh"}},
 		{name: "server_delete", line: "haloy server delete ", want: []string{"a-b.example.com", "production.haloy.com"}},

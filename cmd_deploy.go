@@ -18,10 +18,11 @@ type DeployCommands struct {
 	Status StatusCmd `cmd:"" help:"Show the app's status on each target's server: state, deployment, containers, domains, and recorded deployments."`
 }
 
-// DeployCmd is `haloy deploy [-c PATH] [-t NAME...] [-a [--include-protected]]`.
+// DeployCmd is `haloy deploy [-c PATH] [-t NAME...] [-a [--include-protected]] [--no-logs]`.
 type DeployCmd struct {
 	ConfigFlags
 	IncludeProtected bool `help:"With --all, deploy the protected targets too (protected: true, or preset: database); --all leaves them out otherwise."`
+	NoLogs           bool `help:"Send each deployment without following its log (haloy status shows how it ends); post_deploy hooks are then not run. Exit 0 once every deployment is accepted."`
 }
 
 // Run deploys and prints each target's progress and deployment log as it
@@ -30,7 +31,7 @@ type DeployCmd struct {
 func (c *DeployCmd) Run(rt *runtime) error {
 	return invoke(rt, func(ctx context.Context, uc *app.Deploy) error {
 		out := &prefixed{w: rt.stdout}
-		res, err := uc.Run(ctx, app.DeployInput{Config: c.Config, Targets: c.Target, All: c.All, IncludeProtected: c.IncludeProtected, Quiet: rt.quiet, Begin: out.begin, Progress: out.line})
+		res, err := uc.Run(ctx, app.DeployInput{Config: c.Config, Targets: c.Target, All: c.All, IncludeProtected: c.IncludeProtected, NoLogs: c.NoLogs, Quiet: rt.quiet, Begin: out.begin, Progress: out.line})
 		if len(res.Targets) > 0 {
 			summary(rt.stdout, res)
 		}
@@ -41,8 +42,18 @@ func (c *DeployCmd) Run(rt *runtime) error {
 // summary prints one row per target: its state and deployment id, then
 // the last error lines of each failed deployment's log.
 func summary(w io.Writer, res app.DeployResult) {
-	failed := len(res.Failed())
-	fmt.Fprintf(w, "\n%d of %d targets deployed\n", len(res.Targets)-failed, len(res.Targets))
+	failed, accepted := len(res.Failed()), 0
+	for _, t := range res.Targets {
+		if t.State == app.Accepted {
+			accepted++
+		}
+	}
+	if accepted > 0 {
+		// --no-logs: none was followed to its end
+		fmt.Fprintf(w, "\n%d of %d deployments accepted, not followed (--no-logs); haloy status shows how they end\n", accepted, len(res.Targets))
+	} else {
+		fmt.Fprintf(w, "\n%d of %d targets deployed\n", len(res.Targets)-failed, len(res.Targets))
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, t := range res.Targets {
 		state, id := t.State, t.DeploymentID

@@ -361,3 +361,31 @@ func TestDeployCLITargetsSpelling(t *testing.T) {
 		t.Errorf("deploy --targets green -a: code %d, stderr %q; want 2", code, stderr)
 	}
 }
+
+// deploy --no-logs sends the deployments, follows none, exits 0 and says
+// so in the summary.
+func TestDeployCLINoLogs(t *testing.T) {
+	w := newNetWorld()
+	code, stdout, stderr := w.run(t, "", "deploy", "-c", "bluegreen.haloy.yaml", "-a", "--no-logs")
+	want := `blue  | server prod.haloy.com (server: in bluegreen.haloy.yaml); token: client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)
+green | server prod.haloy.com (server: in bluegreen.haloy.yaml); token: client store HALOY_API_TOKEN_PROD_HALOY_COM (set in the config directory's .env)
+blue  | server prod.haloy.com runs haloyd 1.4.0; token accepted ("prod-ci")
+blue  | deploying blue (shop) to prod.haloy.com as <ULID....................>
+blue  | deployment <ULID....................> accepted; not following its log (--no-logs): haloy status shows how it ends
+green | deploying green (shop) to prod.haloy.com as <ULID....................>
+green | deployment <ULID....................> accepted; not following its log (--no-logs): haloy status shows how it ends
+
+2 of 2 deployments accepted, not followed (--no-logs); haloy status shows how they end
+  blue   prod.haloy.com  accepted  <ULID....................>
+  green  prod.haloy.com  accepted  <ULID....................>
+`
+	if code != 0 || stderr != "" {
+		t.Errorf("deploy --no-logs: code %d, stderr %q; want 0, none", code, stderr)
+	}
+	if diff := cmp.Diff(want, ulids(stdout)); diff != "" {
+		t.Errorf("deploy --no-logs stdout mismatch (-want +got):\n%s", diff)
+	}
+	if n := len(w.api.Deployments("prod.haloy.com")); n != 2 {
+		t.Errorf("prod recorded %d deployments, want 2", n)
+	}
+}

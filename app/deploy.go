@@ -58,6 +58,10 @@ type DeployInput struct {
 	// IncludeProtected is --include-protected: All takes the protected
 	// targets too (protected: true, or preset: database).
 	IncludeProtected bool
+	// NoLogs is --no-logs (Haloy's flag): each deployment is sent and not
+	// followed; its outcome is Accepted, and the post hooks, which run only
+	// after a completed deployment, are not run.
+	NoLogs bool
 	// Begin, when set, receives the chosen targets' names once they are
 	// known, before any progress line.
 	Begin func(targets []string)
@@ -103,6 +107,9 @@ const (
 	Unknown = "UNKNOWN"
 	// Interrupted: the user stopped following (Ctrl-C).
 	Interrupted = "INTERRUPTED"
+	// Accepted: the server accepted the deployment and, with --no-logs,
+	// its log was not followed: how it ends is not known here.
+	Accepted = "accepted"
 )
 
 // Failed returns the outcomes that failed.
@@ -223,13 +230,19 @@ func (uc *Deploy) Run(ctx context.Context, in DeployInput) (DeployResult, error)
 	for _, s := range order {
 		wg.Go(func() {
 			for _, i := range byServer[s] {
-				out.Targets[i] = uc.deployOne(ctx, res.Targets[i], eps[i], reqs[i], h)
+				out.Targets[i] = uc.deployOne(ctx, res.Targets[i], eps[i], reqs[i], h, in.NoLogs)
 			}
 		})
 	}
 	wg.Wait()
 	failed := out.Failed()
 	if len(failed) == 0 {
+		if in.NoLogs {
+			if len(res.GlobalPostDeploy) > 0 {
+				say(GlobalLabel, res.KeyName("global_post_deploy")+" not run: it runs only once every deployment completed, which --no-logs does not wait for")
+			}
+			return out, nil
+		}
 		return out, h.run(ctx, GlobalLabel, "global_post_deploy", res.GlobalPostDeploy)
 	}
 	errs := make([]error, 0, len(failed)+1)
@@ -291,7 +304,7 @@ func (uc *Deploy) check(ctx context.Context, targets []ResolvedTarget, eps []cor
 
 // deployOne runs one target's pre_deploy hooks, sends its deployment,
 // follows its log and, once it is deployed, runs its post_deploy hooks.
-func (uc *Deploy) deployOne(ctx context.Context, t ResolvedTarget, ep core.Endpoint, req core.DeployRequest, h hooks) TargetOutcome {
+func (uc *Deploy) deployOne(ctx context.Context, t ResolvedTarget, ep core.Endpoint, req core.DeployRequest, h hooks, noLogs bool) TargetOutcome {
 	o := TargetOutcome{Target: t.Target, App: t.App, Server: t.Server}
 	say := h.say
 	if err := h.run(ctx, t.Target, "pre_deploy", t.Config.PreDeploy); err != nil {
@@ -313,6 +326,14 @@ func (uc *Deploy) deployOne(ctx context.Context, t ResolvedTarget, ep core.Endpo
 		return o
 	}
 	o.DeploymentID = id
+	if noLogs {
+		o.State = Accepted
+		say(t.Target, "deployment "+id+" accepted; not following its log (--no-logs): haloy status shows how it ends")
+		if len(t.Config.PostDeploy) > 0 {
+			say(t.Target, h.res.KeyName("post_deploy")+" not run: it runs only after a completed deployment, which --no-logs does not wait for")
+		}
+		return o
+	}
 	say(t.Target, "deployment "+id+" accepted; following its log")
 	o.State, o.LastErrors, o.Err = uc.follow(ctx, t, ep, id, say)
 	if o.State != Deployed {

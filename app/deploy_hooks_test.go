@@ -325,3 +325,45 @@ func TestDeployHookOutputHidesTokens(t *testing.T) {
 		t.Errorf("progress = %q, want the token redacted", p.lines)
 	}
 }
+
+// --no-logs (Haloy's flag) sends each deployment and does not follow its
+// log: each target is Accepted, no log is asked for, and the post hooks,
+// which run only after a completed deployment, do not run, with a line
+// saying so; the pre hooks do.
+func TestDeployNoLogs(t *testing.T) {
+	w := hookWorld()
+	uc, _ := w.deploy()
+	var p progress
+	got, err := uc.Run(context.Background(), DeployInput{Config: "app", All: true, NoLogs: true, Progress: p.add})
+	if err != nil {
+		t.Fatalf("Run() error = %v", err)
+	}
+	for _, o := range got.Targets {
+		if o.State != Accepted || o.Err != nil || o.DeploymentID == "" {
+			t.Errorf("outcome %+v, want accepted with its id", o)
+		}
+	}
+	for _, s := range []string{"prod.haloy.com", "staging.haloy.com"} {
+		var methods []string
+		for _, c := range w.api.Calls(s) {
+			methods = append(methods, c.Method)
+		}
+		if diff := cmp.Diff([]string{"Version", "Deploy"}, methods); diff != "" {
+			t.Errorf("%s calls mismatch (-want +got):\n%s", s, diff)
+		}
+	}
+	runs := w.cmds.Runs()
+	slices.Sort(runs)
+	if diff := cmp.Diff([]string{"app: check staging", "app: make build", "app: make test", "app: npm run migrate"}, runs); diff != "" {
+		t.Errorf("commands mismatch (-want +got):\n%s", diff)
+	}
+	for _, want := range []string{
+		"production: deployment " + got.Targets[0].DeploymentID + " accepted; not following its log (--no-logs): haloy status shows how it ends",
+		"production: post_deploy not run: it runs only after a completed deployment, which --no-logs does not wait for",
+		"global: global_post_deploy not run: it runs only once every deployment completed, which --no-logs does not wait for",
+	} {
+		if !slices.Contains(p.lines, want) {
+			t.Errorf("progress lacks %q:\n%s", want, strings.Join(p.lines, "\n"))
+		}
+	}
+}
