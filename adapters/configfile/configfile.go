@@ -251,6 +251,30 @@ func (d *doc) at(path []string, tk *tokenPos) string {
 
 type tokenPos struct{ line, col int }
 
+// firstAlias returns the position of the first alias (*name) in f, or nil.
+func firstAlias(f *ast.File) *tokenPos {
+	var v aliasFinder
+	for _, d := range f.Docs {
+		if d.Body != nil && v.at == nil {
+			ast.Walk(&v, d.Body)
+		}
+	}
+	return v.at
+}
+
+type aliasFinder struct{ at *tokenPos }
+
+func (v *aliasFinder) Visit(n ast.Node) ast.Visitor {
+	if v.at != nil {
+		return nil
+	}
+	if a, ok := n.(*ast.AliasNode); ok {
+		v.at = posOf(a)
+		return nil
+	}
+	return v
+}
+
 func posOf(n ast.Node) *tokenPos {
 	if n == nil || n.GetToken() == nil {
 		return nil
@@ -275,8 +299,15 @@ func (d *doc) syntaxError(err error) error {
 // (a value it cannot convert, an alias): never the content.
 func (d *doc) decodeError(parsed *ast.File, err error) error {
 	var ye yaml.Error
+	if errors.Is(err, yaml.ErrExceededMaxDepth) {
+		// an alias inside the anchor it names (&a [*a]) expands forever
+		at := d.at(nil, firstAlias(parsed))
+		return &core.Error{Kind: core.Invalid, What: at + ": an alias expands without end, or too deeply",
+			Why: "an alias (*name) stands for its anchor's value (&name), and this one is inside that value, or aliases nest too deeply",
+			Fix: "write the value out in place of the alias at " + at}
+	}
 	if !errors.As(err, &ye) || ye.GetToken() == nil {
-		return &core.Error{Kind: core.Invalid, What: "cannot decode app config " + strconv.Quote(d.name),
+		return &core.Error{Kind: core.Invalid, What: d.at(nil, posOf(firstBody(parsed))) + ": cannot decode app config " + strconv.Quote(d.name),
 			Why: "it is not valid " + strings.ToUpper(d.format), Fix: "check the file's syntax"}
 	}
 	pos := ye.GetToken().Position

@@ -308,3 +308,19 @@ func TestContract(t *testing.T) {
 		return configfile.New()
 	})
 }
+
+// An alias inside the anchor it names expands without end: the error says
+// where the alias is and what to do (found by FuzzDecode: it named no line).
+func TestSelfReferencingAlias(t *testing.T) {
+	_, err := configfile.Decode("haloy.yaml", []byte("&0\n*0"))
+	want := &core.Error{Kind: core.Invalid, What: "haloy.yaml:2:1: an alias expands without end, or too deeply",
+		Why: "an alias (*name) stands for its anchor's value (&name), and this one is inside that value, or aliases nest too deeply",
+		Fix: "write the value out in place of the alias at haloy.yaml:2:1"}
+	var got *core.Error
+	if !errors.As(err, &got) {
+		t.Fatalf("Decode() error = %v, want %v", err, want)
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(core.Error{}, "Err")); diff != "" {
+		t.Errorf("Decode() error mismatch (-want +got):\n%s", diff)
+	}
+}
