@@ -516,7 +516,9 @@ func decodeClient(path string, data []byte) (map[string]core.ServerRef, error) {
 		why, _, _ := strings.Cut(err.Error(), "\n")
 		var uf *yaml.UnknownFieldError
 		isUnknown := errors.As(err, &uf)
-		if !isUnknown || len(uf.Token.Value) > 40 || strings.Contains(uf.Token.Value, core.APITokenPrefix) {
+		// judge the name the message quotes: under a tag (! key:) the
+		// error's token is the tag, not the key
+		if name, ok := unknownField(why); !isUnknown || !ok || len(name) > 40 || strings.Contains(name, core.APITokenPrefix) {
 			why = hideContent(why, data) // a misplaced token must not be printed
 		}
 		fix := "fix the file: it holds servers: {<server>: {token_env: <VARIABLE>}}"
@@ -534,6 +536,17 @@ func decodeClient(path string, data []byte) (map[string]core.ServerRef, error) {
 		out[name] = core.ServerRef{TokenEnv: e.TokenEnv, CACert: e.CACert}
 	}
 	return out, nil
+}
+
+// unknownField returns the field name goccy's message quotes, as in
+// `[1:1] unknown field "sevrers"`, and whether it quotes exactly one.
+func unknownField(msg string) (string, bool) {
+	_, rest, ok := strings.Cut(msg, `unknown field "`)
+	if !ok {
+		return "", false
+	}
+	name, tail, ok := strings.Cut(rest, `"`)
+	return name, ok && !strings.Contains(tail, `"`)
 }
 
 // hideContent returns the YAML library's message, unless it repeats 12 or
