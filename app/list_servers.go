@@ -45,16 +45,15 @@ func (uc *ListServers) Run(ctx context.Context) ([]ServerEntry, error) {
 	if err != nil {
 		return nil, err
 	}
+	// the layers a deploy looks the server's variable up in, in its order
+	env := clientEnv(st, uc.env)
+	source := map[string]string{"": TokenInEnvironment, configDirLocal: TokenInConfigLocal, configDirEnv: TokenInConfigEnv}
 	out := make([]ServerEntry, 0, len(st.Servers))
 	for _, name := range st.ServerNames() {
 		ref := st.Servers[name]
 		e := ServerEntry{Server: name, TokenEnv: ref.TokenEnv, CACert: ref.CACert}
-		if v, ok := uc.env.Lookup(ref.TokenEnv); ok && v != "" {
-			e.TokenSource = TokenInEnvironment
-		} else if st.Local[ref.TokenEnv] != "" {
-			e.TokenSource = TokenInConfigLocal
-		} else if st.Tokens[ref.TokenEnv] != "" {
-			e.TokenSource = TokenInConfigEnv
+		if _, layer, ok := env.Lookup(ref.TokenEnv); ok {
+			e.TokenSource = source[layer]
 		}
 		e.TokenAvailable = e.TokenSource != ""
 		out = append(out, e)
